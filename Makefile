@@ -1,0 +1,43 @@
+# hemsim: two commands from a fresh clone.
+#   make run    the default study (baseline + policy scenarios x seeds) and its report
+#   make test   the test suite
+# Both create .venv and install hemsim into it the first time (needs a Python >= 3.12).
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# A Python >= 3.12: the first of these that exists (pyenv's versions included).
+PYTHON ?= $(shell for p in python3.12 python3.13 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null); do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
+STUDY_DIR := results/default_study
+
+.PHONY: run test bench slurm-up slurm-down clean-results venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "make: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/hemsim -m +sweep=default_study hydra.sweep.dir=$(STUDY_DIR)
+	$(VENV)/bin/hemsim-compare $(STUDY_DIR) --baseline baseline
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+slurm-up:
+	bash scripts/slurm-up.sh
+
+slurm-down:
+	bash scripts/slurm-down.sh
+
+clean-results:
+	rm -rf results/runs results/sweeps $(STUDY_DIR)

@@ -1,0 +1,152 @@
+"""Check a command line's configs before Hydra runs anything.
+
+Hydra reports a bad override with a traceback-like message and exit status 1, after it may
+have created run directories. hemsim's contract is stricter: a config that cannot be right
+stops before any simulation with one line that names the key and the allowed values, exit
+status 2, nothing written. So every config a command would run (each point of a sweep, or
+each value of each swept key when the sweep is large) is composed and validated here first.
+"""
+
+import dataclasses
+import itertools
+import re
+import sys
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException, MissingConfigException
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from sim.config import Config, validate
+from sim.errors import ConfigError, UserError
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+PASS_THROUGH_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc",
+                      "--version", "--resolve", "--package", "-p"}
+MAX_POINTS = 64  # larger sweeps are checked value by value rather than point by point
+
+
+def fail(message: str) -> None:
+    print(f"hemsim: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def to_config(cfg) -> Config:
+    """A composed DictConfig (without its hydra node) as a validated `Config` object."""
+    cfg = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"]) if "hydra" in cfg else cfg
+    return validate(OmegaConf.to_object(cfg))
+
+
+def check(argv: list[str]) -> None:
+    """Exit 2 with one line if any config the command line asks for is invalid."""
+    if any(a in PASS_THROUGH_FLAGS or a.startswith("--config") for a in argv):
+        return
+    overrides = [a for a in argv if not a.startswith("-") and not a.startswith("hydra")]
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        if "-m" in argv or "--multirun" in argv:
+            overrides = _with_sweep_file(overrides)
+        _check_points(overrides)
+
+
+def _with_sweep_file(overrides: list[str]) -> list[str]:
+    """Add the sweeper params a sweep file (+sweep=NAME) declares, unless the command line sets them."""
+    fixed = [o for o in overrides if "," not in o and "(" not in o]
+    try:
+        cfg = compose(config_name="config", overrides=fixed, return_hydra_config=True)
+    except MissingConfigException as e:
+        fail(_missing_option(e, overrides))
+    except (HydraException, OmegaConfBaseException) as e:
+        fail(_explain(e, overrides))
+    params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None) or {}
+    given = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+    return overrides + [f"{k}={v}" for k, v in params.items() if k not in given]
+
+
+def _check_points(overrides: list[str]) -> None:
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException as e:
+        fail(f"cannot parse the command line: {_first_line(e)}")
+    axes = [list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.input_line.split("=", 1)[1]]
+            for o in parsed]
+    keys = [o.input_line.split("=", 1)[0] for o in parsed]
+    for a, values in zip(keys, axes):
+        if not values:
+            fail(f"{a}: the sweep has no values")
+    for point in _points(axes):
+        _check_one([f"{k}={v}" for k, v in zip(keys, point)])
+
+
+def _points(axes: list[list[str]]):
+    total = 1
+    for values in axes:
+        total *= len(values)
+    if total <= MAX_POINTS:
+        return list(itertools.product(*axes))
+    firsts = [values[0] for values in axes]
+    return [tuple(firsts[:i] + [v] + firsts[i + 1:]) for i, values in enumerate(axes) for v in values]
+
+
+def _check_one(overrides: list[str]) -> None:
+    try:
+        cfg = compose(config_name="config", overrides=overrides)
+        config = to_config(cfg)
+        from sim.model import build_world  # the world's country codes and groups check scenario levers
+        from sim.policies import build_tables
+        build_tables(config.scenario.levers, build_world(config), config.start_year, config.years)
+    except UserError as e:
+        fail(str(e))
+    except MissingConfigException as e:
+        fail(_missing_option(e, overrides))
+    except (HydraException, OmegaConfBaseException) as e:
+        fail(_explain(e, overrides))
+
+
+def _missing_option(e: MissingConfigException, overrides: list[str]) -> str:
+    group = (e.missing_cfg_file or "").split("/")[0]
+    for o in overrides:
+        key, _, value = o.lstrip("+~").partition("=")
+        if key == group or (not group and (CONF_DIR / key).is_dir()):
+            options = sorted(p.stem for p in (CONF_DIR / key).glob("*.yaml"))
+            return f"unknown {key} '{value}' (allowed: {', '.join(options)})"
+    return _first_line(e)
+
+
+def _explain(e: Exception, overrides: list[str]) -> str:
+    cause = e.__cause__ or e.__context__ or e
+    key = getattr(cause, "full_key", None)
+    unknown = re.search(r"Key '([^']+)' not in", str(cause))
+    if unknown and not key:  # find the override that named it
+        key = next((k for k in (o.split("=", 1)[0].lstrip("+~") for o in overrides)
+                    if k.split(".")[-1] == unknown.group(1)), unknown.group(1))
+    if (isinstance(cause, ConfigKeyError) or unknown) and key:
+        parent, _, leaf = key.rpartition(".")
+        allowed = _fields_at(parent)
+        return f"unknown key '{key}'" + (f" (allowed under {parent or 'the top level'}: {', '.join(allowed)})"
+                                         if allowed else "")
+    if isinstance(cause, ValidationError) and key:
+        value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+") == key), "?")
+        return f"{key}={value}: {_first_line(cause)}"
+    return _first_line(cause)
+
+
+def _fields_at(path: str) -> list[str]:
+    node = Config
+    for part in [p for p in path.split(".") if p]:
+        fields = {f.name: f for f in dataclasses.fields(node)} if dataclasses.is_dataclass(node) else {}
+        if part not in fields:
+            return []
+        node = fields[part].type
+    return [f.name for f in dataclasses.fields(node)] if dataclasses.is_dataclass(node) else []
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+__all__ = ["check", "fail", "to_config", "ConfigError"]

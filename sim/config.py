@@ -1,0 +1,182 @@
+"""The configuration schema: what a valid hemsim config is.
+
+The dataclasses are registered with Hydra's ConfigStore (see `experiments/run.py`) so that a
+misspelt key or a value of the wrong type fails when the config is composed. `validate` then
+checks what types cannot: ranges, sizes, years and country names, and raises `ConfigError`
+with a one-line message that names the key and what is allowed. The library itself takes a
+plain `Config` object, so it can be driven from a notebook without Hydra.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import MISSING
+
+from sim.errors import ConfigError
+from sim.policies import LEVERS
+
+
+@dataclass
+class WorldConfig:
+    kind: str = "synthetic"          # which world builder: synthetic (later: oecd)
+    countries: int = 40              # number of countries
+    universities: int = 400          # number of universities (each country has at least one)
+    students: int = 200_000          # student agents enrolled at the start
+    scale: float = 100.0             # real students per student agent
+    seed: int = 0                    # the world's own seed: same world for every run seed
+    fields: int = 4                  # fields of study
+    capacity_slack: float = 1.25     # seats per expected student, national systems
+
+
+@dataclass
+class ChoiceParams:
+    """Degree-mobility choice (multinomial logit over destination countries, then universities)."""
+    abroad_constant: float = -3.1    # utility of any foreign destination vs home
+    postgraduate_abroad: float = 1.2  # extra abroad utility for postgraduate entrants
+    talent_abroad: float = 0.35      # abroad utility per talent band step
+    resources_abroad: float = 0.6    # abroad utility per family-resources band step
+    quality: float = 3.0             # per unit of destination quality index
+    log_distance: float = -0.8       # per log(km)
+    common_language: float = 1.4
+    colonial_tie: float = 0.8
+    diaspora: float = 0.35           # per log(1 + network per 1,000 students of the origin)
+    visa: float = 2.0                # per unit of visa openness (0..1)
+    post_study_work: float = 0.25    # per year of post-study work right
+    cost: float = 1.2                # per unit of net cost / family income
+    university_quality: float = 4.0  # within-country choice among universities
+    abroad_applications: int = 2     # ranked applications a mobile student sends abroad
+    applications: int = 3            # ranked applications in all (the rest at home)
+
+
+@dataclass
+class StudyParams:
+    """Progression, dropout and learning."""
+    first_degree_years: int = 4
+    postgraduate_years: int = 2
+    postgraduate_share: float = 0.3  # share of entrants at postgraduate level
+    dropout_constant: float = -3.0   # logit of the yearly dropout probability
+    dropout_talent: float = -0.5
+    dropout_teaching: float = -1.0
+    dropout_abroad: float = 0.3
+    skill_rate: float = 0.25         # skill gained per year at teaching quality 1
+    skill_talent: float = 0.2
+    competence_home: float = 0.02    # intercultural competence per year at home
+    competence_abroad: float = 0.25  # extra per year abroad
+
+
+@dataclass
+class CareerParams:
+    """Stay or return after graduating abroad (logit of staying)."""
+    stay_constant: float = -1.6
+    post_study_work: float = 0.35    # per year of post-study work right
+    income_gap: float = 0.8          # per log(GDP pc destination / origin)
+    return_incentive: float = 2.0    # per unit of return incentive (0..1)
+    visa: float = 0.8                # per unit of visa openness
+    diaspora_decay: float = 0.05     # share of the diaspora stock lost each year
+
+
+@dataclass
+class BehaviourConfig:
+    choice: ChoiceParams = field(default_factory=ChoiceParams)
+    study: StudyParams = field(default_factory=StudyParams)
+    careers: CareerParams = field(default_factory=CareerParams)
+
+
+@dataclass
+class Lever:
+    """One policy lever: who, what, how much, from which year to which (inclusive)."""
+    lever: str = MISSING             # a name from sim.policies.LEVERS
+    value: float = MISSING
+    countries: Any = "all"           # "all", a group (e.g. high_income), a code, or a list
+    mode: str = "set"                # set | add | scale
+    start: Any = None                # first calendar year in force (None: from the start)
+    end: Any = None                  # last calendar year in force (None: to the end)
+
+
+@dataclass
+class ScenarioConfig:
+    name: str = "baseline"
+    description: str = ""
+    levers: list[Lever] = field(default_factory=list)
+
+
+@dataclass
+class Config:
+    world: WorldConfig = field(default_factory=WorldConfig)
+    behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    seed: int = 0
+    start_year: int = 2016
+    years: int = 12
+    backend: str = "numba"           # numba (fast) | mesa (reference: one mesa.Agent per student)
+    progress: bool = True
+
+
+BACKENDS = ("numba", "mesa")
+WORLD_KINDS = ("synthetic",)
+MODES = ("set", "add", "scale")
+
+
+def _positive_int(name: str, value: int, low: int = 1) -> None:
+    if not isinstance(value, int) or value < low:
+        raise ConfigError(f"{name}={value}: must be an integer >= {low}")
+
+
+def _share(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name}={value}: must be a share in [0, 1]")
+
+
+def validate(cfg: Config) -> Config:
+    """Check what the schema's types cannot; raise ConfigError naming the first bad key."""
+    w = cfg.world
+    if w.kind not in WORLD_KINDS:
+        raise ConfigError(f"world.kind={w.kind}: unknown world (allowed: {', '.join(WORLD_KINDS)})")
+    _positive_int("world.countries", w.countries, 2)
+    _positive_int("world.universities", w.universities)
+    if w.universities < w.countries:
+        raise ConfigError(f"world.universities={w.universities}: must be >= world.countries={w.countries}")
+    _positive_int("world.students", w.students)
+    _positive_int("world.fields", w.fields)
+    if w.fields > 16:
+        raise ConfigError(f"world.fields={w.fields}: at most 16")
+    if not w.scale > 0:
+        raise ConfigError(f"world.scale={w.scale}: must be > 0 (real students per agent)")
+    if not w.capacity_slack >= 1.0:
+        raise ConfigError(f"world.capacity_slack={w.capacity_slack}: must be >= 1")
+    _positive_int("world.seed", w.seed, 0)
+    _positive_int("seed", cfg.seed, 0)
+    _positive_int("years", cfg.years)
+    _positive_int("start_year", cfg.start_year, 1900)
+    if cfg.backend not in BACKENDS:
+        raise ConfigError(f"backend={cfg.backend}: unknown backend (allowed: {', '.join(BACKENDS)})")
+    c, s = cfg.behaviour.choice, cfg.behaviour.study
+    _positive_int("behaviour.choice.applications", c.applications)
+    _positive_int("behaviour.choice.abroad_applications", c.abroad_applications)
+    if c.abroad_applications > c.applications:
+        raise ConfigError("behaviour.choice.abroad_applications: must be <= behaviour.choice.applications")
+    _positive_int("behaviour.study.first_degree_years", s.first_degree_years)
+    _positive_int("behaviour.study.postgraduate_years", s.postgraduate_years)
+    _share("behaviour.study.postgraduate_share", s.postgraduate_share)
+    _share("behaviour.careers.diaspora_decay", cfg.behaviour.careers.diaspora_decay)
+    for i, lever in enumerate(cfg.scenario.levers):
+        _validate_lever(f"scenario.levers[{i}]", lever, cfg)
+    return cfg
+
+
+def _validate_lever(where: str, lever: Lever, cfg: Config) -> None:
+    spec = LEVERS.get(lever.lever)
+    if spec is None:
+        raise ConfigError(f"{where}.lever={lever.lever}: unknown lever (allowed: {', '.join(sorted(LEVERS))})")
+    if lever.mode not in MODES:
+        raise ConfigError(f"{where}.mode={lever.mode}: unknown mode (allowed: {', '.join(MODES)})")
+    if lever.mode == "set" and not spec.low <= lever.value <= spec.high:
+        raise ConfigError(f"{where}.value={lever.value}: {lever.lever} must be in [{spec.low}, {spec.high}]")
+    if lever.mode == "scale" and lever.value < 0:
+        raise ConfigError(f"{where}.value={lever.value}: a scale factor must be >= 0")
+    for key in ("start", "end"):
+        year = getattr(lever, key)
+        if year is not None and not isinstance(year, int):
+            raise ConfigError(f"{where}.{key}={year}: must be a calendar year (integer) or null")
+    if lever.start is not None and lever.end is not None and lever.start > lever.end:
+        raise ConfigError(f"{where}: start={lever.start} is after end={lever.end}")

@@ -1,0 +1,121 @@
+"""Run outputs on disk: Parquet tables and a manifest, written atomically.
+
+A run directory is complete when `manifest.json` is present and says so: it is written last,
+after every table has been renamed into place, and it records each table's SHA-256. A run
+that fails or is killed midway leaves no manifest (and no half-written table under a final
+name), so nothing incomplete passes as complete.
+"""
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+MANIFEST = "manifest.json"
+TABLES = ("flows", "metrics")
+MANIFEST_VERSION = 1
+PACKAGES = ("hemsim", "numpy", "numba", "mesa", "hydra-core", "pyarrow", "pandas")
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    _atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def write_json(obj: dict, path: Path) -> None:
+    def write(tmp):
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=True, default=str)
+            f.write("\n")
+    _atomic_write(path, write)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def git_commit() -> str:
+    root = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5)
+        if out.returncode == 0:
+            return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return "unknown"
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def write_run(outdir: Path, tables: dict[str, pa.Table], config: dict, seed: int, wall_seconds: float,
+              extra: dict | None = None) -> dict:
+    """Write the tables, then the manifest that marks the run complete. Returns the manifest."""
+    outdir = Path(outdir)
+    (outdir / MANIFEST).unlink(missing_ok=True)  # the run is incomplete until its new manifest lands
+    files = {}
+    for name, table in tables.items():
+        path = outdir / f"{name}.parquet"
+        write_table(table, path)
+        files[path.name] = {"sha256": sha256(path), "rows": table.num_rows}
+    manifest = {
+        "manifest_version": MANIFEST_VERSION, "complete": True, "seed": seed, "config": config,
+        "files": files, "versions": versions(), "git_commit": git_commit(), "wall_seconds": round(wall_seconds, 3),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": platform.node(),
+        "numba_threads": _numba_threads(), **(extra or {}),
+    }
+    write_json(manifest, outdir / MANIFEST)
+    return manifest
+
+
+def read_manifest(outdir: Path) -> dict | None:
+    """The manifest of a complete run whose files are intact, else None."""
+    path = Path(outdir) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not manifest.get("complete"):
+        return None
+    for name, info in manifest.get("files", {}).items():
+        f = Path(outdir) / name
+        if not f.exists() or sha256(f) != info.get("sha256"):
+            return None
+    return manifest
+
+
+def _numba_threads() -> int:
+    import numba
+    return numba.get_num_threads()

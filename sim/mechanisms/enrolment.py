@@ -1,0 +1,82 @@
+"""Enrolment: each year a new cohort enters higher education in every country.
+
+Cohort size per country = the world's base cohort x (enrolment rate in force / initial rate):
+expanding access (a higher gross enrolment ratio) enlarges cohorts. Each entrant draws talent
+(standard normal), a field (the country's field shares), a family-resources band (income of
+the country plus a personal deviation) and a level (first degree or postgraduate).
+"""
+
+import numpy as np
+from numba import njit, prange, uint64
+
+from sim import rng
+
+TALENT_CUTS = (-0.6745, 0.0, 0.6745)  # quartiles of N(0, 1): four talent bands
+RESOURCE_CUTS = (-0.6, 0.9)           # three family-resources bands: low, middle, high
+RESOURCE_INCOME = 0.6                 # weight of log(GDP pc / 6,000 USD) in the resources score
+
+
+@njit(cache=True)
+def uid_of(calendar_year, origin, index):
+    """A student's identity, fixed by who they are (entry year, origin, rank in that cohort).
+
+    Not by position in any array: so the same student keeps the same dice in every scenario,
+    even one that enlarges or shrinks cohorts.
+    """
+    return (uint64(calendar_year - 1900) << uint64(44)) | (uint64(origin) << uint64(28)) | uint64(index)
+
+
+@njit(cache=True)
+def talent_band(talent):
+    if talent < TALENT_CUTS[0]:
+        return 0
+    if talent < TALENT_CUTS[1]:
+        return 1
+    if talent < TALENT_CUTS[2]:
+        return 2
+    return 3
+
+
+@njit(cache=True)
+def draw_entrant(seed, year, uid, origin, field_cum, log_income, postgraduate_share):
+    """(talent, field, resources band, level) of one entrant: the rule both backends use."""
+    talent = rng.normal_at(rng.key(seed, rng.TALENT, year, uid), 0)
+    u = rng.uniform(seed, rng.FIELD, year, uid, 0)
+    field = 0
+    while field < field_cum.shape[1] - 1 and u >= field_cum[origin, field]:
+        field += 1
+    score = rng.normal_at(rng.key(seed, rng.RESOURCES, year, uid), 0) + RESOURCE_INCOME * log_income[origin]
+    resources = 0 if score < RESOURCE_CUTS[0] else (1 if score < RESOURCE_CUTS[1] else 2)
+    level = 1 if rng.uniform(seed, rng.LEVEL, year, uid, 0) < postgraduate_share else 0
+    return np.float32(talent), field, resources, level
+
+
+@njit(cache=True, parallel=True)
+def new_cohort(seed, year, sizes, field_cum, log_income, postgraduate_share):
+    """Arrays (uid, origin, talent, field, resources, level) of a whole cohort, in uid order."""
+    offsets = np.zeros(sizes.shape[0] + 1, np.int64)
+    for c in range(sizes.shape[0]):
+        offsets[c + 1] = offsets[c] + sizes[c]
+    n = offsets[-1]
+    uid = np.empty(n, np.uint64)
+    origin = np.empty(n, np.uint16)
+    talent = np.empty(n, np.float32)
+    field = np.empty(n, np.uint8)
+    resources = np.empty(n, np.uint8)
+    level = np.empty(n, np.uint8)
+    for c in range(sizes.shape[0]):      # cheap fill; the draws below run in parallel
+        origin[offsets[c]:offsets[c + 1]] = c
+    for i in prange(n):
+        c = origin[i]
+        uid[i] = uid_of(year, c, i - offsets[c])
+        t, f, r, lv = draw_entrant(seed, year, uid[i], c, field_cum, log_income, postgraduate_share)
+        talent[i] = t
+        field[i] = f
+        resources[i] = r
+        level[i] = lv
+    return uid, origin, talent, field, resources, level
+
+
+def cohort_sizes(base_cohort: np.ndarray, enrolment_rate: np.ndarray, initial_rate: np.ndarray) -> np.ndarray:
+    """Entrants per country (agents) when the gross enrolment ratio in force differs from the start."""
+    return np.maximum(0, np.round(base_cohort * enrolment_rate / initial_rate)).astype(np.int64)

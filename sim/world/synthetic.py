@@ -1,0 +1,119 @@
+"""A seeded synthetic world with the heavy tails of the real one.
+
+Sizes follow lognormal laws (a few large systems and elite universities, many small ones);
+GDP per capita spans two orders of magnitude; enrolment rises with income (UNESCO UIS: gross
+tertiary enrolment ratio ~10% in low-income to ~75% in high-income countries); distance comes
+from positions on a sphere clustered in regions; a few large language groups span regions, as
+English, Spanish, French and Arabic do. The world depends on `world.seed` only, so every run
+seed of a sweep plays on the same world.
+"""
+
+import numpy as np
+
+from sim.config import Config
+from sim.world.world import World
+
+EARTH_RADIUS_KM = 6371.0
+REGIONS = 6
+SHARED_LANGUAGES = np.array([0.22, 0.14, 0.10, 0.07, 0.05])  # the rest speak their own language
+INCOME_GROUPS = (("low_income", 0, 1_135), ("lower_middle_income", 1_135, 4_465),
+                 ("upper_middle_income", 4_465, 13_845), ("high_income", 13_845, np.inf))
+
+
+def build(cfg: Config) -> World:
+    w = cfg.world
+    rng = np.random.default_rng(w.seed)
+    n, f = w.countries, w.fields
+    width = max(2, len(str(n)))
+    codes = [f"C{i + 1:0{width}d}" for i in range(n)]
+
+    population = np.exp(rng.normal(15.0, 1.4, n))                  # heavy-tailed
+    gdp_pc = np.clip(np.exp(rng.normal(np.log(7_000), 1.1, n)), 400, 120_000)
+    log_income = np.log(gdp_pc / 6_000)
+    enrolment = np.clip(0.06 + 0.75 / (1 + np.exp(-1.4 * log_income)) + rng.normal(0, 0.05, n), 0.02, 0.95)
+    region = rng.integers(0, REGIONS, n)
+    language = _languages(rng, n)
+    lat, lon = _positions(rng, region)
+    distance = _great_circle(lat, lon)
+    common_language = (language[:, None] == language[None, :]).astype(np.uint8)
+    colonial = _colonial_ties(rng, gdp_pc, common_language)
+    income_rank = np.argsort(np.argsort(gdp_pc)) / max(n - 1, 1)
+    visa = np.clip(0.35 + 0.5 * income_rank + rng.normal(0, 0.1, n), 0.05, 1.0)
+    post_study = np.round(np.clip(3.0 * income_rank ** 2 + rng.normal(0, 0.5, n), 0, 4) * 2) / 2
+    field_share = rng.dirichlet(np.full(f, 6.0), n)
+
+    # national systems in agents: enrolled ~ population x enrolment rate, summing to world.students
+    system = population * enrolment
+    enrolled = system / system.sum() * w.students
+    years_in_system = (1 - cfg.behaviour.study.postgraduate_share) * cfg.behaviour.study.first_degree_years \
+        + cfg.behaviour.study.postgraduate_share * cfg.behaviour.study.postgraduate_years
+    cohort = np.maximum(1, np.round(enrolled / years_in_system)).astype(np.int64)
+
+    univ_country = _allocate_universities(rng, enrolled, w.universities)
+    u = len(univ_country)
+    base = 0.9 * log_income[univ_country] + rng.normal(0, 1.0, u)
+    quality0 = 1 / (1 + np.exp(-(base - 0.5)))
+    quality = np.clip(quality0[:, None] + rng.normal(0, 0.06, (u, f)), 0.01, 0.99)
+    teaching = np.clip(quality0 + rng.normal(0, 0.08, u), 0.05, 0.99)
+    weight = np.exp(rng.normal(0, 0.9, u)) * (0.5 + quality0)     # elite universities are larger
+    share_in_country = weight / np.bincount(univ_country, weight, n)[univ_country]
+    capacity = np.maximum(1, np.ceil(share_in_country * enrolled[univ_country] * w.capacity_slack)).astype(np.int64)
+    free_tuition = rng.random(u) < 0.25 * (1 - income_rank[univ_country]) + 0.1
+    tuition = np.where(free_tuition, 300.0, 1_500 + 0.35 * gdp_pc[univ_country] * np.exp(rng.normal(0, 0.3, u)))
+    intl_courses = np.clip(rng.beta(2, 9, u) + 0.15 * income_rank[univ_country], 0, 1)
+    research_staff = np.round(capacity * w.scale * 0.04 * quality0).astype(np.int64)
+
+    groups = {name: np.flatnonzero((gdp_pc >= lo) & (gdp_pc < hi)) for name, lo, hi in INCOME_GROUPS}
+    groups.update({f"region_{r + 1}": np.flatnonzero(region == r) for r in range(REGIONS)})
+    return World(
+        codes=codes, names=[f"Country {c}" for c in codes], population=population, gdp_pc=gdp_pc,
+        language=language, region=region, enrolment_rate=enrolment, visa_openness=visa,
+        post_study_work_years=post_study, field_share=field_share, distance_km=distance,
+        common_language=common_language, colonial_tie=colonial, univ_country=univ_country.astype(np.int32),
+        univ_quality=quality, univ_teaching=teaching, univ_capacity=capacity, univ_tuition_intl=tuition,
+        univ_intl_courses=intl_courses, univ_research_staff=research_staff, cohort=cohort,
+        scale=float(w.scale), groups=groups)
+
+
+def _languages(rng, n):
+    shared = rng.random(n) < SHARED_LANGUAGES.sum()
+    lang = np.where(shared, rng.choice(len(SHARED_LANGUAGES), n, p=SHARED_LANGUAGES / SHARED_LANGUAGES.sum()), 0)
+    own = np.flatnonzero(~shared)
+    lang[own] = len(SHARED_LANGUAGES) + np.arange(len(own))    # a language of its own
+    return lang.astype(np.int32)
+
+
+def _positions(rng, region):
+    centres_lat = rng.uniform(-35, 55, REGIONS)
+    centres_lon = rng.uniform(-150, 150, REGIONS)
+    lat = np.clip(centres_lat[region] + rng.normal(0, 9, len(region)), -60, 70)
+    lon = centres_lon[region] + rng.normal(0, 14, len(region))
+    return np.radians(lat), np.radians(lon)
+
+
+def _great_circle(lat, lon):
+    dlat = lat[:, None] - lat[None, :]
+    dlon = lon[:, None] - lon[None, :]
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
+    d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    np.fill_diagonal(d, 0.0)
+    return np.maximum(d, np.where(np.eye(len(lat), dtype=bool), 0.0, 150.0))  # neighbours are >= 150 km apart
+
+
+def _colonial_ties(rng, gdp_pc, common_language):
+    ratio = gdp_pc[:, None] / gdp_pc[None, :]
+    tie = (common_language == 1) & (ratio > 3) & (rng.random(ratio.shape) < 0.35)
+    tie = tie | tie.T
+    np.fill_diagonal(tie, False)
+    return tie.astype(np.uint8)
+
+
+def _allocate_universities(rng, enrolled, total):
+    """One university per country at least; the rest in proportion to system size."""
+    n = len(enrolled)
+    extra = total - n
+    quota = enrolled / enrolled.sum() * extra
+    counts = np.floor(quota).astype(np.int64)
+    remainder = extra - counts.sum()
+    counts[np.argsort(-(quota - counts), kind="stable")[:remainder]] += 1
+    return np.repeat(np.arange(n), counts + 1)

@@ -1,0 +1,53 @@
+"""The World: countries, universities and the ties between countries, as arrays.
+
+A world builder (synthetic, or later the real one from public data) returns a `World`; the
+model turns its rows into Mesa agents and keeps the arrays for the kernels. Student counts are
+in agents (one agent stands for `scale` real students).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class World:
+    # countries (length C)
+    codes: list[str]
+    names: list[str]
+    population: np.ndarray         # tertiary-age population (people)
+    gdp_pc: np.ndarray             # GDP per capita (current USD)
+    language: np.ndarray           # language group id (int)
+    region: np.ndarray             # region id (int)
+    enrolment_rate: np.ndarray     # gross tertiary enrolment ratio, 0..1
+    visa_openness: np.ndarray      # default of the lever, 0..1
+    post_study_work_years: np.ndarray  # default of the lever, years
+    field_share: np.ndarray        # (C, F) share of entrants by field
+    # pairs (C x C)
+    distance_km: np.ndarray
+    common_language: np.ndarray    # 0/1
+    colonial_tie: np.ndarray       # 0/1
+    # universities (length U)
+    univ_country: np.ndarray       # int32 index of the country
+    univ_quality: np.ndarray       # (U, F) quality by field, 0..1
+    univ_teaching: np.ndarray      # teaching quality, 0..1
+    univ_capacity: np.ndarray      # seats, in agents (int64)
+    univ_tuition_intl: np.ndarray  # tuition for international students (USD per year)
+    univ_intl_courses: np.ndarray  # share of programmes taught as international courses
+    univ_research_staff: np.ndarray  # researchers (people)
+    # sizes and groups
+    cohort: np.ndarray             # (C,) new entrants per year, in agents
+    scale: float = 1.0
+    groups: dict[str, np.ndarray] = field(default_factory=dict)  # name -> country indices
+
+    @property
+    def n_countries(self) -> int:
+        return len(self.codes)
+
+    @property
+    def n_universities(self) -> int:
+        return len(self.univ_country)
+
+    @property
+    def n_fields(self) -> int:
+        return self.field_share.shape[1]
