@@ -1,0 +1,26 @@
+"""`hemsim-compare SWEEP_DIR --baseline NAME`: figures and a report comparing a sweep's scenarios."""
+
+import argparse
+from pathlib import Path
+
+from experiments.preflight import fail
+from sim.errors import UserError
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="hemsim-compare", description=__doc__)
+    parser.add_argument("sweep_dir", type=Path)
+    parser.add_argument("--baseline", default="baseline", help="the scenario effects are measured against")
+    parser.add_argument("--out", type=Path, default=None, help="where figures and report go (default: SWEEP_DIR)")
+    args = parser.parse_args(argv)
+    from sim.analysis import report
+    try:
+        path, table = report.compare(args.sweep_dir, args.baseline, args.out)
+    except UserError as e:
+        fail(str(e))
+    print(table.to_markdown(index=False))
+    print(f"\nreport: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Analysis of finished runs: reads result files only, never imports the model."""

@@ -1,0 +1,77 @@
+"""The comparison report of a sweep: figures and tables in one Markdown file beside them."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from sim.analysis import figures, stats, sweep
+from sim.errors import UserError
+
+SUMMARY_OUTCOMES = ["international_share", "inbound_degree", "stayers", "returnees", "mean_skill",
+                    "mean_intercultural_competence"]
+
+
+def compare(sweep_dir: Path, baseline: str, out_dir: Path | None = None) -> tuple[Path, pd.DataFrame]:
+    """Aggregate a sweep, draw its figures, write report.md; returns (report path, summary table)."""
+    sweep_dir = Path(sweep_dir)
+    runs, incomplete = sweep.find_runs(sweep_dir)
+    if not runs:
+        raise UserError(f"{sweep_dir}: no finished runs to compare")
+    scenarios = sorted({r.scenario for r in runs})
+    if baseline not in scenarios:
+        raise UserError(f"--baseline {baseline}: no finished run of that scenario in {sweep_dir} "
+                        f"(found: {', '.join(scenarios)})")
+    agg = sweep.aggregate(sweep_dir)
+    metrics, flows = sweep.read(agg, "metrics"), sweep.read(agg, "flows")
+    out = Path(out_dir) if out_dir else sweep_dir
+    out.mkdir(parents=True, exist_ok=True)
+    order = [baseline] + [s for s in scenarios if s != baseline]
+    made = {
+        "timeseries": figures.timeseries(metrics, order, figures.OUTCOMES, out),
+        "effects": figures.effects(metrics, baseline, figures.OUTCOMES, out) if len(order) > 1 else [],
+        "flow_matrices": figures.flow_matrices(flows, baseline, order, out),
+        "brain_gain": figures.brain_gain(metrics, baseline, out),
+    }
+    table = stats.summary_table(metrics, baseline, SUMMARY_OUTCOMES)
+    corridors = _corridor_changes(flows, baseline, order)
+    report = out / "report.md"
+    report.write_text(_markdown(sweep_dir, runs, incomplete, order, baseline, made, table, corridors, metrics))
+    return report, table
+
+
+def _corridor_changes(flows: pd.DataFrame, baseline: str, scenarios: list[str], top: int = 10) -> pd.DataFrame:
+    base = stats.flow_matrix(flows, baseline, "enrolled").stack()
+    rows = []
+    for s in scenarios[1:]:
+        diff = (stats.flow_matrix(flows, s, "enrolled").stack().reindex(base.index.union(
+            stats.flow_matrix(flows, s, "enrolled").stack().index), fill_value=0.0)
+            - base.reindex(base.index.union(stats.flow_matrix(flows, s, "enrolled").stack().index), fill_value=0.0))
+        for (o, d), v in diff.abs().nlargest(top).items():
+            rows.append({"scenario": s, "origin": o, "destination": d, "baseline": round(base.get((o, d), 0.0)),
+                         "change": round(diff[(o, d)])})
+    return pd.DataFrame(rows)
+
+
+def _markdown(sweep_dir, runs, incomplete, order, baseline, made, table, corridors, metrics) -> str:
+    seeds = sorted({r.seed for r in runs})
+    years = f"{metrics.year.min()}-{metrics.year.max()}"
+    lines = [f"# hemsim comparison: {sweep_dir.name}", "",
+             f"{len(runs)} finished runs: scenarios {', '.join(order)}; seeds {', '.join(map(str, seeds))}; "
+             f"years {years}. Baseline: `{baseline}`. Bands are 5%-95% across seeds; effects are paired "
+             f"differences from the baseline at the same seed (common random numbers), mean with a 90% t interval.",
+             ""]
+    if incomplete:
+        lines += [f"Incomplete runs left out ({len(incomplete)}): " + ", ".join(str(p) for p in incomplete), ""]
+    lines += ["## Summary (WORLD, mean of the final three years)", "", table.to_markdown(index=False), ""]
+    captions = {"timeseries": "Outcomes by scenario", "effects": "Policy effects (paired differences)",
+                "flow_matrices": "Degree-mobile students by corridor",
+                "brain_gain": "Brain gain and drain: net talent gain by country"}
+    for key, paths in made.items():
+        png = [p for p in paths if p.suffix == ".png"]
+        if png:
+            lines += [f"## {captions[key]}", "", f"![{captions[key]}]({png[0].name})",
+                      f"(PDF: [{png[0].stem}.pdf]({png[0].stem}.pdf))", ""]
+    if not corridors.empty:
+        lines += ["## Largest changes in corridors (degree-mobile stock, real students)", "",
+                  corridors.to_markdown(index=False), ""]
+    return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""Statistics across seeds: bands per scenario, and policy effects as paired differences.
+
+Runs of two scenarios at the same seed share every agent's dice (common random numbers), so
+the difference scenario - baseline at each seed is the policy's effect on that draw of the
+world; its mean over seeds with a t interval is the estimate reported. This is far tighter than
+comparing the two scenarios' bands.
+"""
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+WORLD = "WORLD"
+LEVEL = 0.90  # bands and intervals are 90%
+
+
+def keys(df: pd.DataFrame) -> list[str]:
+    """The columns that identify a run besides scenario: seed and any swept parameters."""
+    skip = {"scenario", "year", "country", "metric", "value", "kind", "origin", "destination", "students"}
+    return [c for c in df.columns if c not in skip]
+
+
+def world_series(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
+    m = metrics[(metrics.metric == metric) & (metrics.country == WORLD)]
+    return m.drop(columns=["metric", "country"])
+
+
+def bands(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per scenario and year: mean, and the 5% and 95% quantiles across runs (seeds)."""
+    m = world_series(metrics, metric)
+    g = m.groupby(["scenario", "year"]).value
+    out = pd.DataFrame({"mean": g.mean(), "low": g.quantile((1 - LEVEL) / 2), "high": g.quantile((1 + LEVEL) / 2),
+                        "runs": g.size()})
+    return out.reset_index()
+
+
+def paired(metrics: pd.DataFrame, baseline: str, metric: str, country: str = WORLD) -> pd.DataFrame:
+    """Per run and year: scenario value - baseline value at the same seed (and parameters)."""
+    m = metrics[(metrics.metric == metric) & (metrics.country == country)].drop(columns=["metric", "country"])
+    on = keys(m) + ["year"]
+    base = m[m.scenario == baseline].drop(columns="scenario").rename(columns={"value": "baseline"})
+    pairs = m[m.scenario != baseline].merge(base, on=on, how="inner")
+    pairs["effect"] = pairs.value - pairs.baseline
+    return pairs
+
+
+def summarise(effect: pd.Series) -> pd.Series:
+    """Mean of paired effects with a 90% t interval (NaN interval for a single run)."""
+    n = effect.size
+    mean = effect.mean()
+    if n < 2:
+        return pd.Series({"effect": mean, "low": np.nan, "high": np.nan, "runs": n})
+    half = stats.t.ppf((1 + LEVEL) / 2, n - 1) * effect.std(ddof=1) / np.sqrt(n)
+    return pd.Series({"effect": mean, "low": mean - half, "high": mean + half, "runs": n})
+
+
+def effects(metrics: pd.DataFrame, baseline: str, metric: str, country: str = WORLD) -> pd.DataFrame:
+    """Per scenario and year: the mean paired effect and its 90% interval."""
+    pairs = paired(metrics, baseline, metric, country)
+    return pairs.groupby(["scenario", "year"]).effect.apply(summarise).unstack().reset_index()
+
+
+def final_window(metrics: pd.DataFrame, years: int = 3) -> pd.DataFrame:
+    """Metrics averaged over the last `years` recorded years, per run, country and metric."""
+    last = metrics.year.max()
+    m = metrics[metrics.year > last - years]
+    return m.groupby(["scenario", *keys(m), "country", "metric"], dropna=False).value.mean().reset_index()
+
+
+def summary_table(metrics: pd.DataFrame, baseline: str, outcomes: list[str], years: int = 3) -> pd.DataFrame:
+    """WORLD outcomes over the final years: mean [90% band] per scenario, and the paired effect."""
+    fw = final_window(metrics, years)
+    fw = fw[fw.country == WORLD]
+    rows = []
+    for scenario in [baseline] + sorted(set(fw.scenario) - {baseline}):
+        row = {"scenario": scenario}
+        for metric in outcomes:
+            v = fw[(fw.scenario == scenario) & (fw.metric == metric)].value
+            row[metric] = _fmt(v.mean()) + f" [{_fmt(v.quantile(0.05))}, {_fmt(v.quantile(0.95))}]"
+            if scenario != baseline:
+                e = _final_effect(fw, baseline, scenario, metric)
+                row[f"{metric} effect"] = _fmt(e.effect) + f" ({_fmt(e.low)}, {_fmt(e.high)})"
+        rows.append(row)
+    return pd.DataFrame(rows).fillna("")
+
+
+def _final_effect(fw, baseline, scenario, metric) -> pd.Series:
+    m = fw[fw.metric == metric].drop(columns=["metric", "country"])
+    on = keys(m)
+    a = m[m.scenario == scenario].drop(columns="scenario")
+    b = m[m.scenario == baseline].drop(columns="scenario")
+    pairs = a.merge(b, on=on, suffixes=("", "_base"))
+    return summarise(pairs.value - pairs.value_base)
+
+
+def country_effects(metrics: pd.DataFrame, baseline: str, metric: str, years: int = 3) -> pd.DataFrame:
+    """Per scenario and country (not WORLD): the paired effect over the final years with its interval."""
+    fw = final_window(metrics, years)
+    fw = fw[(fw.metric == metric) & (fw.country != WORLD)].drop(columns="metric")
+    on = keys(fw) + ["country"]
+    base = fw[fw.scenario == baseline].drop(columns="scenario").rename(columns={"value": "baseline"})
+    pairs = fw[fw.scenario != baseline].merge(base, on=on)
+    pairs["effect"] = pairs.value - pairs.baseline
+    return pairs.groupby(["scenario", "country"]).effect.apply(summarise).unstack().reset_index()
+
+
+def flow_matrix(flows: pd.DataFrame, scenario: str, kind: str, years: int = 3) -> pd.DataFrame:
+    """Mean yearly flow (real students) by origin x destination over the final years, across runs."""
+    last = flows.year.max()
+    f = flows[(flows.scenario == scenario) & (flows.kind == kind) & (flows.year > last - years)]
+    runs = max(1, f[keys(f)].drop_duplicates().shape[0]) if len(f) else 1
+    total = f.groupby(["origin", "destination"]).students.sum() / (runs * years)
+    return total.unstack(fill_value=0.0)
+
+
+def _fmt(x: float) -> str:
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 1:
+        return f"{x:.2f}"
+    return f"{x:.4f}"

@@ -1,0 +1,96 @@
+"""Find the complete runs of a sweep and combine them into one partitioned Parquet dataset.
+
+A run is a directory with a complete manifest (see sim.io). Its scenario and seed come from the
+manifest's resolved config; the swept parameters from Hydra's record of the run's overrides
+(`.hydra/overrides.yaml`), so a grid over any key becomes columns of the dataset.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import yaml
+
+from sim.errors import UserError
+from sim.io import read_manifest
+
+AGGREGATE_DIR = "aggregate"
+RESERVED = {"scenario", "seed", "sweep"}
+
+
+@dataclass
+class Run:
+    path: Path
+    scenario: str
+    seed: int
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def find_runs(sweep_dir: Path) -> tuple[list[Run], list[Path]]:
+    """(complete runs, incomplete run directories) under sweep_dir, in path order."""
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise UserError(f"{sweep_dir}: no such sweep directory")
+    runs, incomplete = [], []
+    for cfg in sorted(sweep_dir.rglob(".hydra/config.yaml")):
+        run_dir = cfg.parent.parent
+        if AGGREGATE_DIR in run_dir.relative_to(sweep_dir).parts:
+            continue
+        manifest = read_manifest(run_dir)
+        if manifest is None:
+            incomplete.append(run_dir)
+            continue
+        runs.append(Run(run_dir, manifest["config"]["scenario"]["name"], int(manifest["seed"]), _params(run_dir)))
+    return runs, incomplete
+
+
+def _params(run_dir: Path) -> dict[str, str]:
+    path = run_dir / ".hydra" / "overrides.yaml"
+    overrides = yaml.safe_load(path.read_text()) if path.exists() else []
+    out = {}
+    for o in overrides or []:
+        key, _, value = o.lstrip("+~").partition("=")
+        if key not in RESERVED and not key.startswith("hydra"):
+            out[key] = value
+    return out
+
+
+def aggregate(sweep_dir: Path, out_dir: Path | None = None) -> Path:
+    """Write <out>/flows and <out>/metrics: Hive-partitioned by scenario, with seed and parameter columns."""
+    runs, _ = find_runs(sweep_dir)
+    if not runs:
+        raise UserError(f"{sweep_dir}: no finished runs (no run directory has a complete manifest.json)")
+    out = Path(out_dir) if out_dir else Path(sweep_dir) / AGGREGATE_DIR
+    params = sorted({k for r in runs for k in r.params})
+    tmp = out.with_name(out.name + ".tmp")
+    _remove(tmp)
+    for name in ("flows", "metrics"):
+        tables = [_with_run_columns(pq.read_table(r.path / f"{name}.parquet"), r, params) for r in runs]
+        ds.write_dataset(pa.concat_tables(tables), tmp / name, format="parquet",
+                         partitioning=ds.partitioning(pa.schema([("scenario", pa.string())]), flavor="hive"),
+                         existing_data_behavior="overwrite_or_ignore")
+    _remove(out)
+    tmp.rename(out)
+    return out
+
+
+def _with_run_columns(table: pa.Table, run: Run, params: list[str]) -> pa.Table:
+    n = table.num_rows
+    table = table.append_column("scenario", pa.array([run.scenario] * n, pa.string()))
+    table = table.append_column("seed", pa.array([run.seed] * n, pa.int64()))
+    for p in params:
+        table = table.append_column(p, pa.array([run.params.get(p)] * n, pa.string()))
+    return table
+
+
+def read(aggregate_dir: Path, name: str):
+    """One aggregated table (flows or metrics) as a pandas DataFrame."""
+    return ds.dataset(Path(aggregate_dir) / name, format="parquet", partitioning="hive").to_table().to_pandas()
+
+
+def _remove(path: Path) -> None:
+    import shutil
+    if path.exists():
+        shutil.rmtree(path)

@@ -1,0 +1,56 @@
+"""Sweep -> aggregate -> compare: the path of the main job's report."""
+
+import subprocess
+
+import matplotlib.image as mpimg
+import numpy as np
+import pyarrow.dataset as ds
+import pytest
+
+from conftest import HEMSIM
+
+SCENARIOS = ("baseline", "post_study_work")
+SEEDS = (0, 1)
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sweep")
+    p = subprocess.run([HEMSIM, "-m", f"scenario={','.join(SCENARIOS)}", f"seed={','.join(map(str, SEEDS))}",
+                        "world.students=5000", "years=5", f"hydra.sweep.dir={d}"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return d
+
+
+def test_aggregate_has_every_run_as_scenario_and_seed(sweep_dir):
+    p = subprocess.run([HEMSIM + "-aggregate", str(sweep_dir)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    for name in ("flows", "metrics"):
+        t = ds.dataset(sweep_dir / "aggregate" / name, partitioning="hive").to_table().to_pandas()
+        runs = set(zip(t.scenario, t.seed))
+        assert runs == {(s, k) for s in SCENARIOS for k in SEEDS}
+    m = ds.dataset(sweep_dir / "aggregate" / "metrics", partitioning="hive").to_table().to_pandas()
+    assert m.groupby(["scenario", "seed"]).year.nunique().eq(5).all()
+
+
+def test_compare_writes_figures_and_report(sweep_dir):
+    p = subprocess.run([HEMSIM + "-compare", str(sweep_dir), "--baseline", "baseline"], capture_output=True,
+                       text=True)
+    assert p.returncode == 0, p.stderr
+    assert "post_study_work" in p.stdout  # the printed summary table
+    for name in ("timeseries", "effects", "flow_matrices", "brain_gain"):
+        img = mpimg.imread(sweep_dir / f"{name}.png")
+        assert img.shape[0] > 300 and img.shape[1] > 600
+        assert np.std(img[..., :3]) > 0.05  # not blank
+        assert (sweep_dir / f"{name}.pdf").stat().st_size > 1000
+    report = (sweep_dir / "report.md").read_text()
+    assert "4 finished runs" in report
+    for name in ("timeseries", "effects", "flow_matrices", "brain_gain"):
+        assert f"]({name}.png)" in report
+
+
+def test_compare_refuses_a_missing_baseline_and_an_empty_folder(sweep_dir, tmp_path):
+    p = subprocess.run([HEMSIM + "-compare", str(sweep_dir), "--baseline", "nosuch"], capture_output=True, text=True)
+    assert p.returncode == 2 and "nosuch" in p.stderr and "Traceback" not in p.stderr
+    p = subprocess.run([HEMSIM + "-compare", str(tmp_path), "--baseline", "baseline"], capture_output=True, text=True)
+    assert p.returncode == 2 and "no finished runs" in p.stderr

@@ -1,0 +1,49 @@
+"""The counter-based generator: a pure, well-spread function of its coordinates."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from sim import rng
+
+coords = st.tuples(st.integers(0, 2**32), st.integers(0, 100), st.integers(1900, 2200), st.integers(0, 2**62),
+                   st.integers(0, 64))
+
+
+@given(coords)
+def test_uniform_is_in_unit_interval_and_pure(c):
+    u = rng.uniform(*c)
+    assert 0.0 <= u < 1.0
+    assert rng.uniform(*c) == u
+
+
+@given(coords)
+def test_each_coordinate_changes_the_draw(c):
+    u = rng.uniform(*c)
+    for i in range(5):
+        other = list(c)
+        other[i] += 1
+        assert rng.uniform(*other) != u
+
+
+@given(st.integers(0, 1000), st.integers(1, 50))
+@settings(max_examples=20)
+def test_vector_form_matches_scalar(seed, stream):
+    agents = np.arange(0, 5000, 7, dtype=np.uint64)
+    vec = rng.uniforms(seed, stream, 2020, agents, 3)
+    assert all(vec[i] == rng.uniform(seed, stream, 2020, int(a), 3) for i, a in enumerate(agents[:50]))
+
+
+def test_uniform_distribution_and_independence_of_streams():
+    agents = np.arange(200_000, dtype=np.uint64)
+    a = rng.uniforms(7, rng.CHOICE, 2020, agents)
+    b = rng.uniforms(7, rng.DROPOUT, 2020, agents)
+    assert stats.kstest(a, "uniform").pvalue > 1e-3
+    assert abs(np.corrcoef(a, b)[0, 1]) < 0.01
+    assert abs(np.corrcoef(a[:-1], a[1:])[0, 1]) < 0.01  # neighbouring agents are not correlated
+
+
+def test_normal_deviates():
+    z = np.array([rng.normal_at(np.uint64(rng.key(3, rng.TALENT, 2020, i)), 0) for i in range(50_000)])
+    assert stats.kstest(z, "norm").pvalue > 1e-3
