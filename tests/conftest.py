@@ -7,8 +7,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from sim.config import Config, Lever, validate
+
+# The first call of a kernel compiles it (or loads Numba's cache): no per-example deadline.
+settings.register_profile("hemsim", deadline=None)
+settings.load_profile("hemsim")
 
 ROOT = Path(__file__).resolve().parents[1]
 HEMSIM = str(Path(sys.executable).parent / "hemsim")

@@ -68,20 +68,22 @@ def final_window(metrics: pd.DataFrame, years: int = 3) -> pd.DataFrame:
 
 
 def summary_table(metrics: pd.DataFrame, baseline: str, outcomes: list[str], years: int = 3) -> pd.DataFrame:
-    """WORLD outcomes over the final years: mean [90% band] per scenario, and the paired effect."""
+    """WORLD outcomes over the final years, one row per outcome and scenario: the mean with its
+    5-95% band across seeds, and the paired effect against the baseline with its 90% interval."""
     fw = final_window(metrics, years)
     fw = fw[fw.country == WORLD]
     rows = []
-    for scenario in [baseline] + sorted(set(fw.scenario) - {baseline}):
-        row = {"scenario": scenario}
-        for metric in outcomes:
+    for metric in outcomes:
+        for scenario in [baseline] + sorted(set(fw.scenario) - {baseline}):
             v = fw[(fw.scenario == scenario) & (fw.metric == metric)].value
-            row[metric] = _fmt(v.mean()) + f" [{_fmt(v.quantile(0.05))}, {_fmt(v.quantile(0.95))}]"
+            row = {"outcome": metric, "scenario": scenario, "runs": v.size,
+                   "mean [5%, 95%]": f"{_fmt(v.mean())} [{_fmt(v.quantile(0.05))}, {_fmt(v.quantile(0.95))}]",
+                   "effect (90% CI)": ""}
             if scenario != baseline:
                 e = _final_effect(fw, baseline, scenario, metric)
-                row[f"{metric} effect"] = _fmt(e.effect) + f" ({_fmt(e.low)}, {_fmt(e.high)})"
-        rows.append(row)
-    return pd.DataFrame(rows).fillna("")
+                row["effect (90% CI)"] = f"{_fmt(e.effect)} ({_fmt(e.low)}, {_fmt(e.high)})"
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _final_effect(fw, baseline, scenario, metric) -> pd.Series:
