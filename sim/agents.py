@@ -12,8 +12,14 @@ who applies where, who is admitted, who leaves, what is counted.
 import mesa
 import numpy as np
 
-from sim.mechanisms import careers, choice, enrolment, learning
-from sim.outcomes import YearTally, tally
+from sim.mechanisms import careers, choice, enrolment, exchange, internships, learning
+from sim.outcomes import EXCHANGED, INTERNED, YearTally, tally
+from sim.population import COLUMNS, TRANSIENT
+
+
+def select(applicants: list["Student"], places: int, score) -> list["Student"]:
+    """The applicants with the highest score (ties: lower uid), up to the places available."""
+    return sorted(applicants, key=lambda s: (-score(s), s.uid))[:max(places, 0)]
 
 
 class Country(mesa.Agent):
@@ -60,8 +66,7 @@ class University(mesa.Agent):
 
     def admit(self, applicants: list["Student"], free: int) -> list["Student"]:
         """The most talented applicants (ties: lower uid), up to the free seats."""
-        ranked = sorted(applicants, key=lambda s: (-s.talent, s.uid))
-        return ranked[:free]
+        return select(applicants, free, lambda s: s.talent)
 
 
 class Student(mesa.Agent):
@@ -78,7 +83,13 @@ class Student(mesa.Agent):
         self.year_in = 0
         self.skill = 0.0
         self.competence = 0.0
+        self.mobility = 0            # bits: EXCHANGED, INTERNED
         self.outcome = learning.CONTINUING
+        self.new_year()
+
+    def new_year(self) -> None:
+        """Forget last year's events."""
+        self.partner, self.stay, self.host, self.intern, self.score = -1, 0.0, -1, 0, 0.0
 
     def application(self, k: int, year: int, tables) -> int:
         """The university of my k-th ranked application."""
@@ -91,11 +102,48 @@ class Student(mesa.Agent):
     def abroad(self) -> bool:
         return int(self.model.world.univ_country[self.univ]) != self.origin
 
+    def exchange_application(self, year: int, tables) -> int:
+        """The agreement I apply along for an exchange this year, or -1."""
+        c = int(tables.univ_country[self.univ])
+        if not exchange.eligible(self.level, self.year_in, tables.rule.first_degree_years, c == self.origin,
+                                 bool(self.mobility & EXCHANGED)):
+            return -1
+        if not exchange.wants_exchange(self.model.seed, year, self.uid, self.talent, self.resources,
+                                       float(tables.exchange_funding[c]), float(tables.courses[self.univ]),
+                                       tables.exchange_rule):
+            return -1
+        return int(exchange.agreement(self.model.seed, year, self.uid, self.univ, tables.e_accept, tables.e_alias,
+                                      tables.edge_of))
+
+    def go_on_exchange(self, edge: int, year: int, tables) -> None:
+        self.partner = int(tables.edge_to[edge])
+        self.stay = float(np.float32(exchange.length(self.model.seed, year, self.uid, tables.exchange_rule)))
+        self.mobility |= EXCHANGED
+
+    def internship_application(self, year: int, tables) -> int:
+        """The host country I apply to for an internship abroad, or -1."""
+        if not tables.has_host[self.origin] or not internships.eligible(
+                self.level, self.year_in, tables.rule.first_degree_years, tables.rule.postgraduate_years,
+                int(tables.univ_country[self.univ]) == self.origin):
+            return -1
+        funding = float(tables.internship_funding[self.origin])
+        if not internships.wants_internship(self.model.seed, year, self.uid, self.talent, self.competence, funding,
+                                            tables.internship_rule):
+            return -1
+        self.score = float(internships.priority(self.competence, funding))
+        return int(internships.host(self.model.seed, year, self.uid, self.origin, tables.h_accept, tables.h_alias))
+
+    def go_on_internship(self, host: int) -> None:
+        self.host, self.intern = host, 1
+        self.mobility |= INTERNED
+
     def study(self, year: int, tables) -> None:
         """A year of learning; then dropout, graduation, and for graduates abroad: stay or return."""
+        abroad, taught = learning.conditions(self.origin, self.univ, self.partner, self.stay, tables.univ_country,
+                                             tables.teaching)
         skill, competence, outcome = learning.study_year(
-            self.model.seed, year, self.uid, self.talent, self.skill, self.competence, float(self.abroad),
-            float(tables.teaching[self.univ]), self.level, self.year_in, tables.rule)
+            self.model.seed, year, self.uid, self.talent, self.skill, self.competence, abroad, taught,
+            float(tables.courses[self.univ]), self.intern, self.level, self.year_in, tables.rule)
         self.skill = float(np.float32(skill))  # stored as float32, as in the array backend
         self.competence = float(np.float32(competence))
         self.year_in += 1
@@ -114,8 +162,10 @@ class AgentStudents:
         self.entrants: list[Student] = []
 
     @property
-    def all(self):
-        return self.model.agents_by_type[Student] if Student in self.model.agents_by_type else []
+    def all(self) -> mesa.agent.AgentSet:
+        if Student in self.model.agents_by_type:
+            return self.model.agents_by_type[Student]
+        return mesa.agent.AgentSet([], random=self.model.random)
 
     def __len__(self) -> int:
         return len(self.all)
@@ -124,6 +174,7 @@ class AgentStudents:
         return np.bincount([s.univ for s in self.all], minlength=n_universities).astype(np.int64)
 
     def enrol(self, year: int, sizes: np.ndarray, tables) -> None:
+        self.all.do("new_year")
         self.entrants = [Student(self.model, int(enrolment.uid_of(year, c, j)), c, year, tables)
                          for c in range(len(sizes)) for j in range(int(sizes[c]))]
 
@@ -154,14 +205,39 @@ class AgentStudents:
                 s.remove()
         return unplaced
 
+    def exchange(self, year: int, tables) -> np.ndarray:
+        """Each agreement takes the most talented of its applicants, up to its slots; returns the use of each."""
+        by_agreement: dict[int, list[Student]] = {}
+        for s in self.all:
+            edge = s.exchange_application(year, tables)
+            if edge >= 0:
+                by_agreement.setdefault(edge, []).append(s)
+        use = np.zeros(len(tables.e_slots), np.int64)
+        for edge, applicants in by_agreement.items():
+            for s in select(applicants, int(tables.e_slots[edge]), lambda s: s.talent):
+                s.go_on_exchange(edge, year, tables)
+                use[edge] += 1
+        return use
+
+    def internships(self, year: int, tables) -> None:
+        """Each host country takes the most competent of its applicants (funding first), up to its places."""
+        by_host: dict[int, list[Student]] = {}
+        for s in self.all:
+            host = s.internship_application(year, tables)
+            if host >= 0:
+                by_host.setdefault(host, []).append(s)
+        for host, applicants in by_host.items():
+            for s in select(applicants, int(tables.h_places[host]), lambda s: s.score):
+                s.go_on_internship(host)
+
     def study(self, year: int, tables) -> None:
         self.all.do("study", year, tables)
 
     def tally(self, tables, unplaced: np.ndarray) -> YearTally:
         students = list(self.all)
-        col = lambda name, dtype: np.array([getattr(s, name) for s in students], dtype=dtype)  # noqa: E731
-        return tally(col("origin", np.uint16), col("univ", np.int32), tables.univ_country, col("outcome", np.uint8),
-                     col("year_in", np.uint8), col("skill", np.float32), col("competence", np.float32), unplaced)
+        columns = {name: np.array([getattr(s, name) for s in students], dtype=dtype)
+                   for name, dtype in {**COLUMNS, **TRANSIENT}.items() if name != "uid"}
+        return tally(columns, tables.univ_country, tables.employability_rule, unplaced)
 
     def remove_leavers(self) -> None:
         for s in list(self.all):

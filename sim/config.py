@@ -24,6 +24,7 @@ class WorldConfig:
     students: int = 200_000          # student agents enrolled at the start
     scale: float = 100.0             # real students per student agent
     seed: int = 0                    # the world's own seed: same world for every run seed
+    researchers: int = 20_000        # researcher agents
     fields: int = 4                  # fields of study
     capacity_slack: float = 1.25     # seats per expected student, national systems
 
@@ -31,7 +32,7 @@ class WorldConfig:
 @dataclass
 class ChoiceParams:
     """Degree-mobility choice (multinomial logit over destination countries, then universities)."""
-    abroad_constant: float = -3.1    # utility of any foreign destination vs home
+    abroad_constant: float = -3.5    # utility of any foreign destination vs home
     postgraduate_abroad: float = 1.2  # extra abroad utility for postgraduate entrants
     talent_abroad: float = 0.35      # abroad utility per talent band step
     resources_abroad: float = 0.6    # abroad utility per family-resources band step
@@ -43,6 +44,7 @@ class ChoiceParams:
     visa: float = 2.0                # per unit of visa openness (0..1)
     post_study_work: float = 0.25    # per year of post-study work right
     cost: float = 1.2                # per unit of net cost / family income
+    international_courses: float = 1.5  # per unit of the destination's share of international courses
     university_quality: float = 4.0  # within-country choice among universities
     abroad_applications: int = 2     # ranked applications a mobile student sends abroad
     applications: int = 3            # ranked applications in all (the rest at home)
@@ -62,6 +64,7 @@ class StudyParams:
     skill_talent: float = 0.2
     competence_home: float = 0.02    # intercultural competence per year at home
     competence_abroad: float = 0.25  # extra per year abroad
+    competence_courses: float = 0.1  # extra per year at a university teaching all its programmes internationally
 
 
 @dataclass
@@ -73,6 +76,86 @@ class CareerParams:
     return_incentive: float = 2.0    # per unit of return incentive (0..1)
     visa: float = 0.8                # per unit of visa openness
     diaspora_decay: float = 0.05     # share of the diaspora stock lost each year
+    employability_constant: float = -0.6   # logit of a graduate job within a year
+    employability_skill: float = 1.5       # per unit of skill
+    employability_competence: float = 1.0  # per unit of intercultural competence
+    employability_internship: float = 0.4  # an internship abroad
+
+
+@dataclass
+class ExchangeParams:
+    """Exchange studies through partnership agreements."""
+    apply_constant: float = -3.4     # logit of applying in an eligible year
+    apply_talent: float = 0.3
+    apply_resources: float = 0.5     # per family-resources band step
+    apply_funding: float = 1.5       # per unit of exchange funding
+    apply_courses: float = 2.0       # per unit of the university's international-course share
+    short_share: float = 0.1         # stays shorter than a term
+    term_share: float = 0.6          # one-term stays (the rest: a year)
+
+
+@dataclass
+class InternshipParams:
+    """Overseas internships in the final year."""
+    apply_constant: float = -4.2
+    apply_competence: float = 2.0    # per unit of intercultural competence
+    apply_talent: float = 0.3
+    apply_funding: float = 2.5       # per unit of placement funding
+    host_language: float = 1.0       # host choice: common language
+    host_distance: float = -0.8      # host choice: per log(km)
+    skill: float = 0.08              # skill gained
+    competence: float = 0.15         # intercultural competence gained
+
+
+@dataclass
+class QualityParams:
+    """Teaching quality and reputation of universities."""
+    teaching_diffusion: float = 0.15 # share of the gap to better partners closed a year at full exchange intensity
+    faculty_diffusion: float = 0.03  # per unit of visiting and migrant researchers per 100 staff
+    reversion: float = 0.15          # share of the gain over the base teaching quality lost a year without renewal
+    research_spillover: float = 0.02 # teaching gain per unit of research reputation above average
+    crowding_threshold: float = 0.97 # occupancy above which teaching suffers
+    crowding_penalty: float = 0.5    # per unit of occupancy above the threshold
+    expansion_penalty: float = 0.3   # per unit of yearly capacity growth
+    reputation_weight: float = 0.08  # quality shift per unit of log research reputation
+    reputation_memory: float = 0.3   # weight of this year's citations in the reputation average
+
+
+@dataclass
+class ResearchParams:
+    """Researchers: output, team assembly (Guimera et al. 2005), citations, mobility."""
+    papers_per_researcher: float = 1.0  # papers a researcher leads a year at productivity 1
+    coauthors: float = 2.5             # mean co-authors besides the lead (Poisson)
+    incumbent_share: float = 0.45      # a co-author slot goes to a repeat collaborator (when there is one)
+    intl_constant: float = -3.0        # logit of a new co-author coming from a partner abroad
+    intl_cooperation: float = 1.5      # per unit of research-cooperation funding
+    intl_partners: float = 0.25        # per log(1 + agreements of the university)
+    intl_trend: float = 0.03           # per year since the start (falling costs of collaborating)
+    intl_visit: float = 2.0            # while visiting a partner abroad
+    citations_log_mean: float = 1.6    # log citations of a domestic paper at quality 0.5
+    citations_log_sd: float = 1.0
+    citations_quality: float = 1.5     # per unit of the team's mean university quality
+    intl_premium: float = 0.45         # citation premium of international co-authorship, at saturation
+    premium_countries: float = 1.5     # how fast the premium saturates with more countries
+    open_science_productivity: float = 0.3  # productivity gain when the university and its partners share
+    cooperation_productivity: float = 0.1   # productivity gain from cooperation funding
+    visit_constant: float = -4.0       # logit of a research visit abroad in a year
+    visit_grants: float = 2.5          # per unit of researcher-mobility grants
+    migrate_constant: float = -5.2     # logit of moving to a partner abroad
+    migrate_income: float = 0.8        # per log income gap to the destination
+    migrate_visa: float = 1.0          # per unit of the destination's visa openness
+    return_rate: float = 0.08          # yearly probability a migrant researcher returns
+
+
+@dataclass
+class ServiceParams:
+    """Service projects with international organisations, enterprises and NGOs."""
+    projects_per_100_researchers: float = 0.6
+    partners: float = 0.04             # per partnership agreement of the university
+    funding: float = 1.5               # per unit of service-partnership funding
+    intl_constant: float = -1.2        # logit of a project having a foreign partner
+    intl_funding: float = 1.5
+    people_per_project: float = 2500.0 # mean people reached (lognormal)
 
 
 @dataclass
@@ -80,6 +163,11 @@ class BehaviourConfig:
     choice: ChoiceParams = field(default_factory=ChoiceParams)
     study: StudyParams = field(default_factory=StudyParams)
     careers: CareerParams = field(default_factory=CareerParams)
+    exchange: ExchangeParams = field(default_factory=ExchangeParams)
+    internships: InternshipParams = field(default_factory=InternshipParams)
+    quality: QualityParams = field(default_factory=QualityParams)
+    research: ResearchParams = field(default_factory=ResearchParams)
+    service: ServiceParams = field(default_factory=ServiceParams)
 
 
 @dataclass
@@ -138,6 +226,7 @@ def validate(cfg: Config) -> Config:
         raise ConfigError(f"world.universities={w.universities}: must be >= world.countries={w.countries}")
     _positive_int("world.students", w.students)
     _positive_int("world.fields", w.fields)
+    _positive_int("world.researchers", w.researchers, 0)
     if w.fields > 16:
         raise ConfigError(f"world.fields={w.fields}: at most 16")
     if not w.scale > 0:
@@ -159,6 +248,15 @@ def validate(cfg: Config) -> Config:
     _positive_int("behaviour.study.postgraduate_years", s.postgraduate_years)
     _share("behaviour.study.postgraduate_share", s.postgraduate_share)
     _share("behaviour.careers.diaspora_decay", cfg.behaviour.careers.diaspora_decay)
+    e = cfg.behaviour.exchange
+    _share("behaviour.exchange.short_share", e.short_share)
+    _share("behaviour.exchange.term_share", e.term_share)
+    if e.short_share + e.term_share > 1:
+        raise ConfigError("behaviour.exchange.term_share: short_share + term_share must be <= 1")
+    r = cfg.behaviour.research
+    _share("behaviour.research.incumbent_share", r.incumbent_share)
+    _share("behaviour.research.return_rate", r.return_rate)
+    _share("behaviour.quality.reputation_memory", cfg.behaviour.quality.reputation_memory)
     for i, lever in enumerate(cfg.scenario.levers):
         _validate_lever(f"scenario.levers[{i}]", lever, cfg)
     return cfg

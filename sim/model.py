@@ -2,8 +2,10 @@
 
 One step is one academic year:
 
-    policies in force -> choice tables -> enrolment -> applications and admission under capacity
-    -> study year (learning, dropout, graduation) -> stay or return -> outcomes -> networks
+    policies in force -> capacity growth -> group tables -> enrolment -> applications and admission
+    -> exchanges -> internships -> study year (learning, dropout, graduation) -> stay or return
+    -> research (mobility, teams, papers, citations) -> service projects -> outcomes
+    -> education quality, reputation and networks for the next year
 
 Before the first recorded year the model spins up for as many years as the longest programme,
 under the world's default policies, so the first recorded year starts from a full system
@@ -14,18 +16,25 @@ from dataclasses import dataclass
 
 import mesa
 import numpy as np
+from mesa.discrete_space import Network
 from tqdm.auto import tqdm
 
 from sim import alias
 from sim.agents import AgentStudents, Country, University
 from sim.config import Config
-from sim.mechanisms import admission, careers, choice
+from sim.mechanisms import admission, careers, choice, exchange, internships, quality, service
+from sim.mechanisms.careers import EmployabilityRule
 from sim.mechanisms.enrolment import cohort_sizes
+from sim.mechanisms.exchange import ExchangeRule
+from sim.mechanisms.internships import InternshipRule
 from sim.mechanisms.learning import StudyRule
-from sim.outcomes import country_metrics, flow_arrays
+from sim.mechanisms.research import ResearchRule
+from sim.outcomes import flow_arrays, student_metrics
 from sim.policies import build_tables, in_force
 from sim.population import ArrayStudents
+from sim.researchers import Researchers
 from sim.results import Recorder, Results
+from sim.university_outcomes import research_flows, university_metrics
 from sim.world import synthetic
 from sim.world.world import World
 
@@ -44,11 +53,26 @@ class YearTables:
     country_offsets: np.ndarray
     p_stay: np.ndarray        # (C, C) probability of staying after graduating abroad
     teaching: np.ndarray      # (U,) teaching quality
+    courses: np.ndarray       # (U,) share of international courses
     univ_country: np.ndarray
     field_cum: np.ndarray     # (C, F) cumulative field shares
     log_income: np.ndarray    # (C,) log(GDP pc / 6,000)
+    exchange_funding: np.ndarray    # (C,)
+    e_slots: np.ndarray       # (E,) open exchange slots per agreement
+    e_accept: np.ndarray      # agreement alias tables, one row per university
+    e_alias: np.ndarray
+    edge_of: np.ndarray       # (U, max agreements) agreement index of each column, -1 = none
+    edge_to: np.ndarray       # (E,) partner university of each agreement
+    internship_funding: np.ndarray  # (C,)
+    h_accept: np.ndarray      # internship host alias tables, one row per origin
+    h_alias: np.ndarray
+    h_places: np.ndarray      # (C,) internship places per host
+    has_host: np.ndarray      # (C,) whether an origin has any host open
     postgraduate_share: float
     rule: StudyRule
+    exchange_rule: ExchangeRule
+    internship_rule: InternshipRule
+    employability_rule: EmployabilityRule
     applications: int
     abroad_applications: int
     n_fields: int
@@ -60,36 +84,60 @@ def build_world(cfg: Config) -> World:
 
 
 class HemsimModel(mesa.Model):
-    """Countries and universities as Mesa agents; students as arrays (or Mesa agents, backend=mesa)."""
+    """Countries and universities as Mesa agents; students and researchers as arrays."""
 
     def __init__(self, cfg: Config, world: World | None = None):
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.seed = cfg.seed
         self.world = world if world is not None else build_world(cfg)
-        w = self.world
+        w, b = self.world, cfg.behaviour
         self.policy_tables = build_tables(cfg.scenario.levers, w, cfg.start_year, cfg.years)
-        self.policy = in_force(build_tables([], w, cfg.start_year, 1), 0)  # the world's defaults
+        self.default_policy = in_force(build_tables([], w, cfg.start_year, 1), 0)
+        self.policy = self.default_policy
+        # university state the mechanisms change year by year
         self.capacity = w.univ_capacity.copy()
         self.quality = w.univ_quality.copy()
         self.teaching = w.univ_teaching.copy()
+        self.courses = w.univ_intl_courses.copy()
+        self.reputation = np.ones(w.n_universities)
+        self.growth = np.zeros(w.n_universities)
         self.countries = [Country(self, i) for i in range(w.n_countries)]
         self.universities = [University(self, u) for u in range(w.n_universities)]
+        self.partnerships = self._partnership_network()
         self.students = ArrayStudents(cfg.seed) if cfg.backend == "numba" else AgentStudents(self)
-        self.recorder = Recorder(w.codes, w.scale)
+        self.researchers = Researchers(w, cfg.seed)
+        self.rules = dict(study=StudyRule.from_params(b.study, b.internships),
+                          exchange=ExchangeRule.from_params(b.exchange),
+                          internship=InternshipRule.from_params(b.internships),
+                          employability=EmployabilityRule.from_params(b.careers),
+                          research=ResearchRule.from_params(b.research))
+        self.recorder = Recorder(w.codes)
         self.year = cfg.start_year
-        self.alumni = np.zeros((w.n_countries, w.n_countries))        # graduates who stayed (real students)
+        self.alumni = np.zeros((w.n_countries, w.n_countries))           # graduates who stayed (real students)
         self.enrolled_abroad = np.zeros((w.n_countries, w.n_countries))  # current students (real students)
         self._initial_networks()
         self._spin_up()
 
+    def _partnership_network(self) -> Network:
+        """The agreements between universities as a Mesa network; each University sits in its cell."""
+        import networkx as nx
+        w = self.world
+        graph = nx.Graph()
+        graph.add_nodes_from(range(w.n_universities))
+        graph.add_edges_from((int(a), int(b), {"slots": int(s), "regional": bool(r)})
+                             for a, b, s, r in zip(w.edge_from, w.edge_to, w.edge_slots, w.edge_regional) if a < b)
+        network = Network(graph, random=self.random, layout=None)
+        for u in self.universities:
+            u.cell = network[u.index]
+        return network
+
     # ---- the yearly cycle -------------------------------------------------------------------
     def step(self) -> None:
         """One recorded academic year."""
-        t = self.year - self.cfg.start_year
-        self.policy = in_force(self.policy_tables, t)
-        tally = self._year(self.year)
-        self.recorder.add(self.year, flow_arrays(tally), country_metrics(tally, self.world.scale))
+        self.policy = in_force(self.policy_tables, self.year - self.cfg.start_year)
+        flows, metrics = self._year(self.year)
+        self.recorder.add(self.year, flows, metrics)
         self.year += 1
 
     def run(self, progress: bool = False) -> Results:
@@ -99,22 +147,80 @@ class HemsimModel(mesa.Model):
         return self.recorder.results()
 
     def _year(self, year: int):
+        w = self.world
+        self._expand()
         tables = self.year_tables()
-        free = np.maximum(self.capacity - self.students.seats_taken(self.world.n_universities), 0)
-        sizes = cohort_sizes(self.world.cohort, self.policy["enrolment_rate"],
-                             self.world.enrolment_rate)
+        free = np.maximum(self.capacity - self.students.seats_taken(w.n_universities), 0)
+        sizes = cohort_sizes(w.cohort, self.policy["enrolment_rate"], w.enrolment_rate)
         self.students.enrol(year, sizes, tables)
         unplaced = self.students.admit(year, tables, free)
+        edge_use = self.students.exchange(year, tables)
+        self.students.internships(year, tables)
         self.students.study(year, tables)
         tally = self.students.tally(tables, unplaced)
+        enrolled = self.students.seats_taken(w.n_universities)
         self.students.remove_leavers()
+        research = self.researchers.year(year, year - self.cfg.start_year, w, self.policy, self.quality.mean(axis=1),
+                                         self._open_share(), self.rules["research"])
+        projects = self._service(year)
+        self._update_universities(edge_use, enrolled, research)
         self._update_networks(tally)
-        return tally
+        flows = {k: v * w.scale for k, v in flow_arrays(tally).items()}
+        flows.update(research_flows(research, w.researcher_scale))
+        metrics = student_metrics(tally, w.scale)
+        metrics.update(university_metrics(self, enrolled, research, projects))
+        return flows, metrics
 
     def _spin_up(self) -> None:
         s = self.cfg.behaviour.study
         for year in range(self.cfg.start_year - max(s.first_degree_years, s.postgraduate_years), self.cfg.start_year):
             self._year(year)
+
+    # ---- universities: expansion, service, quality --------------------------------------------
+    def _expand(self) -> None:
+        rate = self.policy["capacity_growth"][self.world.univ_country]
+        self.growth = rate
+        self.capacity = np.ceil(self.capacity * (1.0 + rate)).astype(np.int64)
+
+    def _open_share(self) -> np.ndarray:
+        w = self.world
+        return quality.open_share(w.edge_from, w.edge_to, w.univ_country, self.policy["open_science"],
+                                  w.n_universities)
+
+    def _service(self, year: int):
+        w, p = self.world, self.cfg.behaviour.service
+        researchers_real = self.researchers_per_university() * w.researcher_scale
+        partners = np.bincount(w.edge_from, minlength=w.n_universities)
+        return service.projects(self.seed, year, researchers_real, partners, w.univ_country, w.service_capacity,
+                                self.policy["service_funding"], self.policy["border_closed"] > 0.5,
+                                p.projects_per_100_researchers, p.partners, p.funding, p.intl_constant, p.intl_funding,
+                                p.people_per_project)
+
+    def researchers_per_university(self) -> np.ndarray:
+        return np.bincount(self.researchers.univ, minlength=self.world.n_universities)
+
+    def _update_universities(self, edge_use, enrolled, research) -> None:
+        w, q = self.world, self.cfg.behaviour.quality
+        staff = np.maximum(research.researchers, 1)
+        guests = research.visitors_in + research.arrivals_in
+        visitors_teaching = self._guest_teaching(research)
+        self.reputation = quality.reputation_update(self.reputation, research.citations, research.researchers,
+                                                    q.reputation_memory)
+        self.teaching = quality.teaching_update(self.teaching, w.univ_teaching, w.edge_from, w.edge_to, edge_use,
+                                                self.capacity, enrolled, self.growth, self.reputation,
+                                                visitors_teaching, 100.0 * guests / staff, q)
+        self.quality = quality.choice_quality(w.univ_quality, self.reputation, self.teaching, w.univ_teaching,
+                                              q.reputation_weight)
+        self.courses = quality.courses(w.univ_intl_courses, w.univ_country, self.policy["intl_course_target"])
+
+    def _guest_teaching(self, research) -> np.ndarray:
+        """Mean teaching quality at the home universities of each university's guest researchers."""
+        r, u = self.researchers, self.world.n_universities
+        guest_at = np.where(r.visiting >= 0, r.visiting, np.where(r.moved == 1, r.univ, -1))
+        is_guest = guest_at >= 0
+        total = np.bincount(guest_at[is_guest], self.teaching[r.home[is_guest]], u)
+        count = np.bincount(guest_at[is_guest], minlength=u)
+        return np.divide(total, count, out=self.teaching.copy(), where=count > 0)
 
     # ---- group tables -----------------------------------------------------------------------
     def year_tables(self) -> YearTables:
@@ -123,24 +229,32 @@ class HemsimModel(mesa.Model):
         u_accept, u_alias, univ_of = choice.university_tables(w, self.quality, self.capacity,
                                                               b.choice.university_quality)
         ranked, offsets = admission.home_ranking(w.univ_country, self.quality, w.n_countries)
+        e_slots, e_accept, e_alias, edge_of = exchange.agreement_tables(w, self.policy, w.edge_slots)
+        h_accept, h_alias, h_places, has_host = internships.host_tables(w, self.policy, b.internships)
         return YearTables(
             c_accept=c_accept, c_alias=c_alias, u_accept=u_accept, u_alias=u_alias, univ_of=univ_of,
             ranked_univs=ranked, country_offsets=offsets,
             p_stay=careers.stay_probabilities(w, self.policy, b.careers), teaching=self.teaching,
-            univ_country=w.univ_country, field_cum=np.cumsum(w.field_share, axis=1),
-            log_income=np.log(w.gdp_pc / 6_000.0), postgraduate_share=b.study.postgraduate_share,
-            rule=StudyRule.from_params(b.study), applications=b.choice.applications,
+            courses=self.courses, univ_country=w.univ_country, field_cum=np.cumsum(w.field_share, axis=1),
+            log_income=np.log(w.gdp_pc / 6_000.0), exchange_funding=self.policy["exchange_funding"],
+            e_slots=e_slots, e_accept=e_accept, e_alias=e_alias, edge_of=edge_of, edge_to=w.edge_to,
+            internship_funding=self.policy["internship_funding"], h_accept=h_accept, h_alias=h_alias,
+            h_places=h_places, has_host=has_host, postgraduate_share=b.study.postgraduate_share,
+            rule=self.rules["study"], exchange_rule=self.rules["exchange"], internship_rule=self.rules["internship"],
+            employability_rule=self.rules["employability"], applications=b.choice.applications,
             abroad_applications=b.choice.abroad_applications, n_fields=w.n_fields, n_countries=w.n_countries)
 
     def destination_probabilities(self) -> np.ndarray:
         w, p = self.world, self.cfg.behaviour.choice
+        capacity_courses = np.bincount(w.univ_country, self.courses * self.capacity, w.n_countries) \
+            / np.bincount(w.univ_country, self.capacity, w.n_countries)
         q = choice.quality_index(self.quality, self.capacity, w.univ_country, w.n_countries, p.university_quality)
         tuition = np.bincount(w.univ_country, w.univ_tuition_intl * self.capacity, w.n_countries) \
             / np.bincount(w.univ_country, self.capacity, w.n_countries)
         # the network in real students per 1,000 students of the origin: invariant to world.scale
         students_at_home = (w.cohort * w.scale)[:, None] * 4.0
         network = 1000.0 * (self.alumni + self.enrolled_abroad) / students_at_home
-        return choice.destination_probabilities(w, self.policy, network, q, tuition, p)
+        return choice.destination_probabilities(w, self.policy, network, q, tuition, capacity_courses, p)
 
     # ---- networks ---------------------------------------------------------------------------
     def _initial_networks(self) -> None:
@@ -161,5 +275,6 @@ class HemsimModel(mesa.Model):
     def _update_networks(self, tally) -> None:
         off = ~np.eye(self.world.n_countries, dtype=bool)
         decay = self.cfg.behaviour.careers.diaspora_decay
-        self.alumni = (1 - decay) * self.alumni + tally.stayed * off * self.world.scale
-        self.enrolled_abroad = (tally.enrolled - tally.graduates - tally.dropouts) * off * self.world.scale
+        c = tally.counts
+        self.alumni = (1 - decay) * self.alumni + c["stayed"] * off * self.world.scale
+        self.enrolled_abroad = (c["enrolled"] - c["graduates"] - c["dropouts"]) * off * self.world.scale

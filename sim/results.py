@@ -29,12 +29,11 @@ class Results:
 
 
 class Recorder:
-    """Appends one year's flows (nonzero pairs only) and metrics (every country and WORLD)."""
+    """Appends one year's flows (nonzero pairs only, real units) and metrics (every country and WORLD)."""
 
-    def __init__(self, codes: list[str], scale: float):
+    def __init__(self, codes: list[str]):
         self.codes = np.array(codes, dtype=object)
         self.countries = np.array(list(codes) + [WORLD], dtype=object)
-        self.scale = scale
         self.flow_chunks: list[dict] = []
         self.metric_chunks: list[dict] = []
 
@@ -43,7 +42,7 @@ class Recorder:
             o, d = np.nonzero(counts)
             self.flow_chunks.append(dict(year=np.full(len(o), year, np.int32), kind=np.full(len(o), kind, object),
                                          origin=self.codes[o], destination=self.codes[d],
-                                         students=counts[o, d] * self.scale))
+                                         students=np.asarray(counts[o, d], np.float64)))
         for name, values in metrics.items():
             n = len(self.countries)
             self.metric_chunks.append(dict(year=np.full(n, year, np.int32), country=self.countries,

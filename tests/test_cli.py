@@ -10,9 +10,18 @@ from conftest import HEMSIM
 
 FLOW_COLUMNS = ["year", "kind", "origin", "destination", "students"]
 METRIC_COLUMNS = ["year", "country", "metric", "value"]
-METRICS = {"enrolled", "entrants", "graduates", "dropouts", "unplaced", "inbound_degree", "outbound_degree",
-           "new_inbound_degree", "new_outbound_degree", "international_share", "returnees", "stayers",
-           "brain_drain", "net_talent_gain", "mean_skill", "mean_intercultural_competence"}
+METRICS = {  # every metric documented in the README
+    "enrolled", "entrants", "graduates", "dropouts", "unplaced", "inbound_degree", "outbound_degree",
+    "new_inbound_degree", "new_outbound_degree", "international_share", "returnees", "stayers", "brain_drain",
+    "net_talent_gain", "mean_skill", "mean_intercultural_competence", "mean_intercultural_competence_nonmobile",
+    "exchange_students", "exchange_inbound", "exchange_participation_rate", "exchange_term_or_year_share",
+    "internships", "internships_hosted", "intl_experienced_graduates", "graduate_employability",
+    "enrolment_rate", "teaching_quality", "intl_course_share", "capacity", "researchers", "papers",
+    "intl_coauthored_share", "citations_per_paper", "citations_per_paper_intl", "citations_per_paper_domestic",
+    "research_reputation", "researcher_visits", "researchers_moved_out", "researchers_moved_in",
+    "researchers_returned", "service_projects", "service_projects_international", "people_reached"}
+FLOW_KINDS = {"degree", "enrolled", "return", "stay", "exchange", "internship", "researcher_visit",
+              "researcher_move", "researcher_return"}
 
 
 def hemsim(*args, env=None):
@@ -26,7 +35,7 @@ def test_a_run_writes_tidy_tables_and_a_manifest(tmp_path, hemsim_env):
     assert p.returncode == 0, p.stderr
     flows, metrics = pd.read_parquet(out / "flows.parquet"), pd.read_parquet(out / "metrics.parquet")
     assert list(flows.columns) == FLOW_COLUMNS and list(metrics.columns) == METRIC_COLUMNS
-    assert set(flows.kind) == {"degree", "enrolled", "return", "stay"}
+    assert set(flows.kind) == FLOW_KINDS
     assert set(metrics.metric) == METRICS
     assert sorted(metrics.year.unique()) == [2016, 2017, 2018]
     assert "WORLD" in set(metrics.country)

@@ -32,10 +32,12 @@ def _by_university(apps, n_universities):
 
 
 @njit(cache=True, parallel=True)
-def admit_round(candidates, apps, talent, free):
-    """Admit candidates (population indices, in uid order) to apps[m]; returns the seat of each or -1.
+def admit_round(candidates, apps, score, free):
+    """Admit candidates (population indices, in uid order) to apps[m] by score, highest first (ties:
+    lower uid); returns the seat of each or -1. Updates `free` (seats left per place) in place.
 
-    Updates `free` (seats left per university) in place.
+    Places are universities for degree admission, agreements for exchanges, host countries for
+    internships: the same selection under capacity.
     """
     admitted = np.full(candidates.shape[0], -1, np.int32)
     offsets, order = _by_university(apps, free.shape[0])
@@ -48,7 +50,7 @@ def admit_round(candidates, apps, talent, free):
         if seats < n:
             minus_talent = np.empty(n, np.float32)
             for j in range(n):
-                minus_talent[j] = -talent[candidates[order[lo + j]]]
+                minus_talent[j] = -score[candidates[order[lo + j]]]
             ranked = np.argsort(minus_talent, kind="mergesort")  # stable: ties keep uid order
             for j in range(seats):
                 admitted[order[lo + ranked[j]]] = u

@@ -11,12 +11,37 @@ incentives bring them home. Stayers are brain drain for the origin and brain gai
 returnees are brain circulation.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
 from sim import rng
 
 RETURNED, STAYED = 3, 4
+
+
+class EmployabilityRule(NamedTuple):
+    employability_constant: float
+    employability_skill: float
+    employability_competence: float
+    employability_internship: float
+
+    @classmethod
+    def from_params(cls, p) -> "EmployabilityRule":
+        return cls(*(getattr(p, name) for name in cls._fields))
+
+
+@njit(cache=True)
+def employability(skill, competence, interned, rule):
+    """A graduate's employability (probability of a graduate job within a year of graduating).
+
+    Rises with skill, intercultural competence and an internship abroad: employers value
+    international experience (Erasmus Impact Study 2014; Jacobone & Moro 2015).
+    """
+    logit = (rule.employability_constant + rule.employability_skill * skill
+             + rule.employability_competence * competence + rule.employability_internship * interned)
+    return 1.0 / (1.0 + np.exp(-logit))
 
 
 def stay_probabilities(world, policy, p) -> np.ndarray:

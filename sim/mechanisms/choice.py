@@ -8,6 +8,7 @@ student of origin o, field f, talent band t, resources band r and level l is
     V = abroad_constant + talent_abroad (t - 1.5) + resources_abroad (r - 1) + postgraduate_abroad l
         + quality Q[d, f] + log_distance ln(km) + common_language + colonial_tie
         + diaspora ln(1 + network[o, d]) + visa openness[d] + post_study_work years[d]
+        + international_courses (share of programmes taught internationally in d)
         - cost ln(1 + net cost[o, d] / family income[o, r])
 
 and of home V = quality Q[o, f]. The determinants are those of gravity studies of student
@@ -43,14 +44,15 @@ def quality_index(quality: np.ndarray, capacity: np.ndarray, univ_country: np.nd
     return np.log(out) / beta
 
 
-def destination_probabilities(world, policy, network, quality_idx, tuition, p) -> np.ndarray:
+def destination_probabilities(world, policy, network, quality_idx, tuition, courses, p) -> np.ndarray:
     """(groups, C) choice probabilities over destination countries (home included)."""
     n, f = world.n_countries, world.n_fields
     eye = np.eye(n, dtype=bool)
     pair = (p.log_distance * np.log(np.where(eye, 1.0, world.distance_km))
             + p.common_language * world.common_language + p.colonial_tie * world.colonial_tie
             + p.diaspora * np.log1p(network)
-            + p.visa * policy["visa_openness"][None, :] + p.post_study_work * policy["post_study_work_years"][None, :])
+            + p.visa * policy["visa_openness"][None, :] + p.post_study_work * policy["post_study_work_years"][None, :]
+            + p.international_courses * courses[None, :])
     cost = tuition * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc
     net = cost[None, :] * (1 - policy["inbound_scholarship"][None, :]) * (1 - policy["outbound_scholarship"][:, None])
     income = world.gdp_pc[:, None, None] * RESOURCE_INCOME_FACTOR[None, :, None]          # (o, r, 1)

@@ -1,10 +1,12 @@
 """The study year: learning, dropout, progression and graduation.
 
-Skill grows with the teaching quality of the university, more for talented students (value
-added models of higher education: Cunha & Heckman 2007's skill formation, in its simplest
-form). Intercultural competence grows a little at home and much more abroad (Deardorff 2006).
-The yearly dropout probability is a logit in talent, teaching quality and being abroad.
-Students who complete the last year of their level graduate.
+Skill grows with the teaching quality the student meets (home, or blended with the partner's
+during an exchange), more for talented students (a stylised value-added law of skill formation,
+Cunha & Heckman 2007). Intercultural competence grows a little at home, more with the share of
+international courses of the university (internationalisation at home, Beelen & Jones 2015),
+much more with time abroad (degree or exchange; Deardorff 2006), and with an internship abroad.
+The yearly dropout probability is a logit in talent, teaching quality and time abroad. Students
+who complete the last year of their level graduate.
 """
 
 from typing import NamedTuple
@@ -28,17 +30,28 @@ class StudyRule(NamedTuple):
     skill_talent: float
     competence_home: float
     competence_abroad: float
+    competence_courses: float
+    internship_skill: float
+    internship_competence: float
 
     @classmethod
-    def from_params(cls, p) -> "StudyRule":
-        return cls(*(getattr(p, name) for name in cls._fields))
+    def from_params(cls, study, internship) -> "StudyRule":
+        values = {name: getattr(study, name) for name in cls._fields if hasattr(study, name)}
+        values.update(internship_skill=internship.skill, internship_competence=internship.competence)
+        return cls(**values)
 
 
 @njit(cache=True)
-def study_year(seed, year, uid, talent, skill, competence, abroad, teaching, level, year_in, rule):
-    """(skill, competence, outcome) after one year of study: the rule both backends use."""
-    skill = skill + rule.skill_rate * teaching * (1.0 + rule.skill_talent * talent)
-    competence = competence + rule.competence_home + rule.competence_abroad * abroad
+def study_year(seed, year, uid, talent, skill, competence, abroad, teaching, courses, intern, level, year_in, rule):
+    """(skill, competence, outcome) after one year of study: the rule both backends use.
+
+    abroad: share of the year spent abroad (1 for a degree abroad, the stay's length for an
+    exchange); teaching: the teaching quality met; courses: the university's share of
+    international courses; intern: 1 if the student interned abroad this year.
+    """
+    skill = skill + rule.skill_rate * teaching * (1.0 + rule.skill_talent * talent) + rule.internship_skill * intern
+    competence = (competence + rule.competence_home + rule.competence_abroad * abroad
+                  + rule.competence_courses * courses + rule.internship_competence * intern)
     logit = (rule.dropout_constant + rule.dropout_talent * talent + rule.dropout_teaching * teaching
              + rule.dropout_abroad * abroad)
     if rng.uniform(seed, rng.DROPOUT, year, uid, 0) < 1.0 / (1.0 + np.exp(-logit)):
@@ -49,15 +62,26 @@ def study_year(seed, year, uid, talent, skill, competence, abroad, teaching, lev
     return skill, competence, CONTINUING
 
 
+@njit(cache=True)
+def conditions(origin, univ, partner, stay, univ_country, teaching):
+    """(abroad share, teaching quality met) of a student this year."""
+    if univ_country[univ] != origin:
+        return 1.0, teaching[univ]
+    if partner >= 0:
+        return stay, (1.0 - stay) * teaching[univ] + stay * teaching[partner]
+    return 0.0, teaching[univ]
+
+
 @njit(cache=True, parallel=True)
-def study(seed, year, uid, origin, univ, talent, skill, competence, level, year_in, outcome,
-          univ_country, teaching, rule):
+def study(seed, year, uid, origin, univ, talent, skill, competence, level, year_in, outcome, partner, stay, intern,
+          univ_country, teaching, courses, rule):
     """One study year for every student, in place; outcome[i] gets CONTINUING, DROPPED or GRADUATED."""
     for i in prange(uid.shape[0]):
         u = univ[i]
-        abroad = 1.0 if univ_country[u] != origin[i] else 0.0
+        abroad, taught = conditions(origin[i], u, partner[i], stay[i], univ_country, teaching)
         s, c, o = study_year(seed, year, uid[i], np.float64(talent[i]), np.float64(skill[i]),
-                             np.float64(competence[i]), abroad, teaching[u], level[i], year_in[i], rule)
+                             np.float64(competence[i]), abroad, taught, courses[u], intern[i], level[i],
+                             year_in[i], rule)
         skill[i] = s
         competence[i] = c
         outcome[i] = o

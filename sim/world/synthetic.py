@@ -27,7 +27,7 @@ def build(cfg: Config) -> World:
     width = max(2, len(str(n)))
     codes = [f"C{i + 1:0{width}d}" for i in range(n)]
 
-    population = np.exp(rng.normal(15.0, 1.4, n))                  # heavy-tailed
+    size = np.exp(rng.normal(15.0, 1.4, n))                        # heavy-tailed country sizes
     gdp_pc = np.clip(np.exp(rng.normal(np.log(7_000), 1.1, n)), 400, 120_000)
     log_income = np.log(gdp_pc / 6_000)
     enrolment = np.clip(0.06 + 0.75 / (1 + np.exp(-1.4 * log_income)) + rng.normal(0, 0.05, n), 0.02, 0.95)
@@ -43,7 +43,7 @@ def build(cfg: Config) -> World:
     field_share = rng.dirichlet(np.full(f, 6.0), n)
 
     # national systems in agents: enrolled ~ population x enrolment rate, summing to world.students
-    system = population * enrolment
+    system = size * enrolment
     enrolled = system / system.sum() * w.students
     years_in_system = (1 - cfg.behaviour.study.postgraduate_share) * cfg.behaviour.study.first_degree_years \
         + cfg.behaviour.study.postgraduate_share * cfg.behaviour.study.postgraduate_years
@@ -62,6 +62,11 @@ def build(cfg: Config) -> World:
     tuition = np.where(free_tuition, 300.0, 1_500 + 0.35 * gdp_pc[univ_country] * np.exp(rng.normal(0, 0.3, u)))
     intl_courses = np.clip(rng.beta(2, 9, u) + 0.15 * income_rank[univ_country], 0, 1)
     research_staff = np.round(capacity * w.scale * 0.04 * quality0).astype(np.int64)
+    population = enrolled * w.scale / enrolment   # consistent with the modelled system: GER = enrolled / population
+    edges = _partnerships(rng, univ_country, quality0, intl_courses, capacity, distance, common_language, region)
+    internship_demand = _internship_demand(gdp_pc, population, enrolled)
+    service_capacity = np.sqrt(population / np.median(population)) * (0.5 + income_rank)
+    researchers = _split(research_staff, w.researchers)
 
     groups = {name: np.flatnonzero((gdp_pc >= lo) & (gdp_pc < hi)) for name, lo, hi in INCOME_GROUPS}
     groups.update({f"region_{r + 1}": np.flatnonzero(region == r) for r in range(REGIONS)})
@@ -71,7 +76,9 @@ def build(cfg: Config) -> World:
         post_study_work_years=post_study, field_share=field_share, distance_km=distance,
         common_language=common_language, colonial_tie=colonial, univ_country=univ_country.astype(np.int32),
         univ_quality=quality, univ_teaching=teaching, univ_capacity=capacity, univ_tuition_intl=tuition,
-        univ_intl_courses=intl_courses, univ_research_staff=research_staff, cohort=cohort,
+        univ_intl_courses=intl_courses, univ_research_staff=research_staff, cohort=cohort, **edges,
+        internship_demand=internship_demand, service_capacity=service_capacity, researchers=researchers,
+        researcher_scale=float(research_staff.sum() / max(researchers.sum(), 1)),
         scale=float(w.scale), groups=groups)
 
 
@@ -117,3 +124,57 @@ def _allocate_universities(rng, enrolled, total):
     remainder = extra - counts.sum()
     counts[np.argsort(-(quota - counts), kind="stable")[:remainder]] += 1
     return np.repeat(np.arange(n), counts + 1)
+
+
+PARTNERS_MEAN = 4          # agreements a university signs, on average (more for better, more international ones)
+REGIONAL_PARTNERS = 3      # latent agreements with universities of the same region (regional programme)
+DISTANCE_SCALE_KM = 4000.0
+
+
+def _partnerships(rng, univ_country, quality, intl_courses, capacity, distance, common_language, region):
+    """Bilateral agreements between universities of different countries.
+
+    A university signs about PARTNERS_MEAN x (0.5 + quality + intl courses) agreements, choosing
+    partners by quality, proximity and common language; each agreement runs both ways with slots
+    proportional to the smaller partner (about 1% of its seats a year). Latent regional agreements
+    join universities of the same region and open only when both countries join a regional
+    programme (the `regional_programme` lever), as Erasmus+ did in Europe.
+    """
+    u = len(univ_country)
+    c = univ_country
+    foreign = c[:, None] != c[None, :]
+    affinity = quality[None, :] * np.exp(-distance[c][:, c] / DISTANCE_SCALE_KM) * (1 + common_language[c][:, c])
+    pairs: dict[tuple[int, int], bool] = {}
+    for i in range(u):
+        w = np.where(foreign[i], affinity[i], 0.0)
+        k = min(int(rng.poisson(PARTNERS_MEAN * (0.5 + quality[i] + intl_courses[i]))) + 1, int((w > 0).sum()))
+        if k > 0:
+            for j in rng.choice(u, size=k, replace=False, p=w / w.sum()):
+                pairs[(min(i, j), max(i, j))] = False
+        same = np.flatnonzero(foreign[i] & (region[c] == region[c[i]]))
+        if len(same):
+            for j in rng.choice(same, size=min(REGIONAL_PARTNERS, len(same)), replace=False):
+                pairs.setdefault((min(i, int(j)), max(i, int(j))), True)
+    a = np.array([p[0] for p in pairs], dtype=np.int64).reshape(-1)
+    b = np.array([p[1] for p in pairs], dtype=np.int64).reshape(-1)
+    regional = np.array(list(pairs.values()), dtype=bool)
+    slots = np.maximum(1, np.round(0.01 * np.minimum(capacity[a], capacity[b]))).astype(np.int64)
+    order = np.lexsort((np.concatenate([b, a]), np.concatenate([a, b])))
+    return dict(edge_from=np.concatenate([a, b])[order].astype(np.int32),
+                edge_to=np.concatenate([b, a])[order].astype(np.int32),
+                edge_slots=np.concatenate([slots, slots])[order],
+                edge_regional=np.concatenate([regional, regional])[order])
+
+
+def _internship_demand(gdp_pc, population, enrolled):
+    """Internship places for foreign students: proportional to the economy, ~0.5% of world enrolment a year."""
+    economy = gdp_pc * population
+    return np.maximum(0, np.round(economy / economy.sum() * enrolled.sum() * 0.005)).astype(np.int64)
+
+
+def _split(weights, total):
+    """Integers proportional to weights summing to total (largest remainders), at least one where weight > 0."""
+    quota = weights / weights.sum() * total
+    out = np.floor(quota).astype(np.int64)
+    out[np.argsort(-(quota - out), kind="stable")[:max(0, total - out.sum())]] += 1
+    return out

@@ -35,6 +35,17 @@ class World:
     univ_tuition_intl: np.ndarray  # tuition for international students (USD per year)
     univ_intl_courses: np.ndarray  # share of programmes taught as international courses
     univ_research_staff: np.ndarray  # researchers (people)
+    # partnerships between universities (edges u -> v, both directions listed)
+    edge_from: np.ndarray          # (E,) int32 university
+    edge_to: np.ndarray            # (E,) int32 partner university (abroad)
+    edge_slots: np.ndarray         # (E,) exchange slots a year from u to v, in agents
+    edge_regional: np.ndarray      # (E,) bool: an agreement of a regional programme (active only when both join)
+    # labour markets and civil society
+    internship_demand: np.ndarray  # (C,) internship places enterprises offer foreign students a year, in agents
+    service_capacity: np.ndarray   # (C,) partner organisations for service projects (relative, 1 = median)
+    # researchers
+    researchers: np.ndarray        # (U,) researcher agents per university
+    researcher_scale: float        # real researchers per researcher agent
     # sizes and groups
     cohort: np.ndarray             # (C,) new entrants per year, in agents
     scale: float = 1.0
