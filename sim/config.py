@@ -101,6 +101,7 @@ class InternshipParams:
     apply_competence: float = 2.0    # per unit of intercultural competence
     apply_talent: float = 0.3
     apply_funding: float = 2.5       # per unit of placement funding
+    places_funding: float = 1.0      # extra places per unit of the world's mean placement funding
     host_language: float = 1.0       # host choice: common language
     host_distance: float = -0.8      # host choice: per log(km)
     skill: float = 0.08              # skill gained

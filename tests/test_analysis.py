@@ -11,6 +11,8 @@ from conftest import HEMSIM
 
 SCENARIOS = ("baseline", "post_study_work")
 SEEDS = (0, 1)
+FIGURES = [f"{theme}_{kind}" for theme in ("talent", "education", "research") for kind in ("timeseries", "effects")] \
+    + ["flow_matrices", "brain_gain"]
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +40,14 @@ def test_compare_writes_figures_and_report(sweep_dir):
                        text=True)
     assert p.returncode == 0, p.stderr
     assert "post_study_work" in p.stdout  # the printed summary table
-    for name in ("timeseries", "effects", "flow_matrices", "brain_gain"):
+    for name in FIGURES:
         img = mpimg.imread(sweep_dir / f"{name}.png")
         assert img.shape[0] > 300 and img.shape[1] > 600
         assert np.std(img[..., :3]) > 0.05  # not blank
         assert (sweep_dir / f"{name}.pdf").stat().st_size > 1000
     report = (sweep_dir / "report.md").read_text()
     assert "4 finished runs" in report
-    for name in ("timeseries", "effects", "flow_matrices", "brain_gain"):
+    for name in FIGURES:
         assert f"]({name}.png)" in report
 
 

@@ -31,7 +31,8 @@ def test_thread_count_does_not_change_results(tmp_path, hemsim_env):
     assert pq.read_table(tmp_path / "t1" / "flows.parquet").num_rows > 0
 
 
-@pytest.mark.parametrize("seed,scenario", [(5, "baseline"), (6, "travel_shock"), (7, "scholarships")])
+@pytest.mark.parametrize("seed,scenario", [(5, "baseline"), (6, "travel_shock"), (7, "scholarships"),
+                                           (9, "comprehensive_internationalisation")])
 def test_mesa_reference_backend_agrees_exactly(seed, scenario):
     kw = dict(students=3_000, years=4, seed=seed, scenario=scenario)
     if scenario == "travel_shock":

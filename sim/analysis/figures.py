@@ -16,15 +16,34 @@ STYLES = [dict(ls="-", marker="o"), dict(ls="--", marker="s"), dict(ls=":", mark
           dict(ls=(0, (5, 1)), marker="v"), dict(ls=(0, (3, 1, 1, 1)), marker="P")]
 GREYS = ["0.0", "0.35", "0.55", "0.2", "0.45", "0.65"]
 
-# metric -> (label, unit, factor applied before plotting)
-OUTCOMES = {
-    "international_share": ("International students", "% of enrolment", 100.0),
-    "inbound_degree": ("Degree-mobile students", "thousand students", 1e-3),
-    "stayers": ("Graduates abroad who stay", "thousand per year", 1e-3),
-    "returnees": ("Graduates abroad who return", "thousand per year", 1e-3),
-    "mean_skill": ("Mean skill of students", "skill units", 1.0),
-    "mean_intercultural_competence": ("Mean intercultural competence", "competence units", 1.0),
+# theme -> metric -> (label, unit, factor applied before plotting)
+THEMES = {
+    "talent": {
+        "international_share": ("International students", "% of enrolment", 100.0),
+        "inbound_degree": ("Degree-mobile students", "thousand students", 1e-3),
+        "stayers": ("Graduates abroad who stay", "thousand per year", 1e-3),
+        "returnees": ("Graduates abroad who return", "thousand per year", 1e-3),
+        "exchange_students": ("Students on exchange", "thousand per year", 1e-3),
+        "internships": ("Internships abroad", "thousand per year", 1e-3),
+    },
+    "education": {
+        "teaching_quality": ("Teaching quality", "index 0-1", 1.0),
+        "mean_skill": ("Mean skill of students", "skill units", 1.0),
+        "mean_intercultural_competence": ("Intercultural competence", "competence units", 1.0),
+        "mean_intercultural_competence_nonmobile": ("Competence of non-mobile students", "competence units", 1.0),
+        "graduate_employability": ("Graduate employability", "probability", 1.0),
+        "enrolment_rate": ("Gross enrolment ratio", "% of age group", 100.0),
+    },
+    "research": {
+        "papers": ("Papers", "thousand per year", 1e-3),
+        "intl_coauthored_share": ("Internationally co-authored papers", "% of papers", 100.0),
+        "citations_per_paper": ("Citations per paper", "citations", 1.0),
+        "researcher_visits": ("Researchers visiting abroad", "researchers per year", 1.0),
+        "service_projects": ("Service projects", "projects per year", 1.0),
+        "people_reached": ("People reached by service projects", "million", 1e-6),
+    },
 }
+OUTCOMES = {k: v for theme in THEMES.values() for k, v in theme.items()}
 
 
 def _style(i: int) -> dict:
@@ -50,7 +69,8 @@ def _grid(n: int):
     return fig, axes.flat
 
 
-def timeseries(metrics: pd.DataFrame, scenarios: list[str], outcomes: dict, out: Path) -> list[Path]:
+def timeseries(metrics: pd.DataFrame, scenarios: list[str], outcomes: dict, out: Path,
+               name: str = "timeseries") -> list[Path]:
     """One panel per outcome: each scenario's mean across seeds with its 90% band."""
     fig, axes = _grid(len(outcomes))
     for ax, (metric, (label, unit, factor)) in zip(axes, outcomes.items()):
@@ -66,10 +86,10 @@ def timeseries(metrics: pd.DataFrame, scenarios: list[str], outcomes: dict, out:
     axes[0].legend(fontsize=8, frameon=False)
     fig.suptitle("Outcomes by scenario: mean across seeds, 90% band", fontsize=11)
     fig.tight_layout()
-    return _save(fig, out, "timeseries")
+    return _save(fig, out, name)
 
 
-def effects(metrics: pd.DataFrame, baseline: str, outcomes: dict, out: Path) -> list[Path]:
+def effects(metrics: pd.DataFrame, baseline: str, outcomes: dict, out: Path, name: str = "effects") -> list[Path]:
     """One panel per outcome: paired difference from baseline (same seeds) with its 90% interval."""
     fig, axes = _grid(len(outcomes))
     for ax, (metric, (label, unit, factor)) in zip(axes, outcomes.items()):
@@ -86,7 +106,7 @@ def effects(metrics: pd.DataFrame, baseline: str, outcomes: dict, out: Path) -> 
     axes[0].legend(fontsize=8, frameon=False)
     fig.suptitle(f"Policy effect: scenario - {baseline} at the same seed, mean and 90% interval", fontsize=11)
     fig.tight_layout()
-    return _save(fig, out, "effects")
+    return _save(fig, out, name)
 
 
 def flow_matrices(flows: pd.DataFrame, baseline: str, scenarios: list[str], out: Path, top: int = 15) -> list[Path]:

@@ -7,8 +7,11 @@ import pandas as pd
 from sim.analysis import figures, stats, sweep
 from sim.errors import UserError
 
-SUMMARY_OUTCOMES = ["international_share", "inbound_degree", "stayers", "returnees", "mean_skill",
-                    "mean_intercultural_competence"]
+SUMMARY_OUTCOMES = ["international_share", "inbound_degree", "stayers", "returnees", "exchange_students",
+                    "teaching_quality", "mean_intercultural_competence", "graduate_employability", "papers",
+                    "intl_coauthored_share", "service_projects"]
+THEME_TITLES = {"talent": "Talent flows", "education": "Education quality and international talents",
+                "research": "Research and service to society"}
 
 
 def compare(sweep_dir: Path, baseline: str, out_dir: Path | None = None) -> tuple[Path, pd.DataFrame]:
@@ -26,12 +29,13 @@ def compare(sweep_dir: Path, baseline: str, out_dir: Path | None = None) -> tupl
     out = Path(out_dir) if out_dir else sweep_dir
     out.mkdir(parents=True, exist_ok=True)
     order = [baseline] + [s for s in scenarios if s != baseline]
-    made = {
-        "timeseries": figures.timeseries(metrics, order, figures.OUTCOMES, out),
-        "effects": figures.effects(metrics, baseline, figures.OUTCOMES, out) if len(order) > 1 else [],
-        "flow_matrices": figures.flow_matrices(flows, baseline, order, out),
-        "brain_gain": figures.brain_gain(metrics, baseline, out),
-    }
+    made = {}
+    for theme, outcomes in figures.THEMES.items():
+        made[f"{theme}_timeseries"] = figures.timeseries(metrics, order, outcomes, out, f"{theme}_timeseries")
+        if len(order) > 1:
+            made[f"{theme}_effects"] = figures.effects(metrics, baseline, outcomes, out, f"{theme}_effects")
+    made["flow_matrices"] = figures.flow_matrices(flows, baseline, order, out)
+    made["brain_gain"] = figures.brain_gain(metrics, baseline, out)
     table = stats.summary_table(metrics, baseline, SUMMARY_OUTCOMES)
     corridors = _corridor_changes(flows, baseline, order)
     report = out / "report.md"
@@ -63,9 +67,11 @@ def _markdown(sweep_dir, runs, incomplete, order, baseline, made, table, corrido
     if incomplete:
         lines += [f"Incomplete runs left out ({len(incomplete)}): " + ", ".join(str(p) for p in incomplete), ""]
     lines += ["## Summary (WORLD, mean of the final three years)", "", table.to_markdown(index=False), ""]
-    captions = {"timeseries": "Outcomes by scenario", "effects": "Policy effects (paired differences)",
-                "flow_matrices": "Degree-mobile students by corridor",
+    captions = {"flow_matrices": "Degree-mobile students by corridor",
                 "brain_gain": "Brain gain and drain: net talent gain by country"}
+    for theme, title in THEME_TITLES.items():
+        captions[f"{theme}_timeseries"] = f"{title}: outcomes by scenario"
+        captions[f"{theme}_effects"] = f"{title}: policy effects (paired differences)"
     for key, paths in made.items():
         png = [p for p in paths if p.suffix == ".png"]
         if png:

@@ -4,7 +4,8 @@ Final-year students studying in their own country may seek an internship with an
 abroad. The propensity rises with intercultural competence, talent and the placement funding of
 their country (internship programmes). They apply to a host country drawn from a table that
 weighs the host's enterprise demand by distance and common language; each host takes the most
-competent applicants (funded applicants first among equals) up to its places.
+competent applicants (funded applicants first among equals) up to its places, which are the
+enterprises' own demand plus the places that placement programmes pay for.
 """
 
 from typing import NamedTuple
@@ -72,7 +73,9 @@ def host_tables(world, policy, p):
     n = world.n_countries
     eye = np.eye(n, dtype=bool)
     closed = policy["border_closed"] > 0.5
-    places = np.where(closed, 0, world.internship_demand).astype(np.int64)
+    # placement funding buys places on top of enterprises' own demand
+    funded = 1.0 + p.places_funding * policy["internship_funding"].mean()
+    places = np.where(closed, 0, np.round(world.internship_demand * funded)).astype(np.int64)
     w = (places[None, :].astype(float) * np.exp(p.host_language * world.common_language
                                                 + p.host_distance * np.log(np.where(eye, 1.0, world.distance_km))))
     w[eye] = 0.0

@@ -173,7 +173,7 @@ def _internship_demand(gdp_pc, population, enrolled):
 
 
 def _split(weights, total):
-    """Integers proportional to weights summing to total (largest remainders), at least one where weight > 0."""
+    """Integers proportional to weights, summing to total (largest remainders)."""
     quota = weights / weights.sum() * total
     out = np.floor(quota).astype(np.int64)
     out[np.argsort(-(quota - out), kind="stable")[:max(0, total - out.sum())]] += 1
