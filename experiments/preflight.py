@@ -45,25 +45,30 @@ def check(argv: list[str]) -> None:
     if any(a in PASS_THROUGH_FLAGS or a.startswith("--config") for a in argv):
         return
     overrides = [a for a in argv if not a.startswith("-") and not a.startswith("hydra")]
+    hydra_overrides = [a for a in argv if a.startswith("hydra")]
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        params = _sweep_params(overrides, hydra_overrides)
         if "-m" in argv or "--multirun" in argv:
-            overrides = _with_sweep_file(overrides)
+            given = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+            overrides = overrides + [f"{k}={v}" for k, v in params.items() if k not in given]
         _check_points(overrides)
 
 
-def _with_sweep_file(overrides: list[str]) -> list[str]:
-    """Add the sweeper params a sweep file (+sweep=NAME) declares, unless the command line sets them."""
+def _sweep_params(overrides: list[str], hydra_overrides: list[str]) -> dict:
+    """Compose once with the hydra options (launcher, sweep file) to check them; the sweep file's params."""
     fixed = [o for o in overrides if "," not in o and "(" not in o]
     try:
-        cfg = compose(config_name="config", overrides=fixed, return_hydra_config=True)
+        cfg = compose(config_name="config", overrides=fixed + hydra_overrides, return_hydra_config=True)
     except MissingConfigException as e:
-        fail(_missing_option(e, overrides))
+        fail(_missing_option(e, overrides + hydra_overrides))
     except (HydraException, OmegaConfBaseException) as e:
-        fail(_explain(e, overrides))
-    params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None) or {}
-    given = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
-    return overrides + [f"{k}={v}" for k, v in params.items() if k not in given]
+        fail(_explain(e, overrides + hydra_overrides))
+    params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None)
+    sweep = next((o.split("=", 1)[1] for o in overrides if o.lstrip("+").startswith("sweep=")), None)
+    if sweep and not params:
+        fail(f"sweep={sweep}: the sweep file declares no parameters (hydra.sweeper.params is empty)")
+    return dict(params or {})
 
 
 def _check_points(overrides: list[str]) -> None:
@@ -107,10 +112,10 @@ def _check_one(overrides: list[str]) -> None:
 
 
 def _missing_option(e: MissingConfigException, overrides: list[str]) -> str:
-    group = (e.missing_cfg_file or "").split("/")[0]
+    missing = e.missing_cfg_file or ""
     for o in overrides:
         key, _, value = o.lstrip("+~").partition("=")
-        if key == group or (not group and (CONF_DIR / key).is_dir()):
+        if missing.rsplit("/", 1)[0] == key or missing.split("/")[0] == key:
             options = sorted(p.stem for p in (CONF_DIR / key).glob("*.yaml"))
             return f"unknown {key} '{value}' (allowed: {', '.join(options)})"
     return _first_line(e)
@@ -125,7 +130,8 @@ def _explain(e: Exception, overrides: list[str]) -> str:
                     if k.split(".")[-1] == unknown.group(1)), unknown.group(1))
     if (isinstance(cause, ConfigKeyError) or unknown) and key:
         parent, _, leaf = key.rpartition(".")
-        allowed = _fields_at(parent)
+        owner = re.search(r"not in '(\w+)'", str(cause))
+        allowed = _fields_of(owner.group(1)) if owner and parent.startswith("hydra") else _fields_at(parent)
         return f"unknown key '{key}'" + (f" (allowed under {parent or 'the top level'}: {', '.join(allowed)})"
                                          if allowed else "")
     if isinstance(cause, ValidationError) and key:
@@ -142,6 +148,15 @@ def _fields_at(path: str) -> list[str]:
             return []
         node = fields[part].type
     return [f.name for f in dataclasses.fields(node)] if dataclasses.is_dataclass(node) else []
+
+
+def _fields_of(class_name: str) -> list[str]:
+    """Fields of a launcher's config class, by name (for hydra.launcher.* keys)."""
+    from hydra_plugins.hemsim_launcher.launchers import LocalLauncherConf, SlurmLauncherConf
+    for cls in (LocalLauncherConf, SlurmLauncherConf):
+        if cls.__name__ == class_name:
+            return [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+    return []
 
 
 def _first_line(e: Exception) -> str:

@@ -19,13 +19,15 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import preflight
+from hydra_plugins.hemsim_launcher import launchers
 from sim.config import Config
 from sim.errors import UserError
 
 ConfigStore.instance().store(name="base_config", node=Config)
+launchers.register()
 
 
-def simulate(config: Config, outdir: Path, resolved: dict) -> dict:
+def simulate(config: Config, outdir: Path, resolved: dict, overrides: list[str]) -> dict:
     """Run one configured simulation and write its outputs; returns the manifest."""
     from sim.io import write_run
     from sim.model import HemsimModel
@@ -34,7 +36,23 @@ def simulate(config: Config, outdir: Path, resolved: dict) -> dict:
     results = HemsimModel(config).run(progress=config.progress and sys.stderr.isatty())
     return write_run(outdir, {"flows": results.flows, "metrics": results.metrics}, resolved, config.seed,
                      time.perf_counter() - started, extra={"scenario": config.scenario.name,
-                                                           "backend": config.backend})
+                                                           "backend": config.backend, "overrides": overrides})
+
+
+def run_dirs(outdir: Path, seed: int, seeds_per_job: int) -> list[tuple[int, Path]]:
+    """The (seed, directory) of each run a job makes."""
+    if seeds_per_job == 1:
+        return [(seed, outdir)]
+    return [(s, outdir / f"seed={s}") for s in range(seed, seed + seeds_per_job)]
+
+
+def is_complete(run_dir: Path, resolved: dict) -> bool:
+    """A run already done with the same config: its manifest is complete and its files intact."""
+    from sim.io import read_manifest
+
+    manifest = read_manifest(run_dir)
+    strip = lambda c: {k: v for k, v in c.items() if k != "progress"}  # noqa: E731
+    return manifest is not None and strip(manifest["config"]) == strip(resolved)
 
 
 @hydra.main(config_path=str(preflight.CONF_DIR), config_name="config", version_base="1.3")
@@ -43,13 +61,19 @@ def _task(cfg: DictConfig) -> None:
     try:
         config = preflight.to_config(cfg)
         outdir = Path(HydraConfig.get().runtime.output_dir)
-        resolved = OmegaConf.to_container(cfg, resolve=True)
-        manifest = simulate(config, outdir, resolved)
+        overrides = list(HydraConfig.get().overrides.task)
+        for seed, run_dir in run_dirs(outdir, config.seed, config.seeds_per_job):
+            config.seed = seed
+            resolved = OmegaConf.to_container(cfg, resolve=True) | {"seed": seed, "seeds_per_job": 1}
+            if is_complete(run_dir, resolved):
+                print(f"{config.scenario.name} seed={seed}: complete, skipped -> {run_dir}")
+                continue
+            manifest = simulate(config, run_dir, resolved, overrides)
+            print(f"{config.scenario.name} seed={seed}: {config.years} years in {manifest['wall_seconds']:.1f} s, "
+                  f"international share {_world_share(run_dir):.2%} in {config.start_year + config.years - 1} "
+                  f"-> {run_dir}")
     except UserError as e:
         preflight.fail(str(e))
-    share = manifest and _world_share(outdir)
-    print(f"{config.scenario.name} seed={config.seed}: {config.years} years in {manifest['wall_seconds']:.1f} s, "
-          f"international share {share:.2%} in {config.start_year + config.years - 1} -> {outdir}")
 
 
 def _world_share(outdir: Path) -> float:

@@ -199,6 +199,7 @@ class Config:
     years: int = 12
     backend: str = "numba"           # numba (fast) | mesa (reference: one mesa.Agent per student)
     progress: bool = True
+    seeds_per_job: int = 1           # a job runs seeds seed .. seed + seeds_per_job - 1 (amortises start-up)
 
 
 BACKENDS = ("numba", "mesa")
@@ -237,6 +238,7 @@ def validate(cfg: Config) -> Config:
     _positive_int("world.seed", w.seed, 0)
     _positive_int("seed", cfg.seed, 0)
     _positive_int("years", cfg.years)
+    _positive_int("seeds_per_job", cfg.seeds_per_job)
     _positive_int("start_year", cfg.start_year, 1900)
     if cfg.backend not in BACKENDS:
         raise ConfigError(f"backend={cfg.backend}: unknown backend (allowed: {', '.join(BACKENDS)})")

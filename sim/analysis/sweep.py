@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 import yaml
 
 from sim.errors import UserError
-from sim.io import read_manifest
+from sim.io import MANIFEST, read_manifest
 
 AGGREGATE_DIR = "aggregate"
-RESERVED = {"scenario", "seed", "sweep"}
+RESERVED = {"scenario", "seed", "sweep", "seeds_per_job", "progress"}
 
 
 @dataclass
@@ -29,28 +29,37 @@ class Run:
 
 
 def find_runs(sweep_dir: Path) -> tuple[list[Run], list[Path]]:
-    """(complete runs, incomplete run directories) under sweep_dir, in path order."""
+    """(complete runs, incomplete run directories) under sweep_dir, in path order.
+
+    A run is complete when its manifest is complete and its files intact. A job directory (one
+    with Hydra's .hydra/config.yaml) is incomplete when any run it should make is not complete.
+    """
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise UserError(f"{sweep_dir}: no such sweep directory")
     runs, incomplete = [], []
-    for cfg in sorted(sweep_dir.rglob(".hydra/config.yaml")):
-        run_dir = cfg.parent.parent
+    for manifest_path in sorted(sweep_dir.rglob(MANIFEST)):
+        run_dir = manifest_path.parent
         if AGGREGATE_DIR in run_dir.relative_to(sweep_dir).parts:
             continue
         manifest = read_manifest(run_dir)
-        if manifest is None:
-            incomplete.append(run_dir)
-            continue
-        runs.append(Run(run_dir, manifest["config"]["scenario"]["name"], int(manifest["seed"]), _params(run_dir)))
+        if manifest is not None:
+            runs.append(Run(run_dir, manifest["config"]["scenario"]["name"], int(manifest["seed"]),
+                            _params(manifest.get("overrides", []))))
+    done = {r.path for r in runs}
+    for cfg in sorted(sweep_dir.rglob(".hydra/config.yaml")):
+        job = cfg.parent.parent
+        conf = yaml.safe_load(cfg.read_text()) or {}
+        n = int(conf.get("seeds_per_job", 1))
+        expected = [job] if n == 1 else [job / f"seed={s}" for s in range(int(conf.get("seed", 0)),
+                                                                         int(conf.get("seed", 0)) + n)]
+        incomplete += [d for d in expected if d not in done]
     return runs, incomplete
 
 
-def _params(run_dir: Path) -> dict[str, str]:
-    path = run_dir / ".hydra" / "overrides.yaml"
-    overrides = yaml.safe_load(path.read_text()) if path.exists() else []
+def _params(overrides: list[str]) -> dict[str, str]:
     out = {}
-    for o in overrides or []:
+    for o in overrides:
         key, _, value = o.lstrip("+~").partition("=")
         if key not in RESERVED and not key.startswith("hydra"):
             out[key] = value
