@@ -9,7 +9,9 @@ Both are the standard Hydra plugins with three things added that long sweeps nee
   command redoes only missing or failed runs.
 """
 
+import json
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,12 +46,29 @@ class SlurmLauncherConf(SlurmQueueConf):
     _target_: str = "hydra_plugins.hemsim_launcher.launchers.SlurmLauncher"
     progress: bool = True
     poll_seconds: float = 2.0
+    lost_after_seconds: float = 120.0  # a job Slurm no longer knows (cancelled while pending) counts as failed
 
 
 def register() -> None:
     cs = ConfigStore.instance()
     cs.store(group="hydra/launcher", name="local_schema", node=LocalLauncherConf, provider="hemsim")
     cs.store(group="hydra/launcher", name="slurm_schema", node=SlurmLauncherConf, provider="hemsim")
+
+
+SWEEP_RECORD = "sweep.json"
+
+
+def record_sweep(sweep_dir: Path, job_overrides: Sequence[Sequence[str]]) -> None:
+    """Add this launch's runs (their overrides) to the sweep's record, so runs that never started
+    (a job cancelled while queued, a launcher killed before it submitted) still count as missing."""
+    path = sweep_dir / SWEEP_RECORD
+    runs = json.loads(path.read_text())["runs"] if path.exists() else []
+    for o in job_overrides:
+        if list(o) not in runs:
+            runs.append(list(o))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 def _bar(total: int, enabled: bool):
@@ -82,6 +101,7 @@ class LocalLauncher(JoblibLauncher):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         cfg = dict(self.joblib, backend="loky", return_as="generator_unordered")
         joblib_core.process_joblib_cfg(cfg)
+        record_sweep(sweep_dir, job_overrides)
         log.info(f"Launching {len(job_overrides)} runs on {cfg.get('n_jobs')} local processes in {sweep_dir}")
         state = Singleton.get_state()
 
@@ -102,10 +122,12 @@ class LocalLauncher(JoblibLauncher):
 class SlurmLauncher(SubmititSlurmLauncher):
     """Hydra's submitit Slurm launcher (job arrays) that waits for every job and reports each failure."""
 
-    def __init__(self, progress: bool = True, poll_seconds: float = 2.0, **params: Any) -> None:
+    def __init__(self, progress: bool = True, poll_seconds: float = 2.0, lost_after_seconds: float = 120.0,
+                 **params: Any) -> None:
         super().__init__(**params)
         self.progress = progress
         self.poll_seconds = poll_seconds
+        self.lost_after_seconds = lost_after_seconds
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         import submitit
@@ -118,6 +140,7 @@ class SlurmLauncher(SubmititSlurmLauncher):
         executor.update_parameters(**params)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
+        record_sweep(sweep_dir, job_overrides)
         state = Singleton.get_state()
         job_params = [(list(o), "hydra.sweep.dir", initial_job_idx + i, f"job_id_for_{initial_job_idx + i}", state)
                       for i, o in enumerate(job_overrides)]
@@ -125,17 +148,34 @@ class SlurmLauncher(SubmititSlurmLauncher):
         log.info(f"Submitted {len(jobs)} runs as Slurm array {jobs[0].job_id.split('_')[0]}; outputs in {sweep_dir}")
         results: list[JobReturn | None] = [None] * len(jobs)
         pending = set(range(len(jobs)))
+        unknown_since: dict[int, float] = {}
         with _bar(len(jobs), self.progress) as bar:
             while pending:
                 for i in sorted(pending):
                     if jobs[i].done():
                         results[i] = self._result(jobs[i], job_overrides[i])
-                        pending.discard(i)
-                        bar.update()
+                    elif self._lost(i, jobs[i], unknown_since):
+                        results[i] = JobReturn(overrides=list(job_overrides[i]), status=JobStatus.FAILED,
+                                               _return_value=RuntimeError(
+                                                   f"Slurm job {jobs[i].job_id} vanished from the queue and "
+                                                   "accounting (cancelled before it started?)"))
+                    else:
+                        continue
+                    pending.discard(i)
+                    bar.update()
                 if pending:
                     time.sleep(self.poll_seconds)
         _report(results, [str(j.paths.stderr) for j in jobs])
         return results
+
+    def _lost(self, i: int, job, unknown_since: dict[int, float]) -> bool:
+        """Whether Slurm has not known the job for lost_after_seconds (an array task cancelled while
+        pending leaves no accounting record, so submitit would wait for it for ever)."""
+        if job.state != "UNKNOWN":
+            unknown_since.pop(i, None)
+            return False
+        first = unknown_since.setdefault(i, time.monotonic())
+        return time.monotonic() - first > self.lost_after_seconds
 
     @staticmethod
     def _result(job, overrides) -> JobReturn:

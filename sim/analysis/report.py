@@ -65,7 +65,7 @@ def _markdown(sweep_dir, runs, incomplete, order, baseline, made, table, corrido
              f"differences from the baseline at the same seed (common random numbers), mean with a 90% t interval.",
              ""]
     if incomplete:
-        lines += [f"Incomplete runs left out ({len(incomplete)}): " + ", ".join(str(p) for p in incomplete), ""]
+        lines += [f"Missing or incomplete runs left out ({len(incomplete)}): " + "; ".join(incomplete), ""]
     lines += ["## Summary (WORLD, mean of the final three years)", "", table.to_markdown(index=False), ""]
     captions = {"flow_matrices": "Degree-mobile students by corridor",
                 "brain_gain": "Brain gain and drain: net talent gain by country"}

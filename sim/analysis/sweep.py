@@ -6,6 +6,7 @@ manifest's resolved config; the swept parameters from Hydra's record of the run'
 """
 
 from dataclasses import dataclass, field
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,6 +18,7 @@ from sim.errors import UserError
 from sim.io import MANIFEST, read_manifest
 
 AGGREGATE_DIR = "aggregate"
+SWEEP_RECORD = "sweep.json"   # written by hydra_plugins/hemsim_launcher/launchers.py
 RESERVED = {"scenario", "seed", "sweep", "seeds_per_job", "progress"}
 
 
@@ -26,18 +28,21 @@ class Run:
     scenario: str
     seed: int
     params: dict[str, str] = field(default_factory=dict)
+    overrides: list[str] = field(default_factory=list)
 
 
-def find_runs(sweep_dir: Path) -> tuple[list[Run], list[Path]]:
-    """(complete runs, incomplete run directories) under sweep_dir, in path order.
+def find_runs(sweep_dir: Path) -> tuple[list[Run], list[str]]:
+    """(complete runs, descriptions of missing or incomplete runs) under sweep_dir, in path order.
 
-    A run is complete when its manifest is complete and its files intact. A job directory (one
-    with Hydra's .hydra/config.yaml) is incomplete when any run it should make is not complete.
+    A run is complete when its manifest is complete and its files intact. The sweep's record
+    (sweep.json, written by hemsim's launchers) lists every run launched, so a run that never
+    started is missing too; without a record, job directories (with Hydra's .hydra/) lacking a
+    complete run are.
     """
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise UserError(f"{sweep_dir}: no such sweep directory")
-    runs, incomplete = [], []
+    runs = []
     for manifest_path in sorted(sweep_dir.rglob(MANIFEST)):
         run_dir = manifest_path.parent
         if AGGREGATE_DIR in run_dir.relative_to(sweep_dir).parts:
@@ -45,16 +50,25 @@ def find_runs(sweep_dir: Path) -> tuple[list[Run], list[Path]]:
         manifest = read_manifest(run_dir)
         if manifest is not None:
             runs.append(Run(run_dir, manifest["config"]["scenario"]["name"], int(manifest["seed"]),
-                            _params(manifest.get("overrides", []))))
-    done = {r.path for r in runs}
-    for cfg in sorted(sweep_dir.rglob(".hydra/config.yaml")):
-        job = cfg.parent.parent
-        conf = yaml.safe_load(cfg.read_text()) or {}
-        n = int(conf.get("seeds_per_job", 1))
-        expected = [job] if n == 1 else [job / f"seed={s}" for s in range(int(conf.get("seed", 0)),
-                                                                         int(conf.get("seed", 0)) + n)]
-        incomplete += [d for d in expected if d not in done]
-    return runs, incomplete
+                            _params(manifest.get("overrides", [])), list(manifest.get("overrides", []))))
+    return runs, _missing(sweep_dir, runs)
+
+
+def _missing(sweep_dir: Path, runs: list[Run]) -> list[str]:
+    record = sweep_dir / SWEEP_RECORD
+    if record.exists():
+        done: dict[tuple, int] = {}
+        for r in runs:
+            done[tuple(r.overrides)] = done.get(tuple(r.overrides), 0) + 1
+        missing = []
+        for overrides in json.loads(record.read_text())["runs"]:
+            per_job = next((int(o.split("=", 1)[1]) for o in overrides if o.startswith("seeds_per_job=")), 1)
+            if done.get(tuple(overrides), 0) < per_job:
+                missing.append(" ".join(overrides))
+        return missing
+    complete = {r.path for r in runs}
+    return [str(cfg.parent.parent) for cfg in sorted(sweep_dir.rglob(".hydra/config.yaml"))
+            if cfg.parent.parent not in complete and not any(p.parent == cfg.parent.parent for p in complete)]
 
 
 def _params(overrides: list[str]) -> dict[str, str]:

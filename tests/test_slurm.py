@@ -1,0 +1,92 @@
+"""Sweeps on a real Slurm cluster (single node, started by scripts/slurm-up.sh; .ci/run starts it).
+
+Runs on Slurm must give the same bytes as the local launcher; a job that dies is reported with
+its run's overrides and log path while the rest of the sweep completes; rerunning resumes.
+"""
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import HEMSIM, ROOT
+from sim.analysis.sweep import find_runs
+
+pytestmark = pytest.mark.slurm
+
+
+def _slurm_up() -> bool:
+    if shutil.which("sinfo"):
+        p = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
+        if p.returncode == 0 and "idle" in p.stdout or "mix" in p.stdout or "alloc" in p.stdout:
+            return True
+    if os.geteuid() == 0:
+        return subprocess.run(["bash", str(ROOT / "scripts" / "slurm-up.sh")], capture_output=True).returncode == 0
+    return False
+
+
+@pytest.fixture(scope="module", autouse=True)
+def slurm():
+    if not _slurm_up():
+        if os.environ.get("HEMSIM_REQUIRE_SLURM"):
+            pytest.fail("Slurm is required (HEMSIM_REQUIRE_SLURM) but scripts/slurm-up.sh could not start it")
+        pytest.skip("no Slurm cluster here and not root to start one (run `make slurm-up`)")
+
+
+SLURM = ["hydra/launcher=slurm", "hydra.launcher.partition=debug", "hydra.launcher.poll_seconds=0.5",
+         "hydra.launcher.lost_after_seconds=10"]
+
+
+def outputs(d: Path) -> dict:
+    return {(r.scenario, r.seed): {n: (r.path / n).read_bytes() for n in ("flows.parquet", "metrics.parquet")}
+            for r in find_runs(d)[0]}
+
+
+def test_policy_comparison_sweep_is_identical_on_slurm_and_locally(tmp_path):
+    """3 scenarios x 10 seeds (conf/sweep/policy_comparison.yaml), one command, two launchers."""
+    small = ["world.students=20000", "years=4"]
+    local, slurm = tmp_path / "local", tmp_path / "slurm"
+    p = subprocess.run([HEMSIM, "-m", "+sweep=policy_comparison", *small, f"hydra.sweep.dir={local}"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    p = subprocess.run([HEMSIM, "-m", "+sweep=policy_comparison", *small, *SLURM, f"hydra.sweep.dir={slurm}"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    a, b = outputs(local), outputs(slurm)
+    assert len(a) == 30 and set(a) == set(b)
+    assert a == b
+    assert any((slurm / ".submitit").rglob("*_log.out"))  # the jobs really ran through Slurm
+
+
+def _array_id(deadline: float) -> str:
+    while time.time() < deadline:
+        out = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True).stdout.split()
+        if out:
+            return out[0].split("_")[0]
+        time.sleep(0.1)
+    raise AssertionError("no job appeared in squeue")
+
+
+def test_a_dead_job_is_reported_and_the_rest_of_the_sweep_completes(tmp_path):
+    d = tmp_path / "sweep"
+    cmd = [HEMSIM, "-m", "scenario=baseline,open_visas", "seed=0,1", "world.students=20000", "years=15", *SLURM,
+           f"hydra.sweep.dir={d}"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    array = _array_id(time.time() + 60)
+    subprocess.run(["scancel", f"{array}_3"], check=True)  # the 4th run: open_visas, seed 1
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode != 0
+    failed = [line for line in (out + err).splitlines() if "run FAILED" in line]
+    assert len(failed) == 1 and "scenario=open_visas seed=1" in failed[0] and "log: " in failed[0]
+    assert Path(failed[0].split("log: ")[1].strip()).parent.exists()
+    runs, incomplete = find_runs(d)
+    assert len(runs) == 3 and len(incomplete) == 1 and "scenario=open_visas seed=1" in incomplete[0]
+    done = {r.path: (r.path / "flows.parquet").stat().st_mtime_ns for r in runs}
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    runs, incomplete = find_runs(d)
+    assert len(runs) == 4 and not incomplete
+    assert all((path / "flows.parquet").stat().st_mtime_ns == t for path, t in done.items())
