@@ -1,5 +1,6 @@
 """Sweep -> aggregate -> compare: the path of the main job's report."""
 
+import json
 import subprocess
 
 import matplotlib.image as mpimg
@@ -12,7 +13,7 @@ from conftest import HEMSIM
 SCENARIOS = ("baseline", "post_study_work")
 SEEDS = (0, 1)
 FIGURES = [f"{theme}_{kind}" for theme in ("talent", "education", "research") for kind in ("timeseries", "effects")] \
-    + ["flow_matrices", "brain_gain"]
+    + ["country_effects", "flow_matrices", "brain_gain"]
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,13 @@ def test_compare_writes_figures_and_report(sweep_dir):
         assert img.shape[0] > 300 and img.shape[1] > 600
         assert np.std(img[..., :3]) > 0.05  # not blank
         assert (sweep_dir / f"{name}.pdf").stat().st_size > 1000
+    index = json.loads((sweep_dir / "figures.json").read_text())
+    assert index["runs"] == 4 and index["scenarios"] == sorted(SCENARIOS) and index["seeds"] == list(SEEDS)
+    panels = index["figures"]
+    assert set(panels) == set(FIGURES)
+    assert panels["talent_timeseries"]["panels"][:2] == ["International students", "Degree-mobile students"]
+    assert len(panels["research_timeseries"]["panels"]) == 6 and len(panels["education_effects"]["panels"]) == 6
+    assert len(panels["country_effects"]["panels"]) == 3 * (len(SCENARIOS) - 1)
     report = (sweep_dir / "report.md").read_text()
     assert "4 finished runs" in report
     for name in FIGURES:

@@ -1,6 +1,7 @@
 """Publication figures: matplotlib, readable in greyscale (line styles and markers, not only
 colour), labelled axes with units, saved as PNG and PDF."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -50,14 +51,27 @@ def _style(i: int) -> dict:
     return dict(color=GREYS[i % len(GREYS)], markersize=3.5, linewidth=1.4, **STYLES[i % len(STYLES)])
 
 
-def _save(fig, out: Path, name: str) -> list[Path]:
+@dataclass
+class Figure:
+    """A saved figure: its files and the titles of its panels (for the report and its index)."""
+    name: str
+    files: list[Path]
+    panels: list[str]
+
+    @property
+    def png(self) -> Path:
+        return next(p for p in self.files if p.suffix == ".png")
+
+
+def _save(fig, out: Path, name: str) -> Figure:
+    panels = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
     paths = []
     for ext in ("png", "pdf"):
         p = out / f"{name}.{ext}"
         fig.savefig(p, dpi=150, bbox_inches="tight")
         paths.append(p)
     plt.close(fig)
-    return paths
+    return Figure(name, paths, panels)
 
 
 def _grid(n: int):
@@ -70,7 +84,7 @@ def _grid(n: int):
 
 
 def timeseries(metrics: pd.DataFrame, scenarios: list[str], outcomes: dict, out: Path,
-               name: str = "timeseries") -> list[Path]:
+               name: str = "timeseries") -> Figure | None:
     """One panel per outcome: each scenario's mean across seeds with its 90% band."""
     fig, axes = _grid(len(outcomes))
     for ax, (metric, (label, unit, factor)) in zip(axes, outcomes.items()):
@@ -89,7 +103,7 @@ def timeseries(metrics: pd.DataFrame, scenarios: list[str], outcomes: dict, out:
     return _save(fig, out, name)
 
 
-def effects(metrics: pd.DataFrame, baseline: str, outcomes: dict, out: Path, name: str = "effects") -> list[Path]:
+def effects(metrics: pd.DataFrame, baseline: str, outcomes: dict, out: Path, name: str = "effects") -> Figure | None:
     """One panel per outcome: paired difference from baseline (same seeds) with its 90% interval."""
     fig, axes = _grid(len(outcomes))
     for ax, (metric, (label, unit, factor)) in zip(axes, outcomes.items()):
@@ -109,11 +123,11 @@ def effects(metrics: pd.DataFrame, baseline: str, outcomes: dict, out: Path, nam
     return _save(fig, out, name)
 
 
-def flow_matrices(flows: pd.DataFrame, baseline: str, scenarios: list[str], out: Path, top: int = 15) -> list[Path]:
+def flow_matrices(flows: pd.DataFrame, baseline: str, scenarios: list[str], out: Path, top: int = 15) -> Figure | None:
     """Heat maps of degree-mobile students (stock) by origin x destination: baseline, then each change."""
     base = stats.flow_matrix(flows, baseline, "enrolled")
     if base.empty:
-        return []
+        return None
     origins = base.sum(axis=1).nlargest(top).index
     dests = base.sum(axis=0).nlargest(top).index
     others = [s for s in scenarios if s != baseline]
@@ -138,13 +152,13 @@ def flow_matrices(flows: pd.DataFrame, baseline: str, scenarios: list[str], out:
     return _save(fig, out, "flow_matrices")
 
 
-def brain_gain(metrics: pd.DataFrame, baseline: str, out: Path, top: int = 20) -> list[Path]:
+def brain_gain(metrics: pd.DataFrame, baseline: str, out: Path, top: int = 20) -> Figure | None:
     """Net talent gain per country (stayers gained - nationals lost), baseline and each scenario."""
     fw = stats.final_window(metrics)
     fw = fw[(fw.metric == "net_talent_gain") & (fw.country != stats.WORLD)]
     mean = fw.groupby(["scenario", "country"]).value.mean().unstack(0) / 1e3
     if mean.empty:
-        return []
+        return None
     order = mean[baseline].abs().nlargest(top).index
     mean = mean.loc[order]
     fig, ax = plt.subplots(figsize=(9, 3.8))
@@ -161,3 +175,35 @@ def brain_gain(metrics: pd.DataFrame, baseline: str, out: Path, top: int = 20) -
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return _save(fig, out, "brain_gain")
+
+
+COUNTRY_EFFECTS = {"inbound_degree": ("International degree students", "thousand students", 1e-3),
+                   "net_talent_gain": ("Net talent gain", "thousand graduates per year", 1e-3),
+                   "papers": ("Papers", "thousand per year", 1e-3)}
+
+
+def country_effects(metrics: pd.DataFrame, baseline: str, out: Path, top: int = 15) -> Figure | None:
+    """Per scenario (rows) and outcome (columns): the paired effect by country, final years, 90% interval."""
+    others = sorted(set(metrics.scenario) - {baseline})
+    if not others:
+        return None
+    fig, axes = plt.subplots(len(others), len(COUNTRY_EFFECTS), figsize=(4.4 * len(COUNTRY_EFFECTS),
+                                                                        3.0 * len(others)), squeeze=False)
+    for metric, col in zip(COUNTRY_EFFECTS, range(len(COUNTRY_EFFECTS))):
+        label, unit, factor = COUNTRY_EFFECTS[metric]
+        e = stats.country_effects(metrics, baseline, metric)
+        for row, s in enumerate(others):
+            ax = axes[row, col]
+            d = e[e.scenario == s].set_index("country")
+            d = d.loc[d.effect.abs().sort_values(ascending=False).index[:top]]
+            err = np.vstack([(d.effect - d.low).fillna(0), (d.high - d.effect).fillna(0)]) * factor
+            ax.bar(range(len(d)), d.effect * factor, yerr=err, color="0.45", edgecolor="0.1", linewidth=0.4,
+                   capsize=2)
+            ax.axhline(0, color="0.3", linewidth=0.8)
+            ax.set_xticks(range(len(d)), d.index, rotation=90, fontsize=7)
+            ax.set_title(f"{s}: {label}", fontsize=9)
+            ax.set_ylabel(f"effect, {unit}", fontsize=8)
+    fig.suptitle(f"Policy effect by country (largest {top}): scenario - {baseline} at the same seed, final years, "
+                 "90% interval", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out, "country_effects")

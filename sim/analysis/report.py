@@ -34,13 +34,25 @@ def compare(sweep_dir: Path, baseline: str, out_dir: Path | None = None) -> tupl
         made[f"{theme}_timeseries"] = figures.timeseries(metrics, order, outcomes, out, f"{theme}_timeseries")
         if len(order) > 1:
             made[f"{theme}_effects"] = figures.effects(metrics, baseline, outcomes, out, f"{theme}_effects")
+    made["country_effects"] = figures.country_effects(metrics, baseline, out)
     made["flow_matrices"] = figures.flow_matrices(flows, baseline, order, out)
     made["brain_gain"] = figures.brain_gain(metrics, baseline, out)
+    made = {k: v for k, v in made.items() if v is not None}
+    _write_index(out, made, runs)
     table = stats.summary_table(metrics, baseline, SUMMARY_OUTCOMES)
     corridors = _corridor_changes(flows, baseline, order)
     report = out / "report.md"
     report.write_text(_markdown(sweep_dir, runs, incomplete, order, baseline, made, table, corridors, metrics))
     return report, table
+
+
+def _write_index(out: Path, made: dict, runs) -> None:
+    """figures.json: every figure's files and panel titles, and the runs they summarise."""
+    import json
+    index = {"runs": len(runs), "scenarios": sorted({r.scenario for r in runs}),
+             "seeds": sorted({r.seed for r in runs}),
+             "figures": {k: {"files": [p.name for p in f.files], "panels": f.panels} for k, f in made.items()}}
+    (out / "figures.json").write_text(json.dumps(index, indent=2) + "\n")
 
 
 def _corridor_changes(flows: pd.DataFrame, baseline: str, scenarios: list[str], top: int = 10) -> pd.DataFrame:
@@ -68,15 +80,14 @@ def _markdown(sweep_dir, runs, incomplete, order, baseline, made, table, corrido
         lines += [f"Missing or incomplete runs left out ({len(incomplete)}): " + "; ".join(incomplete), ""]
     lines += ["## Summary (WORLD, mean of the final three years)", "", table.to_markdown(index=False), ""]
     captions = {"flow_matrices": "Degree-mobile students by corridor",
+                "country_effects": "Policy effects by country",
                 "brain_gain": "Brain gain and drain: net talent gain by country"}
     for theme, title in THEME_TITLES.items():
         captions[f"{theme}_timeseries"] = f"{title}: outcomes by scenario"
         captions[f"{theme}_effects"] = f"{title}: policy effects (paired differences)"
-    for key, paths in made.items():
-        png = [p for p in paths if p.suffix == ".png"]
-        if png:
-            lines += [f"## {captions[key]}", "", f"![{captions[key]}]({png[0].name})",
-                      f"(PDF: [{png[0].stem}.pdf]({png[0].stem}.pdf))", ""]
+    for key, fig in made.items():
+        lines += [f"## {captions[key]}", "", f"![{captions[key]}]({fig.png.name})",
+                  f"(PDF: [{fig.png.stem}.pdf]({fig.png.stem}.pdf))", ""]
     if not corridors.empty:
         lines += ["## Largest changes in corridors (degree-mobile stock, real students)", "",
                   corridors.to_markdown(index=False), ""]
