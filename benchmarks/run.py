@@ -1,42 +1,50 @@
 """`make bench`: timings of the simulator on this machine, printed and written to results/bench/latest.json.
 
-Each benchmark compiles first (Numba's on-disk cache makes later runs warm) and reports the
-median of repeated measurements. Timings live here, never in tests.
+    .venv/bin/python -m benchmarks.run [--quick]      (or HEMSIM_BENCH_QUICK=1)
 
-Profile lesson (cProfile of one 1M-student year, 200 countries): the year is dominated by the
-destination-choice group tables (softmax over origin x field x talent x resources x level x
-destination, ~40% of the year) and the admission rounds (~25%); per-student kernels (enrolment,
-study, tally) are each a few milliseconds per million students.
+`--quick` skips the 100M-student year and the 1:1 world of 250M students (minutes each).
+Simulated years run in child processes (benchmarks/child.py) so that a run that exhausts memory
+cannot take the benchmark down; each reports its peak RSS. Timings are medians; everything
+compiles (or loads Numba's cache) before it is timed. Timings live here, never in tests.
+
+Profile lesson (benchmarks/profile.py: wall time per phase and kernel, 10M students, 200
+countries, 1,000 universities, 2 cores; cProfile alone hides the kernels inside their callers).
+A year is dominated by moving memory, not by arithmetic:
+  - admit ~27% (three rounds of choice.applications + admission.admit_round, and a full copy of
+    the population when anyone is unplaced); enrol ~21% (enrolment.new_cohort, then
+    np.concatenate of all 17 columns: every student is copied every year into fresh pages);
+    remove_leavers ~15% (another full copy); researchers ~13%; study, tally, tables ~5% each.
+    The group tables are a fixed cost (~0.1 s): at 1M students they are ~40% of the year.
+  - The two full copies a year also set the peak memory: ~2x the population's 49 bytes a student
+    (106-122 bytes a student at the peak of a year), which is what sinks the 1:1 world.
+  - In choice.applications, rng.key re-hashes the (seed, stream, year) prefix for every student:
+    4 of the 10 splitmix64 rounds a student costs are loop-invariant and on the critical path.
+    Hoisting them (benchmarks/choice.py, hoisted_applications; same choices) makes the kernel
+    ~3.5x faster. With 200 countries the kernel is bound by cold gathers from the 19,200 x 200
+    alias tables (45 MB), not by hashing.
+  - Numba's default OpenMP layer spins while waiting: when another process holds one of the two
+    cores, a 1M-student year goes from ~0.25 s to ~2 s (OMP_WAIT_POLICY=PASSIVE: ~0.3 s). Timings
+    taken while the machine is busy (see load_1min in each entry) overstate the cost.
 """
 
+import argparse
 import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
-from pathlib import Path
 
 import numba
 
-from sim.config import Config
-from sim.model import HemsimModel
+from benchmarks import choice
+from benchmarks.child import GIB, ROOT, bench_config, spawn
 
-OUT = Path("results/bench/latest.json")
-
-
-def year_seconds(students: int, universities: int = 1000, countries: int = 200, repeats: int = 3) -> float:
-    """Median wall time of one simulated year (all mechanisms), compiled and spun up."""
-    cfg = Config()
-    cfg.world.students, cfg.world.universities, cfg.world.countries = students, universities, countries
-    cfg.world.researchers = students // 10
-    cfg.years, cfg.progress = repeats, False
-    model = HemsimModel(cfg)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        model.step()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+OUT = ROOT / "results" / "bench" / "latest.json"
+WORLD_STUDENTS = 250_000_000
+WARM_START = ("from sim.config import Config; from sim.model import HemsimModel; "
+              "c = Config(); c.progress = False; HemsimModel(c).step()")
 
 
 def machine() -> dict:
@@ -45,18 +53,168 @@ def machine() -> dict:
             "numba": numba.__version__}
 
 
-def main() -> None:
-    year_seconds(20_000, 100, 20, repeats=1)  # compile (or load the cache) before timing
-    results = {"machine": machine()}
-    results["year_seconds_1m"] = {"value": year_seconds(1_000_000), "unit": "s", "target": "< 1",
-                                  "what": "one year, 1,000,000 students, 100,000 researchers, 1,000 universities, 200 countries"}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"{'benchmark':<28}{'value':>12}  target")
+def entry(value, unit: str, target: str, what: str, **extra) -> dict:
+    return {"value": value, "unit": unit, "target": target, "what": what, **extra}
+
+
+def choice_entries() -> dict:
+    c = choice.bench()
+    wide = choice.bench(countries=200, universities=1000)
+    world = (f"{c['students']:,} entrants of the default world ({c['countries']} countries, {c['universities']} "
+             f"universities, {c['groups']:,} choice groups), tables from model.year_tables(); first application "
+             f"(k=0); same uniforms, choices asserted identical")
+    common = dict(numba_seconds=c["numba"], ns_per_student=c["numba"] / c["students"] * 1e9,
+                  hoisted_seconds=c["hoisted"])
+    # value_if_hoisted: the same ratio for the kernel with rng.key's prefix hoisted (benchmarks/choice.py)
+    return {
+        "choice_speedup_vs_mesa": entry(
+            c["mesa"] / c["numba"], "x", ">= 500",
+            f"Student.application on {c['students']:,} mesa agents (all timed, no scaling) / "
+            f"choice.applications (Numba), best of 3 and of 51; {world}",
+            mesa_seconds=c["mesa"], value_200_countries=wide["mesa"] / wide["numba"],
+            value_if_hoisted=c["mesa"] / c["hoisted"], **common),
+        "choice_speedup_vs_numpy": entry(
+            c["numpy"] / c["numba"], "x", ">= 20",
+            f"vectorised numpy alias draw (benchmarks/choice.py) / choice.applications, best of 11 and of 51; {world}",
+            numpy_seconds=c["numpy"], value_200_countries=wide["numpy"] / wide["numba"],
+            value_if_hoisted=c["numpy"] / c["hoisted"], **common),
+        "choice_vs_bandwidth_floor": entry(
+            c["numba"] / c["floor"], "x", "<= 10",
+            f"choice.applications time / time to stream its per-student inputs and output once "
+            f"({c['bytes_per_student']} bytes a student: candidate index, uid, origin, field, talent, resources, "
+            f"level, int32 choice) at the measured bandwidth; {world}",
+            floor_seconds=c["floor"], bandwidth_gb_s=c["bandwidth"] / 1e9,
+            value_200_countries=wide["numba"] / wide["floor"], value_if_hoisted=c["hoisted"] / c["floor"], **common),
+    }
+
+
+def year_entry(students: int) -> dict:
+    r = spawn(["year", str(students)])
+    what = (f"one simulated year (all mechanisms), world.students={students:,}, {students // 10:,} researchers, "
+            f"1,000 universities, 200 countries; median of 3 model.step() after build and spin-up")
+    if r.get("stage") != "done":
+        return entry(None, "s", "info", what, failed=r.get("killed") or r.get("stderr_tail"))
+    return entry(r["year_seconds"], "s", "info", what, students=students, years=r["years"],
+                 per_million=r["year_seconds"] / students * 1e6,
+                 build_seconds=r["build_seconds"], peak_population=r["peak_population"],
+                 peak_rss_gib=r["child_peak_rss"] / GIB,
+                 peak_bytes_per_student=(r["child_peak_rss"] - r["base_rss"]) / r["peak_population"])
+
+
+def scaling_entries(quick: bool) -> dict:
+    sizes = {"1m": 1_000_000, "10m": 10_000_000} | ({} if quick else {"100m": 100_000_000})
+    out = {f"year_seconds_{k}": year_entry(n) for k, n in sizes.items()}
+    out["year_seconds_1m"]["target"] = "< 1"
+    out["year_seconds_10m"]["target"] = "<= 5"
+    per_m = {k: v.get("per_million") for k, v in out.items()}
+    big, ref = ("year_seconds_100m", "year_seconds_10m") if not quick else ("year_seconds_10m", "year_seconds_1m")
+    ratio = per_m[big] / per_m[ref] if per_m[big] and per_m[ref] else None
+    out["scaling_linearity"] = entry(ratio, "ratio", "<= 1.25 (no worse than linear)",
+                                     f"seconds per million students at {big[13:]} / at {ref[13:]}",
+                                     seconds_per_million={k[13:]: v for k, v in per_m.items()})
+    return out
+
+
+def memory_entry(students: int = 20_000_000) -> dict:
+    from sim.population import ArrayStudents
+    r = spawn(["memory", str(students)])
+    if r.get("stage") != "done":
+        raise RuntimeError(f"memory child failed: {r.get('killed') or r['stderr_tail'][-300:]}")
+    return entry(r["rss_growth"] / students, "bytes", "<= 48",
+                 f"RSS growth of the population arrays (ArrayStudents.enrol of {students:,} entrants into an "
+                 f"empty population) / students", static_columns=ArrayStudents.bytes_per_student(),
+                 allocated_columns=r["arrays"] / students,
+                 peak_while_enrolling=r["peak_growth"] / students if r.get("peak_growth") else None)
+
+
+def world_entry(largest: dict | None = None) -> dict:
+    """The 1:1 world in a child; the largest scaling run's peak bytes per student project its peak."""
+    from sim.model import build_world
+    researchers = int(build_world(bench_config(WORLD_STUDENTS, 1, scale=1.0, researchers=1)).univ_research_staff.sum())
+    r = spawn(["year", str(WORLD_STUDENTS), "--repeats", "1", "--scale", "1", "--researchers", str(researchers)],
+              rss_limit=20 * GIB, timeout=3 * 3600)
+    years = [x for x in r["records"] if x.get("stage") == "year"]
+    peak = r["child_peak_rss"]
+    ok = r.get("stage") == "done" and peak <= 16 * GIB
+    return entry("ok" if ok else "failed", "", "ok: builds and runs a year within 16 GiB",
+                 f"1:1 world: world.students={WORLD_STUDENTS:,}, world.scale=1, {researchers:,} researchers (the "
+                 f"world's research staff, 1:1), 1,000 universities, 200 countries; the child is killed above "
+                 f"20 GiB RSS or when the machine has < 1 GiB available (peak_rss_gib: the peak before the kill)",
+                 peak_rss_gib=peak / GIB, killed=r.get("killed"), returncode=r["returncode"],
+                 projected_peak_gib=largest["peak_bytes_per_student"] * largest["peak_population"]
+                 / largest["students"] * WORLD_STUDENTS / GIB if largest and largest.get("peak_population") else None,
+                 years_completed=len(years), spin_up_years=4,
+                 seconds_per_year=[round(x["seconds"], 2) for x in years],
+                 population_at_last_year=years[-1]["population"] if years else None,
+                 build_seconds=r.get("build_seconds"), year_seconds=r.get("year_seconds"), wall=r["wall"],
+                 error=r["stderr_tail"][-400:] or None)
+
+
+def warm_start_entry(repeats: int = 3) -> dict:
+    cmd = [sys.executable, "-c", WARM_START]
+    subprocess.run(cmd, cwd=ROOT, check=True)          # fills Numba's on-disk cache
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, check=True)
+        times.append(time.perf_counter() - t)
+    return entry(statistics.median(times), "s", "<= 2",
+                 "process start to the end of the first simulated year, default config, Numba cache warm "
+                 f"(python -c: import, HemsimModel(Config()) with spin-up, step()); median of {repeats}",
+                 runs=times)
+
+
+def threads_entry() -> dict:
+    runs = {n: spawn(["threads"], env={"NUMBA_NUM_THREADS": str(n)}) for n in (1, 2)}
+    same = all(runs[1].get(t) is not None and runs[1].get(t) == runs[2].get(t) for t in ("flows", "metrics"))
+    return entry(same, "bool", "true", "flows and metrics tables (SHA-256 of Arrow IPC) of a 4-year default-config run "
+                 "with NUMBA_NUM_THREADS=1 and 2", threads={n: r.get("threads") for n, r in runs.items()},
+                 sha256={n: {t: r.get(t) for t in ("flows", "metrics")} for n, r in runs.items()})
+
+
+def show(results: dict, header: bool = True) -> None:
+    if header:
+        print(f"{'benchmark':<28}{'value':>12}  {'unit':<6}target")
     for k, v in results.items():
         if isinstance(v, dict) and "value" in v:
-            print(f"{k:<28}{v['value']:>12.4g}  {v['target']} {v['unit']}")
-    print(f"written to {OUT}")
+            x = v["value"]
+            text = f"{x:.4g}" if isinstance(x, float) else str(x)
+            print(f"{k:<28}{text:>12}  {v['unit']:<6}{v['target']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", default=os.environ.get("HEMSIM_BENCH_QUICK") == "1",
+                        help="skip the 100M-student year and the 250M 1:1 world")
+    quick = parser.parse_args().quick
+    results = {"machine": machine() | {"quick": quick, "started": time.strftime("%Y-%m-%d %H:%M:%S")}}
+
+    def largest() -> dict | None:
+        runs = [v for k, v in results.items() if k.startswith("year_seconds_") and v.get("peak_population")]
+        return max(runs, key=lambda v: v["peak_population"], default=None)
+
+    steps = [("choice", choice_entries),
+             ("bytes_per_student", lambda: {"bytes_per_student": memory_entry()}),
+             ("scaling", lambda: scaling_entries(quick)),
+             ("warm_start_seconds", lambda: {"warm_start_seconds": warm_start_entry()}),
+             ("threads_identical", lambda: {"threads_identical": threads_entry()}),
+             ("world_scale", lambda: {"world_scale": world_entry(largest()) if not quick else entry(
+                 "skipped", "", "ok: builds and runs a year within 16 GiB", "skipped (--quick)")})]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    for name, step in steps:
+        load = os.getloadavg()[0]
+        try:
+            out = step()
+        except Exception as e:  # one broken benchmark must not lose the others
+            out = {name: entry(None, "", "", f"failed: {type(e).__name__}: {e}")}
+        for v in out.values():  # other processes running meanwhile make timings noisy
+            v["load_1min"] = [round(load, 2), round(os.getloadavg()[0], 2)]
+        results.update(out)
+        OUT.write_text(json.dumps(results, indent=2, default=str) + "\n")   # partial results survive a crash
+        show(out, header=False)
+    print()
+    show(results)
+    print(f"written to {OUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

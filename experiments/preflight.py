@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
@@ -23,7 +24,12 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationE
 from sim.config import Config, validate
 from sim.errors import ConfigError, UserError
 
+from hydra_plugins.hemsim_launcher import launchers  # noqa: E402
+
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+# the schemas every hemsim config is checked against: registered once, for every entry point
+ConfigStore.instance().store(name="base_config", node=Config)
+launchers.register()
 PASS_THROUGH_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc",
                       "--version", "--resolve", "--package", "-p"}
 MAX_POINTS = 64  # larger sweeps are checked value by value rather than point by point

@@ -14,17 +14,13 @@ import time
 from pathlib import Path
 
 import hydra
-from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import preflight
-from hydra_plugins.hemsim_launcher import launchers
 from sim.config import Config
 from sim.errors import UserError
 
-ConfigStore.instance().store(name="base_config", node=Config)
-launchers.register()
 
 
 def simulate(config: Config, outdir: Path, resolved: dict, overrides: list[str]) -> dict:

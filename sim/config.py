@@ -18,7 +18,8 @@ from sim.policies import LEVERS
 
 @dataclass
 class WorldConfig:
-    kind: str = "synthetic"          # which world builder: synthetic (later: oecd)
+    kind: str = "synthetic"          # which world builder: synthetic | oecd (real data)
+    data_dir: str = "../shared/data" # where the public data are (world=oecd)
     countries: int = 40              # number of countries
     universities: int = 400          # number of universities (each country has at least one)
     students: int = 200_000          # student agents enrolled at the start
@@ -32,7 +33,7 @@ class WorldConfig:
 @dataclass
 class ChoiceParams:
     """Degree-mobility choice (multinomial logit over destination countries, then universities)."""
-    abroad_constant: float = -3.5    # utility of any foreign destination vs home
+    abroad_constant: float = -4.75   # utility of any foreign destination vs home
     postgraduate_abroad: float = 1.2  # extra abroad utility for postgraduate entrants
     talent_abroad: float = 0.35      # abroad utility per talent band step
     resources_abroad: float = 0.6    # abroad utility per family-resources band step
@@ -40,12 +41,13 @@ class ChoiceParams:
     log_distance: float = -0.8       # per log(km)
     common_language: float = 1.4
     colonial_tie: float = 0.8
-    diaspora: float = 0.35           # per log(1 + network per 1,000 students of the origin)
+    diaspora: float = 0.35           # per log(1 + network per 100,000 students of the origin)
     visa: float = 2.0                # per unit of visa openness (0..1)
     post_study_work: float = 0.25    # per year of post-study work right
     cost: float = 1.2                # per unit of net cost / family income
     international_courses: float = 1.5  # per unit of the destination's share of international courses
     university_quality: float = 4.0  # within-country choice among universities
+    nest: float = 1.0                # weight of the destinations' inclusive value in going abroad (1: plain logit)
     abroad_applications: int = 2     # ranked applications a mobile student sends abroad
     applications: int = 3            # ranked applications in all (the rest at home)
 
@@ -190,6 +192,15 @@ class ScenarioConfig:
 
 
 @dataclass
+class CalibrationConfig:
+    """What `hemsim-calibrate` fits (the search space is hydra.sweeper.params in conf/calibrate.yaml)."""
+    first_year: int = 2013           # observed years fitted: first_year .. last_year
+    last_year: int = 2016
+    level_weight: float = 0.1        # weight of the squared log ratio of simulated to observed totals
+    output: str = "conf/behaviour/oecd_calibrated.yaml"  # where the fitted parameters are written
+
+
+@dataclass
 class Config:
     world: WorldConfig = field(default_factory=WorldConfig)
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
@@ -200,10 +211,11 @@ class Config:
     backend: str = "numba"           # numba (fast) | mesa (reference: one mesa.Agent per student)
     progress: bool = True
     seeds_per_job: int = 1           # a job runs seeds seed .. seed + seeds_per_job - 1 (amortises start-up)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
 
 
 BACKENDS = ("numba", "mesa")
-WORLD_KINDS = ("synthetic",)
+WORLD_KINDS = ("synthetic", "oecd")
 MODES = ("set", "add", "scale")
 
 
@@ -243,6 +255,8 @@ def validate(cfg: Config) -> Config:
     if cfg.backend not in BACKENDS:
         raise ConfigError(f"backend={cfg.backend}: unknown backend (allowed: {', '.join(BACKENDS)})")
     c, s = cfg.behaviour.choice, cfg.behaviour.study
+    if not 0.0 < c.nest <= 1.0:
+        raise ConfigError(f"behaviour.choice.nest={c.nest}: must be in (0, 1]")
     _positive_int("behaviour.choice.applications", c.applications)
     _positive_int("behaviour.choice.abroad_applications", c.abroad_applications)
     if c.abroad_applications > c.applications:

@@ -39,6 +39,7 @@ from sim.world import synthetic
 from sim.world.world import World
 
 INITIAL_STAY_SHARE = 0.3  # share of mobile graduates assumed to have stayed, for the initial diaspora
+NETWORK_UNIT = 100_000.0  # the diaspora network is counted per this many students of the origin
 
 
 @dataclass
@@ -80,6 +81,9 @@ class YearTables:
 
 
 def build_world(cfg: Config) -> World:
+    if cfg.world.kind == "oecd":
+        from sim.world import real
+        return real.build(cfg)
     return synthetic.build(cfg)
 
 
@@ -251,9 +255,9 @@ class HemsimModel(mesa.Model):
         q = choice.quality_index(self.quality, self.capacity, w.univ_country, w.n_countries, p.university_quality)
         tuition = np.bincount(w.univ_country, w.univ_tuition_intl * self.capacity, w.n_countries) \
             / np.bincount(w.univ_country, self.capacity, w.n_countries)
-        # the network in real students per 1,000 students of the origin: invariant to world.scale
-        students_at_home = (w.cohort * w.scale)[:, None] * 4.0
-        network = 1000.0 * (self.alumni + self.enrolled_abroad) / students_at_home
+        # the network in real students per 100,000 students of the origin: invariant to world.scale
+        students_at_home = np.maximum(w.cohort * w.scale, 1.0)[:, None] * 4.0
+        network = NETWORK_UNIT * (self.alumni + self.enrolled_abroad) / students_at_home
         return choice.destination_probabilities(w, self.policy, network, q, tuition, capacity_courses, p)
 
     # ---- networks ---------------------------------------------------------------------------
@@ -269,6 +273,9 @@ class HemsimModel(mesa.Model):
         np.fill_diagonal(flows, 0.0)
         years = (1 - b.study.postgraduate_share) * b.study.first_degree_years \
             + b.study.postgraduate_share * b.study.postgraduate_years
+        if w.observed_stock is not None:  # a real world: observed stocks where a destination reports them
+            seen = ~np.isnan(w.observed_stock)
+            flows = np.where(seen, np.nan_to_num(w.observed_stock) / years, flows)
         self.enrolled_abroad = flows * years
         self.alumni = flows * INITIAL_STAY_SHARE / max(b.careers.diaspora_decay, 1e-3)
 

@@ -11,10 +11,13 @@ student of origin o, field f, talent band t, resources band r and level l is
         + international_courses (share of programmes taught internationally in d)
         - cost ln(1 + net cost[o, d] / family income[o, r])
 
-and of home V = quality Q[o, f]. The determinants are those of gravity studies of student
+and of home V = quality Q[o, f]. The choice is a nested logit: a destination among the foreign
+ones with probability exp(V_d - asc) / sum, and abroad at all with probability
+logistic(asc + nest x ln sum_d exp(V_d - asc) - V_home), where asc is the first line above;
+nest = 1 gives the plain multinomial logit over home and all destinations. The determinants are those of gravity studies of student
 mobility (Beine, Noel & Ragot 2014; Abbott & Silles 2016): quality, distance, language,
 colonial ties, networks, costs and migration prospects. The network is the diaspora (graduates who stayed, decaying) plus current students of o in d, per
-1,000 students of o, so behaviour does not depend on how many real students an agent stands for.
+100,000 students of o, so behaviour does not depend on how many real students an agent stands for.
 A closed border or a visa openness of
 0 makes a destination impossible. Utilities live on group tables (origin x field x talent x
 resources x level), never per student; students sample from alias tables.
@@ -62,18 +65,24 @@ def destination_probabilities(world, policy, network, quality_idx, tuition, cour
     lv = np.arange(LEVELS)[None, None, :]
     asc = p.abroad_constant + p.talent_abroad * t + p.resources_abroad * r + p.postgraduate_abroad * lv  # (t, r, l)
     v = (pair[:, None, None, None, None, :] + money[:, None, None, :, None, :]
-         + asc[None, None, :, :, :, None]
          + p.quality * quality_idx.T[None, :, None, None, None, :])                        # (o, f, t, r, l, d)
     home = p.quality * quality_idx                                                             # (o, f)
-    idx = np.arange(n)
-    v[idx, :, :, :, :, idx] = home[:, :, None, None, None]
     closed = policy["border_closed"] > 0.5
-    blocked = (closed[:, None] | closed[None, :] | (policy["visa_openness"] <= 0)[None, :]) & ~eye
+    blocked = (closed[:, None] | closed[None, :] | (policy["visa_openness"] <= 0)[None, :]) | eye
     v = np.where(blocked[:, None, None, None, None, :], -np.inf, v)
-    v -= v.max(axis=-1, keepdims=True)
-    e = np.exp(v)
-    e /= e.sum(axis=-1, keepdims=True)
-    return e.reshape(n * f * TALENT_BANDS * RESOURCE_BANDS * LEVELS, n)
+    # nested logit: where to go among foreign destinations, then whether to go (weight `nest` on the
+    # inclusive value; nest = 1 is the plain multinomial logit over home and all destinations)
+    top = v.max(axis=-1, keepdims=True)
+    finite = np.isfinite(top)
+    e = np.exp(np.where(finite, v - np.where(finite, top, 0.0), -np.inf))
+    total = e.sum(axis=-1, keepdims=True)
+    inclusive = np.where(finite, np.log(np.where(total > 0, total, 1.0)) + np.where(finite, top, 0.0), -np.inf)
+    go = asc[None, None, :, :, :, None] + p.nest * inclusive - home[:, :, None, None, None, None]
+    p_abroad = np.where(np.isfinite(go), 1.0 / (1.0 + np.exp(-np.where(np.isfinite(go), go, 0.0))), 0.0)
+    prob = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0) * p_abroad
+    idx = np.arange(n)
+    prob[idx, :, :, :, :, idx] = 1.0 - p_abroad[idx, :, :, :, :, 0]
+    return prob.reshape(n * f * TALENT_BANDS * RESOURCE_BANDS * LEVELS, n)
 
 
 def university_tables(world, quality: np.ndarray, capacity: np.ndarray, beta: float):

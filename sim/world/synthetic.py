@@ -42,16 +42,32 @@ def build(cfg: Config) -> World:
     post_study = np.round(np.clip(3.0 * income_rank ** 2 + rng.normal(0, 0.5, n), 0, 4) * 2) / 2
     field_share = rng.dirichlet(np.full(f, 6.0), n)
 
-    # national systems in agents: enrolled ~ population x enrolment rate, summing to world.students
+    # national systems in agents: enrolled ~ size x enrolment rate, summing to world.students
     system = size * enrolment
     enrolled = system / system.sum() * w.students
+    return assemble(cfg, rng, codes=codes, names=[f"Country {c}" for c in codes], gdp_pc=gdp_pc,
+                    enrolment=enrolment, enrolled=enrolled, region=region, language=language, distance=distance,
+                    common_language=common_language, colonial=colonial, visa=visa, post_study=post_study,
+                    field_share=field_share, quality_logit=0.9 * log_income)
+
+
+def assemble(cfg: Config, rng, *, codes, names, gdp_pc, enrolment, enrolled, region, language, distance,
+             common_language, colonial, visa, post_study, field_share, quality_logit, extra_groups=None) -> World:
+    """Universities, agreements, researchers and groups around given countries (synthetic or real).
+
+    enrolled: students per country in agents; quality_logit: the country's pull on its universities'
+    quality (income for the synthetic world, research intensity for the real one).
+    """
+    w = cfg.world
+    n, f = len(codes), field_share.shape[1]
+    income_rank = np.argsort(np.argsort(gdp_pc)) / max(n - 1, 1)
     years_in_system = (1 - cfg.behaviour.study.postgraduate_share) * cfg.behaviour.study.first_degree_years \
         + cfg.behaviour.study.postgraduate_share * cfg.behaviour.study.postgraduate_years
     cohort = np.maximum(1, np.round(enrolled / years_in_system)).astype(np.int64)
 
     univ_country = _allocate_universities(rng, enrolled, w.universities)
     u = len(univ_country)
-    base = 0.9 * log_income[univ_country] + rng.normal(0, 1.0, u)
+    base = quality_logit[univ_country] + rng.normal(0, 1.0, u)
     quality0 = 1 / (1 + np.exp(-(base - 0.5)))
     quality = np.clip(quality0[:, None] + rng.normal(0, 0.06, (u, f)), 0.01, 0.99)
     teaching = np.clip(quality0 + rng.normal(0, 0.08, u), 0.05, 0.99)
@@ -69,9 +85,10 @@ def build(cfg: Config) -> World:
     researchers = _split(research_staff, w.researchers)
 
     groups = {name: np.flatnonzero((gdp_pc >= lo) & (gdp_pc < hi)) for name, lo, hi in INCOME_GROUPS}
-    groups.update({f"region_{r + 1}": np.flatnonzero(region == r) for r in range(REGIONS)})
+    groups.update({f"region_{r + 1}": np.flatnonzero(region == r) for r in range(int(region.max()) + 1)})
+    groups.update(extra_groups or {})
     return World(
-        codes=codes, names=[f"Country {c}" for c in codes], population=population, gdp_pc=gdp_pc,
+        codes=list(codes), names=list(names), population=population, gdp_pc=gdp_pc,
         language=language, region=region, enrolment_rate=enrolment, visa_openness=visa,
         post_study_work_years=post_study, field_share=field_share, distance_km=distance,
         common_language=common_language, colonial_tie=colonial, univ_country=univ_country.astype(np.int32),

@@ -50,6 +50,9 @@ class World:
     cohort: np.ndarray             # (C,) new entrants per year, in agents
     scale: float = 1.0
     groups: dict[str, np.ndarray] = field(default_factory=dict)  # name -> country indices
+    # real worlds only
+    observed_stock: np.ndarray | None = None  # (C, C) degree-mobile students (real) at the start, NaN = unobserved
+    excluded: object = None                   # DataFrame of countries and rows left out, with reasons
 
     @property
     def n_countries(self) -> int:

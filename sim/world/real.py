@@ -1,0 +1,159 @@
+"""The real world (`world=oecd`): about 200 countries from public statistics.
+
+Countries: every economy with population and GDP per capita in the World Bank indicators (the
+start year, or the nearest year present) that CEPII GeoDist also covers. Distances (population-
+weighted, else between capitals), common official language and colonial ties come from CEPII;
+inbound totals from UNESCO UIS; bilateral stocks of international students from the OECD table
+(rescaled to UIS totals: see loaders) seed the diaspora network; researchers per country from
+the scholar-migration data. The WDI extract has no tertiary enrolment ratio, so it is imputed
+from GDP per capita with the income gradient of UIS data (as in the synthetic world), applied
+to a tertiary-age population of 8% of the total (UN WPP: the 18-22 cohort is 7-9%). Regions are
+six clusters of the distance matrix. Every country or row left out is listed with its reason in
+`World.excluded` (and in the validation report); nothing is dropped silently.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+
+from sim.config import Config
+from sim.errors import DataError
+from sim.world import loaders as L
+from sim.world import synthetic
+from sim.world.world import World
+
+AGE_SHARE = 0.08
+REGIONS = 6
+
+
+def data_dir(cfg: Config) -> Path:
+    d = Path(cfg.world.data_dir).expanduser()
+    if not d.is_dir():
+        raise DataError(f"world.data_dir={d}: no such directory (it should hold the public data: "
+                        "oecd_mobile_students_2013_2016.csv, wdi_selected_2013_2019.csv, ...)")
+    return d
+
+
+def nearest_year(frame: pd.DataFrame, year: int, columns: list[str], key: str = "country") -> pd.DataFrame:
+    """Per key, the row with all `columns` present whose year is nearest to `year` (earlier on ties)."""
+    f = frame.dropna(subset=columns).copy()
+    f["gap"] = (f.year - year).abs() * 2 + (f.year > year)
+    return f.sort_values([key, "gap"]).groupby(key, as_index=False).first().drop(columns="gap")
+
+
+def build(cfg: Config) -> World:
+    d = data_dir(cfg)
+    year = cfg.start_year
+    wdi, cepii, stocks, scholars, iso = (L.load_wdi(d), L.load_cepii(d), L.rescaled_oecd_stocks(d),
+                                         L.load_scholar_migration(d), L.load_iso_codes(d))
+    excluded = [wdi.excluded.assign(source="wdi"), cepii.excluded.assign(source="cepii"),
+                stocks.excluded.assign(source="oecd/uis"), scholars.excluded.assign(source="scholar_migration")]
+
+    w = nearest_year(wdi.frame, year, ["population", "gdp_pc_usd"])
+    no_data = sorted(set(wdi.frame.country) - set(w.country))
+    excluded.append(_excl(no_data, "no population or GDP per capita in WDI in any year", "wdi"))
+    in_cepii = set(cepii.frame.origin) & set(cepii.frame.destination)
+    missing = sorted(set(w.country) - in_cepii)
+    excluded.append(_excl(missing, "not in CEPII GeoDist (no distances)", "cepii"))
+    w = w[w.country.isin(in_cepii)].sort_values("country").reset_index(drop=True)
+    codes = w.country.tolist()
+    n = len(codes)
+    index = {c: i for i, c in enumerate(codes)}
+
+    distance, language, colonial = _pairs(cepii.frame, index, n)
+    gdp_pc = w.gdp_pc_usd.to_numpy(float)
+    log_income = np.log(gdp_pc / 6_000)
+    enrolment = np.clip(0.06 + 0.75 / (1 + np.exp(-1.4 * log_income)), 0.02, 0.95)
+    enrolled_real = w.population.to_numpy(float) * AGE_SHARE * enrolment
+    enrolled = enrolled_real / cfg.world.scale
+    researchers = _researchers(scholars.frame, codes, year, gdp_pc, w.population.to_numpy(float))
+    intensity = np.log(researchers / w.population.to_numpy(float) * 1e6 + 1.0)   # researchers per million
+    quality_logit = 0.6 * (intensity - np.median(intensity)) + 0.4 * log_income
+
+    rng = np.random.default_rng(cfg.world.seed)
+    income_rank = np.argsort(np.argsort(gdp_pc)) / max(n - 1, 1)
+    names = _names(iso, codes)
+    region = _regions(distance)
+    reporting = sorted(set(stocks.frame.destination) & set(codes))
+    world = synthetic.assemble(
+        cfg, rng, codes=codes, names=names, gdp_pc=gdp_pc, enrolment=enrolment, enrolled=enrolled, region=region,
+        language=np.full(n, -1, np.int32), distance=distance, common_language=language, colonial=colonial,
+        visa=np.clip(0.35 + 0.5 * income_rank, 0.05, 1.0),
+        post_study=np.round(np.clip(3.0 * income_rank ** 2, 0, 4) * 2) / 2,
+        field_share=np.full((n, cfg.world.fields), 1.0 / cfg.world.fields), quality_logit=quality_logit,
+        extra_groups={"oecd_reporting": np.array([index[c] for c in reporting], dtype=np.int64)})
+    world.observed_stock, dropped = _stocks(stocks.frame, index, n, year)
+    excluded.append(dropped)
+    world.excluded = pd.concat([e for e in excluded if len(e)], ignore_index=True)
+    return world
+
+
+def _excl(codes, reason, source) -> pd.DataFrame:
+    return pd.DataFrame({"name": list(codes), "reason": reason, "rows": 1, "source": source})
+
+
+def _pairs(cepii: pd.DataFrame, index: dict, n: int):
+    c = cepii[cepii.origin.isin(index) & cepii.destination.isin(index)]
+    o = c.origin.map(index).to_numpy()
+    d = c.destination.map(index).to_numpy()
+    dist = np.full((n, n), np.nan)
+    dist[o, d] = c.distw_km.fillna(c.dist_km).to_numpy(float)
+    lang = np.zeros((n, n), np.uint8)
+    lang[o, d] = c.comlang_off.fillna(0).to_numpy()
+    col = np.zeros((n, n), np.uint8)
+    col[o, d] = c.colony.fillna(0).to_numpy()
+    dist = np.where(np.isnan(dist), dist.T, dist)           # a pair given one way only
+    missing = np.isnan(dist) & ~np.eye(n, dtype=bool)
+    if missing.any():
+        i, j = np.argwhere(missing)[0]
+        raise DataError(f"cepii_geodist.csv: no distance for the pair {list(index)[i]}-{list(index)[j]} "
+                        f"({int(missing.sum())} pairs missing)")
+    np.fill_diagonal(dist, 0.0)
+    np.fill_diagonal(lang, 0)
+    np.fill_diagonal(col, 0)
+    return np.maximum(dist, np.where(np.eye(n, dtype=bool), 0.0, 50.0)), lang, (col | col.T)
+
+
+def _researchers(scholars: pd.DataFrame, codes, year, gdp_pc, population) -> np.ndarray:
+    """Researchers per country (scholar-migration data, nearest year); imputed from income where absent."""
+    s = nearest_year(scholars, year, ["researchers"]).set_index("country").researchers
+    have = np.array([c in s.index for c in codes])
+    values = np.array([s.get(c, np.nan) for c in codes], float)
+    per_capita = np.log(values[have] / population[have] + 1e-9)
+    slope, intercept = np.polyfit(np.log(gdp_pc[have]), per_capita, 1)
+    values[~have] = np.exp(intercept + slope * np.log(gdp_pc[~have])) * population[~have]
+    return np.maximum(values, 1.0)
+
+
+def _names(iso: pd.DataFrame, codes) -> list[str]:
+    names = dict(zip(iso.iso3, iso.name))
+    return [names.get(c, c) for c in codes]
+
+
+def _regions(distance: np.ndarray) -> np.ndarray:
+    """Six regions: average-linkage clusters of the distance matrix (the data name no regions)."""
+    labels = fcluster(linkage(squareform(distance, checks=False), "average"), REGIONS, criterion="maxclust")
+    return (labels - 1).astype(np.int64)
+
+
+def _stocks(stocks: pd.DataFrame, index: dict, n: int, year: int):
+    """(C, C) observed degree-mobile stocks of the year nearest the start (NaN: unobserved destination)."""
+    years = stocks.year.unique()
+    y = years[np.argmin(np.abs(years - year))]
+    s = stocks[stocks.year == y]
+    keep = s.origin.isin(index) & s.destination.isin(index)
+    out = np.full((n, n), np.nan)
+    dests = s.destination[s.destination.isin(index)].unique()
+    out[:, [index[d] for d in dests]] = 0.0
+    k = s[keep]
+    out[k.origin.map(index).to_numpy(), k.destination.map(index).to_numpy()] = k.students.to_numpy(float)
+    lost = s[~keep]
+    dropped = (lost.groupby(lost.origin.where(~lost.origin.isin(index), lost.destination)).students.sum()
+               .reset_index().rename(columns={"origin": "name", "students": "rows"}))
+    dropped["reason"] = f"OECD/UIS {y} students of a country outside the model world (count in 'rows')"
+    dropped["source"] = "oecd/uis"
+    np.fill_diagonal(out, 0.0)
+    return out, dropped
