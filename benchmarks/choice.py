@@ -1,4 +1,4 @@
-"""The destination-choice step (each entrant's first application) in three implementations.
+"""The destination-choice step (each entrant's first application): Numba vs Mesa vs numpy.
 
 The same rule, the same students, the same counter-based random numbers:
 
@@ -10,10 +10,10 @@ The same rule, the same students, the same counter-based random numbers:
   `rng.key` computed once per call instead of once per student: the library change the
   profile points to, measured here (same choices), not used by the simulator.
 
-All three must name the same university for every student; the benchmark asserts it. Only the
-choice step is timed (best of several runs: 51 for the kernels, 11 numpy, 3 Mesa): tables and
-cohort are built once. `floor` is the time to stream the step's
-per-student inputs and output once at the machine's measured memory bandwidth.
+All must name the same university for every student; the benchmark asserts it. Only the choice
+step is timed (best of 51 runs for the kernels, 11 for numpy, 3 for Mesa); tables and cohort are
+built once. `floor` is the time to stream the step's per-student inputs and output once at the
+machine's measured memory bandwidth.
 """
 
 import time
