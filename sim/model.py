@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from sim import alias
 from sim.agents import AgentStudents, Country, University
 from sim.config import Config
-from sim.mechanisms import admission, careers, choice, exchange, internships, quality, service
+from sim.mechanisms import admission, careers, choice, exchange, internships, quality, rule_from, service
 from sim.mechanisms.careers import EmployabilityRule
 from sim.mechanisms.enrolment import cohort_sizes
 from sim.mechanisms.exchange import ExchangeRule
@@ -112,10 +112,10 @@ class HemsimModel(mesa.Model):
         self.students = ArrayStudents(cfg.seed) if cfg.backend == "numba" else AgentStudents(self)
         self.researchers = Researchers(w, cfg.seed)
         self.rules = dict(study=StudyRule.from_params(b.study, b.internships),
-                          exchange=ExchangeRule.from_params(b.exchange),
-                          internship=InternshipRule.from_params(b.internships),
-                          employability=EmployabilityRule.from_params(b.careers),
-                          research=ResearchRule.from_params(b.research))
+                          exchange=rule_from(ExchangeRule, b.exchange),
+                          internship=rule_from(InternshipRule, b.internships),
+                          employability=rule_from(EmployabilityRule, b.careers),
+                          research=rule_from(ResearchRule, b.research))
         self.recorder = Recorder(w.codes)
         self.year = cfg.start_year
         self.alumni = np.zeros((w.n_countries, w.n_countries))           # graduates who stayed (real students)

@@ -27,7 +27,7 @@ def small_config(students: int = 20_000, years: int = 6, seed: int = 1, scenario
     for k, v in world.items():
         setattr(cfg.world, k, v)
     cfg.years, cfg.seed, cfg.backend, cfg.progress = years, seed, backend, False
-    cfg.scenario = scenario_config(scenario)
+    cfg.scenario = copy.deepcopy(scenario_config(scenario))  # tests may change their copy's levers
     return validate(cfg)
 
 

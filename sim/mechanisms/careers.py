@@ -27,10 +27,6 @@ class EmployabilityRule(NamedTuple):
     employability_competence: float
     employability_internship: float
 
-    @classmethod
-    def from_params(cls, p) -> "EmployabilityRule":
-        return cls(*(getattr(p, name) for name in cls._fields))
-
 
 @njit(cache=True)
 def employability(skill, competence, interned, rule):

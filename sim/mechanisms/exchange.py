@@ -29,10 +29,6 @@ class ExchangeRule(NamedTuple):
     short_share: float
     term_share: float
 
-    @classmethod
-    def from_params(cls, p) -> "ExchangeRule":
-        return cls(*(getattr(p, name) for name in cls._fields))
-
 
 @njit(cache=True)
 def eligible(level, year_in, first_degree_years, at_home, done):

@@ -22,10 +22,6 @@ class InternshipRule(NamedTuple):
     apply_talent: float
     apply_funding: float
 
-    @classmethod
-    def from_params(cls, p) -> "InternshipRule":
-        return cls(*(getattr(p, name) for name in cls._fields))
-
 
 @njit(cache=True)
 def eligible(level, year_in, first_degree_years, postgraduate_years, at_home):

@@ -53,10 +53,6 @@ class ResearchRule(NamedTuple):
     migrate_visa: float
     return_rate: float
 
-    @classmethod
-    def from_params(cls, p) -> "ResearchRule":
-        return cls(*(getattr(p, name) for name in cls._fields))
-
 
 @njit(cache=True)
 def poisson(lam, u):
