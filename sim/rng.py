@@ -54,11 +54,22 @@ def mix(x):
 
 
 @njit(cache=True)
+def prefix(seed, stream, year):
+    """The part of a key shared by every agent of one decision in one year (hoist it out of loops)."""
+    h = mix(uint64(seed) * _GOLDEN + uint64(stream))
+    return mix(h ^ (uint64(year) * _GOLDEN))
+
+
+@njit(cache=True, inline="always")
+def key_from(pre, agent):
+    """An agent's key from the shared prefix: key(seed, stream, year, agent) == key_from(prefix(...), agent)."""
+    return mix(pre ^ uint64(agent))
+
+
+@njit(cache=True)
 def key(seed, stream, year, agent):
     """Hash of the coordinates that fix an agent's dice for one decision in one year."""
-    h = mix(uint64(seed) * _GOLDEN + uint64(stream))
-    h = mix(h ^ (uint64(year) * _GOLDEN))
-    return mix(h ^ uint64(agent))
+    return key_from(prefix(seed, stream, year), agent)
 
 
 @njit(cache=True)

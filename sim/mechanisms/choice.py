@@ -113,8 +113,16 @@ def group_of(origin, field, talent, resources, level, n_fields):
 def application(seed, year, uid, origin, field, talent, resources, level, k, n_abroad,
                 c_accept, c_alias, u_accept, u_alias, univ_of, n_fields):
     """The university of a student's k-th ranked application (the rule both backends use)."""
+    return _application(rng.key(seed, rng.CHOICE, year, uid), rng.key(seed, rng.UNIVERSITY, year, uid), origin,
+                        field, talent, resources, level, k, n_abroad, c_accept, c_alias, u_accept, u_alias, univ_of,
+                        n_fields)
+
+
+@njit(cache=True)
+def _application(ck, uk, origin, field, talent, resources, level, k, n_abroad,
+                 c_accept, c_alias, u_accept, u_alias, univ_of, n_fields):
+    """`application` given the student's two keys (a country draw and a university draw)."""
     g = group_of(origin, field, talent, resources, level, n_fields)
-    ck = rng.key(seed, rng.CHOICE, year, uid)
     first = alias.draw(c_accept, c_alias, g, ck, 0)
     if k == 0:
         country = first
@@ -122,7 +130,7 @@ def application(seed, year, uid, origin, field, talent, resources, level, k, n_a
         country = alias.draw(c_accept, c_alias, g, ck, 2 * k)
     else:
         country = origin
-    j = alias.draw(u_accept, u_alias, country * n_fields + field, rng.key(seed, rng.UNIVERSITY, year, uid), 2 * k)
+    j = alias.draw(u_accept, u_alias, country * n_fields + field, uk, 2 * k)
     return univ_of[country, j]
 
 
@@ -131,10 +139,13 @@ def applications(candidates, k, n_abroad, seed, year, uid, origin, field, talent
                  c_accept, c_alias, u_accept, u_alias, univ_of, n_fields):
     """The k-th application of each candidate (indices into the population)."""
     out = np.empty(candidates.shape[0], np.int32)
+    c_pre = rng.prefix(seed, rng.CHOICE, year)       # shared by every student: computed once
+    u_pre = rng.prefix(seed, rng.UNIVERSITY, year)
     for m in prange(candidates.shape[0]):
         i = candidates[m]
-        out[m] = application(seed, year, uid[i], origin[i], field[i], talent[i], resources[i], level[i], k,
-                             n_abroad, c_accept, c_alias, u_accept, u_alias, univ_of, n_fields)
+        out[m] = _application(rng.key_from(c_pre, uid[i]), rng.key_from(u_pre, uid[i]), origin[i], field[i],
+                              talent[i], resources[i], level[i], k, n_abroad, c_accept, c_alias, u_accept, u_alias,
+                              univ_of, n_fields)
     return out
 
 
