@@ -6,9 +6,10 @@ The same rule, the same students, the same counter-based random numbers:
 - mesa:  `sim.agents.Student.application` on one mesa.Agent per student (the reference backend);
 - numpy: `draw_numpy` below, a plain vectorised-numpy alias draw on uniforms computed with numpy
   uint64 arithmetic (benchmark-only code);
-- hoisted: `hoisted_applications` below, the Numba kernel with the loop-invariant part of
-  `rng.key` computed once per call instead of once per student: the library change the
-  profile points to, measured here (same choices), not used by the simulator.
+- inlined: `inlined_applications` below, the same kernel with the per-student rule written
+  inside the prange loop (key prefixes hoisted, no call per student): what choice.applications
+  costs once `choice._application` is inlined (`@njit(inline="always")`); same choices; measured
+  here, not used by the simulator.
 
 All must name the same university for every student; the benchmark asserts it. Only the choice
 step is timed (best of 51 runs for the kernels, 11 for numpy, 3 for Mesa); tables and cohort are
@@ -19,7 +20,7 @@ machine's measured memory bandwidth.
 import time
 
 import numpy as np
-from numba import njit, prange, uint64
+from numba import njit, prange
 
 from sim import alias, rng
 from sim.agents import Student
@@ -97,24 +98,19 @@ def draw_numpy(seed, year, uid, origin, field, talent, resources, level, t):
     return t.univ_of[country, j]
 
 
-# ---- the proposed kernel: rng.key's (seed, stream, year) prefix hoisted out of the loop ------------
-@njit(cache=True)
-def _prefix(seed, stream, year):
-    return rng.mix(rng.mix(uint64(seed) * rng._GOLDEN + uint64(stream)) ^ (uint64(year) * rng._GOLDEN))
-
-
+# ---- the proposed kernel: the rule inline in the loop, rng.key's prefix hoisted -------------------
 @njit(cache=True, parallel=True)
-def hoisted_applications(candidates, seed, year, uid, origin, field, talent, resources, level,
+def inlined_applications(candidates, seed, year, uid, origin, field, talent, resources, level,
                          c_accept, c_alias, u_accept, u_alias, univ_of, n_fields):
-    """choice.applications for k=0 with rng.key(seed, s, year, uid) = mix(prefix(seed, s, year) ^ uid)."""
+    """choice.applications for k=0, the rule inline (a call per student passes six arrays as structs)."""
     out = np.empty(candidates.shape[0], np.int32)
-    pc, pu = _prefix(seed, rng.CHOICE, year), _prefix(seed, rng.UNIVERSITY, year)
+    pc, pu = rng.prefix(seed, rng.CHOICE, year), rng.prefix(seed, rng.UNIVERSITY, year)
     for m in prange(candidates.shape[0]):
         i = candidates[m]
         f = field[i]
         g = choice.group_of(origin[i], f, talent[i], resources[i], level[i], n_fields)
-        country = alias.draw(c_accept, c_alias, g, rng.mix(pc ^ uint64(uid[i])), 0)
-        j = alias.draw(u_accept, u_alias, country * n_fields + f, rng.mix(pu ^ uint64(uid[i])), 0)
+        country = alias.draw(c_accept, c_alias, g, rng.key_from(pc, uid[i]), 0)
+        j = alias.draw(u_accept, u_alias, country * n_fields + f, rng.key_from(pu, uid[i]), 0)
         out[m] = univ_of[country, j]
     return out
 
@@ -163,14 +159,14 @@ def bench(students: int = STUDENTS, countries: int = 40, universities: int = 400
     t_numpy, theirs = _timed(lambda: draw_numpy(seed, year, uid, origin, field, talent, resources, level, tables), 11)
     assert np.array_equal(ours, theirs), "numpy and numba choices differ"
 
-    def hoisted_step():
-        return hoisted_applications(entrants, seed, year, uid, origin, field, talent, resources, level,
+    def inlined_step():
+        return inlined_applications(entrants, seed, year, uid, origin, field, talent, resources, level,
                                     tables.c_accept, tables.c_alias, tables.u_accept, tables.u_alias, tables.univ_of,
                                     tables.n_fields)
 
-    hoisted_step()
-    t_hoisted, proposed = _timed(hoisted_step, 51)
-    assert np.array_equal(ours, proposed), "the hoisted kernel's choices differ"
+    inlined_step()
+    t_inlined, proposed = _timed(inlined_step, 51)
+    assert np.array_equal(ours, proposed), "the inlined kernel's choices differ"
 
     agents = [Student(model, int(uid[i]), int(origin[i]), year, tables) for i in range(students)]
     assert np.array_equal([s.talent for s in agents], talent.astype(np.float64))
@@ -185,7 +181,7 @@ def bench(students: int = STUDENTS, countries: int = 40, universities: int = 400
     bw = bandwidth()
     floor = students * per_student / bw
     abroad = float(np.mean(w.univ_country[ours] != origin))
-    return dict(students=students, numba=t_numba, numpy=t_numpy, mesa=t_mesa, hoisted=t_hoisted, floor=floor,
+    return dict(students=students, numba=t_numba, numpy=t_numpy, mesa=t_mesa, inlined=t_inlined, floor=floor,
                 bandwidth=bw, bytes_per_student=per_student, abroad_share=abroad, countries=w.n_countries,
                 universities=w.n_universities, groups=tables.c_accept.shape[0])
 

@@ -4,8 +4,9 @@
 
 `--quick` skips the 100M-student year and the 1:1 world of 250M students (minutes each).
 Simulated years run in child processes (benchmarks/child.py) so that a run that exhausts memory
-cannot take the benchmark down; each reports its peak RSS. Timings are medians; everything
-compiles (or loads Numba's cache) before it is timed. Timings live here, never in tests.
+cannot take the benchmark down; each reports its peak RSS. Years are medians of 3, the
+millisecond choice step the best of many runs; everything compiles (or loads Numba's cache)
+before it is timed. Timings live here, never in tests.
 
 Profile lesson (benchmarks/profile.py: wall time per phase and kernel, 10M students, 200
 countries, 1,000 universities, 2 cores; cProfile alone hides the kernels inside their callers).
@@ -15,12 +16,17 @@ A year is dominated by moving memory, not by arithmetic:
     np.concatenate of all 17 columns: every student is copied every year into fresh pages);
     remove_leavers ~15% (another full copy); researchers ~13%; study, tally, tables ~5% each.
     The group tables are a fixed cost (~0.1 s): at 1M students they are ~40% of the year.
-  - The two full copies a year also set the peak memory: ~2x the population's 49 bytes a student
-    (106-122 bytes a student at the peak of a year), which is what sinks the 1:1 world.
-  - In choice.applications, rng.key re-hashes the (seed, stream, year) prefix for every student:
-    4 of the 10 splitmix64 rounds a student costs are loop-invariant and on the critical path.
-    Hoisting them (benchmarks/choice.py, hoisted_applications; same choices) makes the kernel
-    ~3.5x faster. With 200 countries the kernel is bound by cold gathers from the 19,200 x 200
+  - At 100M students the copies dominate (enrol 30%, of which new_cohort is a fifth; admit 30%,
+    of which the masked copy of unplaced students is ~3/4; remove_leavers 17%) and a student costs
+    twice as much as at 10M (~0.35 vs ~0.15-0.18 s per million): each year first-touches ~2x the
+    population in fresh pages, and first touch runs at 0.5-1.7 GB/s on this VM (rewriting memory
+    already mapped: ~20 GB/s). The same copies set the peak memory: ~2x the population's 49 bytes
+    a student (106-122 bytes a student at the peak of a year), which is what sinks the 1:1 world.
+  - choice.applications calls the per-student rule (`choice._application`) as a function that
+    Numba does not inline: every student pays a call that passes six arrays as structs, and
+    hoisting rng.key's loop-invariant prefix (done in sim since) gains nothing behind it. With the
+    rule inline in the loop (benchmarks/choice.py, inlined_applications; same choices) the kernel
+    is 3-4x faster. With 200 countries it is then bound by cold gathers from the 19,200 x 200
     alias tables (45 MB), not by hashing.
   - Numba's default OpenMP layer spins while waiting: when another process holds one of the two
     cores, a 1M-student year goes from ~0.25 s to ~2 s (OMP_WAIT_POLICY=PASSIVE: ~0.3 s). Timings
@@ -64,27 +70,27 @@ def choice_entries() -> dict:
              f"universities, {c['groups']:,} choice groups), tables from model.year_tables(); first application "
              f"(k=0); same uniforms, choices asserted identical")
     common = dict(numba_seconds=c["numba"], ns_per_student=c["numba"] / c["students"] * 1e9,
-                  hoisted_seconds=c["hoisted"])
-    # value_if_hoisted: the same ratio for the kernel with rng.key's prefix hoisted (benchmarks/choice.py)
+                  inlined_seconds=c["inlined"])
+    # value_if_inlined: the same ratio for the kernel with the rule inline in the loop (benchmarks/choice.py)
     return {
         "choice_speedup_vs_mesa": entry(
             c["mesa"] / c["numba"], "x", ">= 500",
             f"Student.application on {c['students']:,} mesa agents (all timed, no scaling) / "
             f"choice.applications (Numba), best of 3 and of 51; {world}",
             mesa_seconds=c["mesa"], value_200_countries=wide["mesa"] / wide["numba"],
-            value_if_hoisted=c["mesa"] / c["hoisted"], **common),
+            value_if_inlined=c["mesa"] / c["inlined"], **common),
         "choice_speedup_vs_numpy": entry(
             c["numpy"] / c["numba"], "x", ">= 20",
             f"vectorised numpy alias draw (benchmarks/choice.py) / choice.applications, best of 11 and of 51; {world}",
             numpy_seconds=c["numpy"], value_200_countries=wide["numpy"] / wide["numba"],
-            value_if_hoisted=c["numpy"] / c["hoisted"], **common),
+            value_if_inlined=c["numpy"] / c["inlined"], **common),
         "choice_vs_bandwidth_floor": entry(
             c["numba"] / c["floor"], "x", "<= 10",
             f"choice.applications time / time to stream its per-student inputs and output once "
             f"({c['bytes_per_student']} bytes a student: candidate index, uid, origin, field, talent, resources, "
             f"level, int32 choice) at the measured bandwidth; {world}",
             floor_seconds=c["floor"], bandwidth_gb_s=c["bandwidth"] / 1e9,
-            value_200_countries=wide["numba"] / wide["floor"], value_if_hoisted=c["hoisted"] / c["floor"], **common),
+            value_200_countries=wide["numba"] / wide["floor"], value_if_inlined=c["inlined"] / c["floor"], **common),
     }
 
 
