@@ -72,7 +72,7 @@ def build(p):
     return accept, alias
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw(accept, alias, row, k, draw_index):
     """A column of `row`, using draws (draw_index, draw_index + 1) of counter key k."""
     n = accept.shape[1]

@@ -1,12 +1,22 @@
 """The student population as a structure of arrays, updated by the mechanisms' Numba kernels.
 
 One row per student agent, in the smallest dtype that holds each attribute (32 bytes a student,
-plus 14 bytes of per-year scratch while a year runs). Rows are always in uid order: survivors
-keep their order and each new cohort (whose uids are larger) is appended in uid order. No Python
-loop over students anywhere here.
+plus 10 bytes of this year's events). Rows are always in uid order: survivors keep their order
+and each new cohort (whose uids are larger) is appended in uid order. No Python loop over
+students anywhere here.
+
+Memory is what limits a 1:1 world (250 million students), so the columns are allocated once
+with spare room and updated in place: a cohort is drawn straight into the free tail, and
+students who leave are squeezed out by an order-preserving in-place compaction. Nothing copies
+the whole population; the peak is the population plus a few per-year temporaries. `a` holds
+views of the live rows.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
+from numba import njit
 
 from sim.mechanisms import admission, careers, choice, enrolment, exchange, internships, learning
 from sim.outcomes import EXCHANGED, INTERNED, YearTally, tally
@@ -28,47 +38,103 @@ COLUMNS = {  # name -> dtype; documented in docs/ODD.md (state variables)
 TRANSIENT = {  # this year's events, reset every year
     "partner": np.int32,      # exchange partner university, or -1
     "stay": np.float32,       # length of the exchange stay (years)
-    "host": np.int32,         # internship host country, or -1
-    "intern": np.uint8,       # 1 if interning abroad this year
-    "score": np.float32,      # internship applicants' ranking
+    "host": np.int16,         # internship host country, or -1 (interning abroad this year iff >= 0)
 }
+SPARE = 0.125                 # room added when the columns must grow, as a share of the rows needed
+
+
+@njit(cache=True, nogil=True)
+def _compact(column, keep, start):
+    """Move the rows with keep[i] to the front, in order, in place; rows before `start` are all kept.
+
+    Branch-free (every row is written, the cursor only advances past kept ones) and without
+    the GIL, so the columns are compacted on several threads at once."""
+    w = start
+    for i in range(start, keep.shape[0]):
+        column[w] = column[i]
+        w += keep[i]
+    return w
 
 
 class ArrayStudents:
     """The fast backend: students as arrays, rules as kernels."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, capacity: int = 0):
         self.seed = seed
-        self.a = {name: np.empty(0, dtype) for name, dtype in {**COLUMNS, **TRANSIENT}.items()}
+        self._cols = {name: np.empty(capacity, dtype) for name, dtype in {**COLUMNS, **TRANSIENT}.items()}
         self._n_old = 0
+        self._resize(0)
 
     def __len__(self) -> int:
-        return self.a["uid"].shape[0]
+        return self.n
 
     @staticmethod
     def bytes_per_student() -> int:
-        return sum(np.dtype(d).itemsize for d in COLUMNS.values())
+        return sum(np.dtype(d).itemsize for d in {**COLUMNS, **TRANSIENT}.values())
+
+    @property
+    def capacity(self) -> int:
+        return self._cols["uid"].shape[0]
+
+    def _resize(self, n: int) -> None:
+        self.n = n
+        self.a = {k: v[:n] for k, v in self._cols.items()}
+
+    def _reserve(self, rows: int) -> None:
+        """Room for `rows` students; grows one column at a time, so growing costs one column extra."""
+        if rows <= self.capacity:
+            return
+        capacity = rows + int(rows * SPARE)
+        self.a = {}
+        for k, old in self._cols.items():
+            new = np.empty(capacity, old.dtype)      # untouched pages take no memory until used
+            new[:self.n] = old[:self.n]
+            self._cols[k] = new
+            del old
+        self._resize(self.n)
+
+    def _keep(self, keep: np.ndarray) -> None:
+        """Keep the rows where `keep` is true (a bool mask over the live rows), in order, in place."""
+        start = int(np.argmin(keep)) if len(keep) else 0
+        if len(keep) == 0 or keep[start]:
+            return                                    # nobody leaves
+        flags = keep.view(np.uint8)
+        with ThreadPoolExecutor(max_workers=numba.get_num_threads()) as pool:
+            kept = set(pool.map(lambda column: _compact(column, flags, start), self.a.values()))
+        (n,) = kept
+        self._resize(n)
+
+    def state(self) -> dict:
+        """The population's state for a checkpoint: the live rows of every column."""
+        return {"seed": self.seed, "n_old": self._n_old, "columns": self.a}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "ArrayStudents":
+        columns = state["columns"]
+        n = len(columns["uid"])
+        students = cls(state["seed"], capacity=n + int(n * SPARE))
+        for k, v in students._cols.items():
+            v[:n] = columns[k]
+        students._n_old = state["n_old"]
+        students._resize(n)
+        return students
 
     def seats_taken(self, n_universities: int) -> np.ndarray:
         return np.bincount(self.a["univ"], minlength=n_universities)
 
     def enrol(self, year: int, sizes: np.ndarray, tables) -> None:
-        uid, origin, talent, field, resources, level = enrolment.new_cohort(
-            self.seed, year, sizes, tables.field_cum, tables.log_income, tables.postgraduate_share)
-        new = dict(uid=uid, origin=origin, talent=talent, field=field, resources=resources, level=level)
-        n = len(uid)
-        self._n_old = len(self)
-        self.a = {k: np.concatenate([v, new[k] if k in new else np.zeros(n, v.dtype)]) for k, v in self.a.items()}
-        self.a["univ"][self._n_old:] = -1
-        self._reset_transient()
-
-    def _reset_transient(self) -> None:
+        """Draw this year's cohort into the tail of the columns (no copy of anyone already here)."""
+        self._n_old = n_old = self.n
+        self._reserve(n_old + int(sizes.sum()))
+        self._resize(n_old + int(sizes.sum()))
         a = self.a
+        enrolment.fill_cohort(self.seed, year, sizes, tables.field_cum, tables.log_income, tables.postgraduate_share,
+                              *(a[k][n_old:] for k in ("uid", "origin", "talent", "field", "resources", "level")))
+        for k in ("univ", "year_in", "skill", "competence", "mobility", "outcome"):
+            a[k][n_old:] = -1 if k == "univ" else 0
         a["partner"].fill(-1)
         a["host"].fill(-1)
         a["stay"].fill(0)
-        a["intern"].fill(0)
-        a["score"].fill(0)
 
     def admit(self, year: int, tables, free: np.ndarray) -> np.ndarray:
         """Applications, admission rounds and clearing for this year's entrants; returns unplaced by origin."""
@@ -89,7 +155,7 @@ class ArrayStudents:
         if len(lost):
             keep = np.ones(len(self), bool)
             keep[lost] = False
-            self.a = {k: v[keep] for k, v in a.items()}
+            self._keep(keep)
         return unplaced
 
     def exchange(self, year: int, tables) -> np.ndarray:
@@ -116,18 +182,18 @@ class ArrayStudents:
                                          a["competence"], a["level"], a["year_in"], tables.univ_country,
                                          tables.internship_funding, tables.rule.first_degree_years,
                                          tables.rule.postgraduate_years, tables.h_accept, tables.h_alias,
-                                         tables.has_host, tables.internship_rule, a["score"])
+                                         tables.has_host, tables.internship_rule)
         who = np.flatnonzero(apps >= 0)
-        host = admission.admit_round(who, apps[who], a["score"], tables.h_places.copy())
+        score = internships.priorities(who, a["competence"], a["origin"], tables.internship_funding)
+        host = admission.admit_round(np.arange(len(who)), apps[who], score, tables.h_places.copy())
         went = who[host >= 0]
         a["host"][went] = host[host >= 0]
-        a["intern"][went] = 1
         a["mobility"][went] |= INTERNED
 
     def study(self, year: int, tables) -> None:
         a = self.a
         learning.study(self.seed, year, a["uid"], a["origin"], a["univ"], a["talent"], a["skill"], a["competence"],
-                       a["level"], a["year_in"], a["outcome"], a["partner"], a["stay"], a["intern"],
+                       a["level"], a["year_in"], a["outcome"], a["partner"], a["stay"], a["host"],
                        tables.univ_country, tables.teaching, tables.courses, tables.rule)
         careers.decide(self.seed, year, a["uid"], a["origin"], a["univ"], a["outcome"], tables.univ_country,
                        tables.p_stay, learning.GRADUATED)
@@ -136,5 +202,4 @@ class ArrayStudents:
         return tally(self.a, tables.univ_country, tables.employability_rule, unplaced)
 
     def remove_leavers(self) -> None:
-        keep = self.a["outcome"] == learning.CONTINUING
-        self.a = {k: v[keep] for k, v in self.a.items()}
+        self._keep(self.a["outcome"] == learning.CONTINUING)

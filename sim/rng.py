@@ -72,7 +72,7 @@ def key(seed, stream, year, agent):
     return key_from(prefix(seed, stream, year), agent)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def uniform_at(k, draw):
     """The draw-th uniform in [0, 1) of key k (53 random bits)."""
     return float(mix(k + uint64(draw + 1) * _GOLDEN) >> uint64(11)) * _TO_UNIT

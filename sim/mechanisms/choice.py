@@ -103,7 +103,7 @@ def university_tables(world, quality: np.ndarray, capacity: np.ndarray, beta: fl
     return accept, alias_, univ_of
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def group_of(origin, field, talent, resources, level, n_fields):
     return (((origin * n_fields + field) * TALENT_BANDS + talent_band(talent)) * RESOURCE_BANDS
             + resources) * LEVELS + level
@@ -118,7 +118,7 @@ def application(seed, year, uid, origin, field, talent, resources, level, k, n_a
                         n_fields)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined into the prange loop: a call per student costs 4x the rule
 def _application(ck, uk, origin, field, talent, resources, level, k, n_abroad,
                  c_accept, c_alias, u_accept, u_alias, univ_of, n_fields):
     """`application` given the student's two keys (a country draw and a university draw)."""

@@ -51,22 +51,26 @@ def draw_entrant(seed, year, uid, origin, field_cum, log_income, postgraduate_sh
     return np.float32(talent), field, resources, level
 
 
-@njit(cache=True, parallel=True)
 def new_cohort(seed, year, sizes, field_cum, log_income, postgraduate_share):
     """Arrays (uid, origin, talent, field, resources, level) of a whole cohort, in uid order."""
+    n = int(sizes.sum())
+    out = (np.empty(n, np.uint64), np.empty(n, np.uint16), np.empty(n, np.float32), np.empty(n, np.uint8),
+           np.empty(n, np.uint8), np.empty(n, np.uint8))
+    fill_cohort(seed, year, sizes, field_cum, log_income, postgraduate_share, *out)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def fill_cohort(seed, year, sizes, field_cum, log_income, postgraduate_share,
+                uid, origin, talent, field, resources, level):
+    """Draw a whole cohort, in uid order, into the given arrays (of length sizes.sum()): the
+    population writes its entrants straight into the free tail of its columns, with no copy."""
     offsets = np.zeros(sizes.shape[0] + 1, np.int64)
     for c in range(sizes.shape[0]):
         offsets[c + 1] = offsets[c] + sizes[c]
-    n = offsets[-1]
-    uid = np.empty(n, np.uint64)
-    origin = np.empty(n, np.uint16)
-    talent = np.empty(n, np.float32)
-    field = np.empty(n, np.uint8)
-    resources = np.empty(n, np.uint8)
-    level = np.empty(n, np.uint8)
     for c in range(sizes.shape[0]):      # cheap fill; the draws below run in parallel
         origin[offsets[c]:offsets[c + 1]] = c
-    for i in prange(n):
+    for i in prange(offsets[-1]):
         c = origin[i]
         uid[i] = uid_of(year, c, i - offsets[c])
         t, f, r, lv = draw_entrant(seed, year, uid[i], c, field_cum, log_income, postgraduate_share)
@@ -74,7 +78,6 @@ def new_cohort(seed, year, sizes, field_cum, log_income, postgraduate_share):
         field[i] = f
         resources[i] = r
         level[i] = lv
-    return uid, origin, talent, field, resources, level
 
 
 def cohort_sizes(base_cohort: np.ndarray, enrolment_rate: np.ndarray, initial_rate: np.ndarray) -> np.ndarray:

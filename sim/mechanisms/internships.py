@@ -50,8 +50,8 @@ def priority(competence, funding):
 
 @njit(cache=True, parallel=True)
 def applications(seed, year, uid, origin, univ, talent, competence, level, year_in, univ_country, funding,
-                 first_degree_years, postgraduate_years, h_accept, h_alias, has_host, rule, score):
-    """The host country each student applies to (-1: none); fills score (host ranking) in place."""
+                 first_degree_years, postgraduate_years, h_accept, h_alias, has_host, rule):
+    """The host country each student applies to (-1: none)."""
     out = np.full(uid.shape[0], -1, np.int32)
     for i in prange(uid.shape[0]):
         o = origin[i]
@@ -60,7 +60,16 @@ def applications(seed, year, uid, origin, univ, talent, competence, level, year_
             if wants_internship(seed, year, uid[i], np.float64(talent[i]), np.float64(competence[i]), funding[o],
                                 rule):
                 out[i] = host(seed, year, uid[i], o, h_accept, h_alias)
-                score[i] = priority(np.float64(competence[i]), funding[o])
+    return out
+
+
+@njit(cache=True, parallel=True)
+def priorities(applicants, competence, origin, funding):
+    """The hosts' ranking score of each applicant (population indices): kept for applicants only."""
+    out = np.empty(applicants.shape[0], np.float32)
+    for m in prange(applicants.shape[0]):
+        i = applicants[m]
+        out[m] = priority(np.float64(competence[i]), funding[origin[i]])
     return out
 
 

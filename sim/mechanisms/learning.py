@@ -73,14 +73,15 @@ def conditions(origin, univ, partner, stay, univ_country, teaching):
 
 
 @njit(cache=True, parallel=True)
-def study(seed, year, uid, origin, univ, talent, skill, competence, level, year_in, outcome, partner, stay, intern,
+def study(seed, year, uid, origin, univ, talent, skill, competence, level, year_in, outcome, partner, stay, host,
           univ_country, teaching, courses, rule):
-    """One study year for every student, in place; outcome[i] gets CONTINUING, DROPPED or GRADUATED."""
+    """One study year for every student, in place; outcome[i] gets CONTINUING, DROPPED or GRADUATED.
+    host[i] >= 0: the student interns abroad this year."""
     for i in prange(uid.shape[0]):
         u = univ[i]
         abroad, taught = conditions(origin[i], u, partner[i], stay[i], univ_country, teaching)
         s, c, o = study_year(seed, year, uid[i], np.float64(talent[i]), np.float64(skill[i]),
-                             np.float64(competence[i]), abroad, taught, courses[u], intern[i], level[i],
+                             np.float64(competence[i]), abroad, taught, courses[u], np.uint8(host[i] >= 0), level[i],
                              year_in[i], rule)
         skill[i] = s
         competence[i] = c
