@@ -24,15 +24,29 @@ from sim.errors import UserError
 
 
 def simulate(config: Config, outdir: Path, resolved: dict, overrides: list[str]) -> dict:
-    """Run one configured simulation and write its outputs; returns the manifest."""
+    """Run one configured simulation and write its outputs; returns the manifest.
+
+    With checkpoint_every=N the run saves its state to <outdir>/checkpoint.pkl every N years;
+    with resume=true it continues from that checkpoint. The checkpoint is deleted once the
+    outputs are written."""
+    from sim import checkpoint
     from sim.io import write_run
     from sim.model import HemsimModel
 
     started = time.perf_counter()
-    results = HemsimModel(config).run(progress=config.progress and sys.stderr.isatty())
-    return write_run(outdir, {"flows": results.flows, "metrics": results.metrics}, resolved, config.seed,
-                     time.perf_counter() - started, extra={"scenario": config.scenario.name,
-                                                           "backend": config.backend, "overrides": overrides})
+    path, digest = outdir / checkpoint.FILENAME, checkpoint.config_digest(resolved)
+    if config.resume and path.exists():
+        model = HemsimModel(config, state=checkpoint.load(path, digest))
+        print(f"{config.scenario.name} seed={config.seed}: resumed from {path} at {model.year}")
+    else:
+        model = HemsimModel(config)
+    results = model.run(progress=config.progress and sys.stderr.isatty(), checkpoint_every=config.checkpoint_every,
+                        on_checkpoint=lambda m: checkpoint.save(path, m.state(), digest, m.year))
+    manifest = write_run(outdir, {"flows": results.flows, "metrics": results.metrics}, resolved, config.seed,
+                         time.perf_counter() - started, extra={"scenario": config.scenario.name,
+                                                               "backend": config.backend, "overrides": overrides})
+    path.unlink(missing_ok=True)
+    return manifest
 
 
 def run_dirs(outdir: Path, seed: int, seeds_per_job: int) -> list[tuple[int, Path]]:
@@ -44,10 +58,11 @@ def run_dirs(outdir: Path, seed: int, seeds_per_job: int) -> list[tuple[int, Pat
 
 def is_complete(run_dir: Path, resolved: dict) -> bool:
     """A run already done with the same config: its manifest is complete and its files intact."""
+    from sim.checkpoint import RUN_CONTROL
     from sim.io import read_manifest
 
     manifest = read_manifest(run_dir)
-    strip = lambda c: {k: v for k, v in c.items() if k != "progress"}  # noqa: E731
+    strip = lambda c: {k: v for k, v in c.items() if k not in RUN_CONTROL}  # noqa: E731
     return manifest is not None and strip(manifest["config"]) == strip(resolved)
 
 

@@ -211,6 +211,8 @@ class Config:
     backend: str = "numba"           # numba (fast) | mesa (reference: one mesa.Agent per student)
     progress: bool = True
     seeds_per_job: int = 1           # a job runs seeds seed .. seed + seeds_per_job - 1 (amortises start-up)
+    checkpoint_every: int = 0        # save the run's state every N recorded years (0: never); numba backend
+    resume: bool = False             # continue from the run directory's checkpoint, if there is one
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
 
 
@@ -254,6 +256,10 @@ def validate(cfg: Config) -> Config:
     _positive_int("start_year", cfg.start_year, 1900)
     if cfg.backend not in BACKENDS:
         raise ConfigError(f"backend={cfg.backend}: unknown backend (allowed: {', '.join(BACKENDS)})")
+    _positive_int("checkpoint_every", cfg.checkpoint_every, 0)
+    if cfg.checkpoint_every and cfg.backend != "numba":
+        raise ConfigError(f"checkpoint_every={cfg.checkpoint_every}: checkpoints need backend=numba "
+                          f"(the Mesa reference backend is for small checks)")
     c, s = cfg.behaviour.choice, cfg.behaviour.study
     if not 0.0 < c.nest <= 1.0:
         raise ConfigError(f"behaviour.choice.nest={c.nest}: must be in (0, 1]")

@@ -25,7 +25,7 @@ MANIFEST_VERSION = 1
 PACKAGES = ("hemsim", "numpy", "numba", "mesa", "hydra-core", "pyarrow", "pandas")
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -38,7 +38,7 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def write_table(table: pa.Table, path: Path) -> None:
-    _atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def write_json(obj: dict, path: Path) -> None:
@@ -46,7 +46,7 @@ def write_json(obj: dict, path: Path) -> None:
         with open(tmp, "w") as f:
             json.dump(obj, f, indent=2, sort_keys=True, default=str)
             f.write("\n")
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 def sha256(path: Path) -> str:

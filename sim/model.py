@@ -90,7 +90,9 @@ def build_world(cfg: Config) -> World:
 class HemsimModel(mesa.Model):
     """Countries and universities as Mesa agents; students and researchers as arrays."""
 
-    def __init__(self, cfg: Config, world: World | None = None):
+    def __init__(self, cfg: Config, world: World | None = None, state: dict | None = None):
+        """A model at the start of its first recorded year (after spin-up), or, given the `state`
+        of a checkpoint, where that checkpoint left off."""
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.seed = cfg.seed
@@ -120,6 +122,9 @@ class HemsimModel(mesa.Model):
         self.year = cfg.start_year
         self.alumni = np.zeros((w.n_countries, w.n_countries))           # graduates who stayed (real students)
         self.enrolled_abroad = np.zeros((w.n_countries, w.n_countries))  # current students (real students)
+        if state is not None:
+            self._restore(state)
+            return
         self._initial_networks()
         self._spin_up()
 
@@ -144,11 +149,40 @@ class HemsimModel(mesa.Model):
         self.recorder.add(self.year, flows, metrics)
         self.year += 1
 
-    def run(self, progress: bool = False) -> Results:
-        for _ in tqdm(range(self.cfg.years), desc=f"{self.cfg.scenario.name} seed {self.seed}", unit="year",
-                      disable=not progress, leave=False):
+    def run(self, progress: bool = False, checkpoint_every: int = 0, on_checkpoint=None) -> Results:
+        """Run the remaining recorded years; every `checkpoint_every` years (counted from the start
+        year) before the last, call `on_checkpoint(self)` to save the model's state."""
+        end = self.cfg.start_year + self.cfg.years
+        for _ in tqdm(range(end - self.year), desc=f"{self.cfg.scenario.name} seed {self.seed}", unit="year",
+                      initial=self.year - self.cfg.start_year, total=self.cfg.years, disable=not progress,
+                      leave=False):
             self.step()
+            if checkpoint_every and on_checkpoint and self.year < end \
+                    and (self.year - self.cfg.start_year) % checkpoint_every == 0:
+                on_checkpoint(self)
         return self.recorder.results()
+
+    # ---- checkpoints --------------------------------------------------------------------------
+    UNIVERSITY_STATE = ("capacity", "quality", "teaching", "courses", "reputation", "growth",
+                        "alumni", "enrolled_abroad")
+
+    def state(self) -> dict:
+        """Everything that changes from year to year (the world and the rules are rebuilt from
+        the config): see sim/checkpoint.py."""
+        if not isinstance(self.students, ArrayStudents):
+            raise TypeError("checkpoints need the numba backend")
+        return {"year": self.year,  # Mesa's own clock (steps, time) restarts at 0 in a resumed model
+                "universities": {k: getattr(self, k) for k in self.UNIVERSITY_STATE},
+                "students": self.students.state(), "researchers": vars(self.researchers),
+                "recorded": (self.recorder.flow_chunks, self.recorder.metric_chunks)}
+
+    def _restore(self, state: dict) -> None:
+        self.year = state["year"]
+        for k, v in state["universities"].items():
+            setattr(self, k, v)
+        self.students = ArrayStudents.from_state(state["students"])
+        vars(self.researchers).update(state["researchers"])
+        self.recorder.flow_chunks, self.recorder.metric_chunks = state["recorded"]
 
     def _year(self, year: int):
         w = self.world
