@@ -2,19 +2,25 @@
 
 The same rule, the same students, the same counter-based random numbers:
 
-- numba: `sim.mechanisms.choice.applications` for k=0 over the entrants (the array backend);
+- numba: `sim.mechanisms.choice.first_applications` over the entrants (what the array backend
+  runs in the first admission round);
 - mesa:  `sim.agents.Student.application` on one mesa.Agent per student (the reference backend);
-- numpy: `draw_numpy` below, a plain vectorised-numpy alias draw on uniforms computed with numpy
-  uint64 arithmetic (benchmark-only code);
-- inlined: `inlined_applications` below, the same kernel with the per-student rule written
-  inside the prange loop (key prefixes hoisted, no call per student): what choice.applications
-  costs once `choice._application` is inlined (`@njit(inline="always")`); same choices; measured
-  here, not used by the simulator.
+- numpy: `draw_numpy` below, a plain vectorised-numpy alias draw on random words computed with
+  numpy uint64 arithmetic (benchmark-only code).
 
 All must name the same university for every student; the benchmark asserts it. Only the choice
-step is timed (best of 51 runs for the kernels, 11 for numpy, 3 for Mesa); tables and cohort are
+step is timed (best of 51 runs for the kernel, 11 for numpy, 3 for Mesa); tables and cohort are
 built once. `floor` is the time to stream the step's per-student inputs and output once at the
 machine's measured memory bandwidth.
+
+Profile lesson (variants timed on 200,000 students, 2 threads): hashing is cheap (six
+splitmix64 mixes a student: 0.3 ms), and so are the table gathers (students come in origin
+order, so a block of students reuses one origin's rows). What cost was (1) a call per student
+to the rule, which Numba did not inline (x1.3); (2) reading the students through an index
+array, which stops LLVM from vectorising the loop (x1.6: entrants are a contiguous block, so
+the first round reads them in order); (3) two random numbers, two table reads and an
+int-to-float conversion per alias draw (packed uint64 cells with a 32-bit threshold: one word,
+one read, integer compare); and (4) a branchy talent band. 6.0 ms -> ~0.6 ms.
 """
 
 import time
@@ -22,7 +28,7 @@ import time
 import numpy as np
 from numba import njit, prange
 
-from sim import alias, rng
+from sim import rng
 from sim.agents import Student
 from sim.config import Config
 from sim.mechanisms import choice, enrolment
@@ -71,19 +77,15 @@ def _keys(seed: int, stream: int, year: int, uid: np.ndarray, tmp: np.ndarray) -
     return _mix(uid ^ np.uint64(h), tmp)
 
 
-def _uniforms(k: np.ndarray, draw: int, tmp: np.ndarray) -> np.ndarray:
+def _alias_draw(table, row, k, draw, tmp):
+    """sim.alias.draw for every student: column from the high half of the word, test on the low half."""
     x = k + np.uint64(((draw + 1) * int(_GOLDEN)) & _MASK)
     _mix(x, tmp)
-    x >>= np.uint64(11)
-    return x.astype(np.float64) * (1.0 / 9007199254740992.0)
-
-
-def _alias_draw(accept, alias_, row, k, draw, tmp):
-    n = accept.shape[1]
-    j = np.minimum((_uniforms(k, draw, tmp) * n).astype(np.int64), n - 1)
-    flat = row * n + j
-    keep = _uniforms(k, draw + 1, tmp) < accept.ravel()[flat]
-    return np.where(keep, j, alias_.ravel()[flat])
+    n = table.shape[1]
+    j = (((x >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32)).astype(np.int64)
+    cell = table[row, j]
+    keep = (x & np.uint64(0xFFFFFFFF)) < (cell >> np.uint64(32))
+    return np.where(keep, j, (cell & np.uint64(0xFFFFFFFF)).astype(np.int64))
 
 
 def draw_numpy(seed, year, uid, origin, field, talent, resources, level, t):
@@ -92,27 +94,10 @@ def draw_numpy(seed, year, uid, origin, field, talent, resources, level, t):
     band = np.searchsorted(np.array(enrolment.TALENT_CUTS), talent, side="right")
     group = (((origin.astype(np.int64) * t.n_fields + field) * choice.TALENT_BANDS + band)
              * choice.RESOURCE_BANDS + resources) * choice.LEVELS + level
-    country = _alias_draw(t.c_accept, t.c_alias, group, _keys(seed, rng.CHOICE, year, uid, tmp), 0, tmp)
-    row = country * t.n_fields + field
-    j = _alias_draw(t.u_accept, t.u_alias, row, _keys(seed, rng.UNIVERSITY, year, uid, tmp), 0, tmp)
+    key = _keys(seed, rng.CHOICE, year, uid, tmp)
+    country = _alias_draw(t.c_table, group, key, 0, tmp)
+    j = _alias_draw(t.u_table, country * t.n_fields + field, key, 1, tmp)
     return t.univ_of[country, j]
-
-
-# ---- the proposed kernel: the rule inline in the loop, rng.key's prefix hoisted -------------------
-@njit(cache=True, parallel=True)
-def inlined_applications(candidates, seed, year, uid, origin, field, talent, resources, level,
-                         c_accept, c_alias, u_accept, u_alias, univ_of, n_fields):
-    """choice.applications for k=0, the rule inline (a call per student passes six arrays as structs)."""
-    out = np.empty(candidates.shape[0], np.int32)
-    pc, pu = rng.prefix(seed, rng.CHOICE, year), rng.prefix(seed, rng.UNIVERSITY, year)
-    for m in prange(candidates.shape[0]):
-        i = candidates[m]
-        f = field[i]
-        g = choice.group_of(origin[i], f, talent[i], resources[i], level[i], n_fields)
-        country = alias.draw(c_accept, c_alias, g, rng.key_from(pc, uid[i]), 0)
-        j = alias.draw(u_accept, u_alias, country * n_fields + f, rng.key_from(pu, uid[i]), 0)
-        out[m] = univ_of[country, j]
-    return out
 
 
 # ---- memory bandwidth -----------------------------------------------------------------------------
@@ -147,26 +132,15 @@ def bench(students: int = STUDENTS, countries: int = 40, universities: int = 400
     sizes[np.argsort(sizes - quota, kind="stable")[:students - sizes.sum()]] += 1
     uid, origin, talent, field, resources, level = enrolment.new_cohort(
         seed, year, sizes, tables.field_cum, tables.log_income, tables.postgraduate_share)
-    entrants = np.arange(students, dtype=np.int64)                    # as ArrayStudents.admit's `pending`
 
     def numba_step():
-        return choice.applications(entrants, 0, tables.abroad_applications, seed, year, uid, origin, field, talent,
-                                   resources, level, tables.c_accept, tables.c_alias, tables.u_accept,
-                                   tables.u_alias, tables.univ_of, tables.n_fields)
+        return choice.first_applications(seed, year, uid, origin, field, talent, resources, level,
+                                         tables.c_table, tables.u_table, tables.univ_of, tables.n_fields)
 
     numba_step()
     t_numba, ours = _timed(numba_step, 51)
     t_numpy, theirs = _timed(lambda: draw_numpy(seed, year, uid, origin, field, talent, resources, level, tables), 11)
     assert np.array_equal(ours, theirs), "numpy and numba choices differ"
-
-    def inlined_step():
-        return inlined_applications(entrants, seed, year, uid, origin, field, talent, resources, level,
-                                    tables.c_accept, tables.c_alias, tables.u_accept, tables.u_alias, tables.univ_of,
-                                    tables.n_fields)
-
-    inlined_step()
-    t_inlined, proposed = _timed(inlined_step, 51)
-    assert np.array_equal(ours, proposed), "the inlined kernel's choices differ"
 
     agents = [Student(model, int(uid[i]), int(origin[i]), year, tables) for i in range(students)]
     assert np.array_equal([s.talent for s in agents], talent.astype(np.float64))
@@ -177,13 +151,13 @@ def bench(students: int = STUDENTS, countries: int = 40, universities: int = 400
     for s in agents:
         s.remove()
 
-    per_student = sum(a.itemsize for a in (entrants, uid, origin, field, talent, resources, level, ours))
+    per_student = sum(a.itemsize for a in (uid, origin, field, talent, resources, level, ours))
     bw = bandwidth()
     floor = students * per_student / bw
     abroad = float(np.mean(w.univ_country[ours] != origin))
-    return dict(students=students, numba=t_numba, numpy=t_numpy, mesa=t_mesa, inlined=t_inlined, floor=floor,
+    return dict(students=students, numba=t_numba, numpy=t_numpy, mesa=t_mesa, floor=floor,
                 bandwidth=bw, bytes_per_student=per_student, abroad_share=abroad, countries=w.n_countries,
-                universities=w.n_universities, groups=tables.c_accept.shape[0])
+                universities=w.n_universities, groups=tables.c_table.shape[0])
 
 
 if __name__ == "__main__":

@@ -95,8 +95,7 @@ class Student(mesa.Agent):
         """The university of my k-th ranked application."""
         return int(choice.application(
             self.model.seed, year, self.uid, self.origin, self.field, self.talent, self.resources, self.level, k,
-            tables.abroad_applications, tables.c_accept, tables.c_alias, tables.u_accept, tables.u_alias,
-            tables.univ_of, tables.n_fields))
+            tables.abroad_applications, tables.c_table, tables.u_table, tables.univ_of, tables.n_fields))
 
     @property
     def abroad(self) -> bool:
@@ -112,8 +111,7 @@ class Student(mesa.Agent):
                                        float(tables.exchange_funding[c]), float(tables.courses[self.univ]),
                                        tables.exchange_rule):
             return -1
-        return int(exchange.agreement(self.model.seed, year, self.uid, self.univ, tables.e_accept, tables.e_alias,
-                                      tables.edge_of))
+        return int(exchange.agreement(self.model.seed, year, self.uid, self.univ, tables.e_table, tables.edge_of))
 
     def go_on_exchange(self, edge: int, year: int, tables) -> None:
         self.partner = int(tables.edge_to[edge])
@@ -131,7 +129,7 @@ class Student(mesa.Agent):
                                             tables.internship_rule):
             return -1
         self.score = float(internships.priority(self.competence, funding))
-        return int(internships.host(self.model.seed, year, self.uid, self.origin, tables.h_accept, tables.h_alias))
+        return int(internships.host(self.model.seed, year, self.uid, self.origin, tables.h_table))
 
     def go_on_internship(self, host: int) -> None:
         self.host, self.intern = host, 1

@@ -1,15 +1,23 @@
 """Alias tables (Walker 1977, Vose 1991): O(1) draws from a discrete distribution per row.
 
-Each row of a (groups x K) probability table becomes a pair (accept, alias): draw a column j
+Each row of a (groups x K) probability table becomes pairs (accept, alias): draw a column j
 uniformly, keep it with probability accept[g, j], else take alias[g, j]. Tables are built once
 a year per group; every student of the group then draws in constant time. Both backends call
 `draw`, so they sample identically.
+
+A table is one uint64 per cell: the acceptance threshold in the high 32 bits (accept x 2^32)
+and the alias in the low 32, so a draw reads one cell. A draw uses one 64-bit counter-based
+random number: its high half picks the column (multiply-shift), its low half is compared with
+the threshold. Probabilities are exact to 2^-32.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
-from sim.rng import uniform_at
+from sim.rng import bits_at
+
+_LOW = uint64(0xFFFFFFFF)
+_HALF = uint64(32)
 
 
 @njit(cache=True)
@@ -64,28 +72,37 @@ def _build_row(p, accept, alias, g):
 
 @njit(cache=True, parallel=True)
 def build(p):
-    """Alias tables for each row of p (rows need not be normalised; each must have a positive entry)."""
+    """The alias table of each row of p (rows need not be normalised; each must have a positive entry)."""
     accept = np.zeros(p.shape, np.float64)
     alias = np.zeros(p.shape, np.int32)
+    table = np.empty(p.shape, np.uint64)
     for g in prange(p.shape[0]):
         _build_row(p, accept, alias, g)
-    return accept, alias
+        for j in range(p.shape[1]):
+            threshold = min(uint64(accept[g, j] * 4294967296.0), _LOW)  # accept 1: alias is the column itself
+            table[g, j] = (threshold << _HALF) | uint64(alias[g, j])
+    return table
 
 
 @njit(cache=True, inline="always")
-def draw(accept, alias, row, k, draw_index):
-    """A column of `row`, using draws (draw_index, draw_index + 1) of counter key k."""
-    n = accept.shape[1]
-    j = int(uniform_at(k, draw_index) * n)
-    if j >= n:
-        j = n - 1
-    if uniform_at(k, draw_index + 1) < accept[row, j]:
+def draw(table, row, k, draw_index):
+    """A column of `row`, using the draw_index-th random number of counter key k."""
+    x = bits_at(k, draw_index)
+    j = np.int64(((x >> _HALF) * uint64(table.shape[1])) >> _HALF)
+    cell = table[row, j]
+    if (x & _LOW) < (cell >> _HALF):
         return j
-    return alias[row, j]
+    return np.int64(cell & _LOW)
 
 
-def probabilities(accept: np.ndarray, alias: np.ndarray) -> np.ndarray:
+def split(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(accept, alias) of a table: acceptance probabilities and alias columns (tests, benchmarks)."""
+    return (table >> np.uint64(32)).astype(np.float64) / 2.0**32, (table & np.uint64(0xFFFFFFFF)).astype(np.int64)
+
+
+def probabilities(table: np.ndarray) -> np.ndarray:
     """The distribution an alias table samples (for tests): mass of each column per row."""
+    accept, alias = split(table)
     g, k = accept.shape
     mass = accept / k
     out = mass.copy()

@@ -10,10 +10,10 @@ plain `Config` object, so it can be driven from a notebook without Hydra.
 from dataclasses import dataclass, field
 from typing import Any
 
-from omegaconf import MISSING
-
 from sim.errors import ConfigError
 from sim.policies import LEVERS
+
+MISSING = "???"  # omegaconf.MISSING (a required key), spelt out so the library does not import omegaconf
 
 
 @dataclass

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 from mesa.discrete_space import Network
-from tqdm.auto import tqdm
 
 from sim import alias
 from sim.agents import AgentStudents, Country, University
@@ -45,10 +44,8 @@ NETWORK_UNIT = 100_000.0  # the diaspora network is counted per this many studen
 @dataclass
 class YearTables:
     """Everything the student rules read in one year: group tables, not per-student state."""
-    c_accept: np.ndarray      # destination-country alias tables, one row per choice group
-    c_alias: np.ndarray
-    u_accept: np.ndarray      # university alias tables, one row per (country, field)
-    u_alias: np.ndarray
+    c_table: np.ndarray       # destination-country alias table, one row per choice group
+    u_table: np.ndarray       # university alias table, one row per (country, field)
     univ_of: np.ndarray       # (C, max universities per country) university index of each column
     ranked_univs: np.ndarray  # each country's universities, best first (clearing)
     country_offsets: np.ndarray
@@ -60,13 +57,11 @@ class YearTables:
     log_income: np.ndarray    # (C,) log(GDP pc / 6,000)
     exchange_funding: np.ndarray    # (C,)
     e_slots: np.ndarray       # (E,) open exchange slots per agreement
-    e_accept: np.ndarray      # agreement alias tables, one row per university
-    e_alias: np.ndarray
+    e_table: np.ndarray       # agreement alias table, one row per university
     edge_of: np.ndarray       # (U, max agreements) agreement index of each column, -1 = none
     edge_to: np.ndarray       # (E,) partner university of each agreement
     internship_funding: np.ndarray  # (C,)
-    h_accept: np.ndarray      # internship host alias tables, one row per origin
-    h_alias: np.ndarray
+    h_table: np.ndarray       # internship host alias table, one row per origin
     h_places: np.ndarray      # (C,) internship places per host
     has_host: np.ndarray      # (C,) whether an origin has any host open
     postgraduate_share: float
@@ -152,6 +147,7 @@ class HemsimModel(mesa.Model):
     def run(self, progress: bool = False, checkpoint_every: int = 0, on_checkpoint=None) -> Results:
         """Run the remaining recorded years; every `checkpoint_every` years (counted from the start
         year) before the last, call `on_checkpoint(self)` to save the model's state."""
+        from tqdm.auto import tqdm  # imported when a run starts: keeps `import sim.model` quick
         end = self.cfg.start_year + self.cfg.years
         for _ in tqdm(range(end - self.year), desc=f"{self.cfg.scenario.name} seed {self.seed}", unit="year",
                       initial=self.year - self.cfg.start_year, total=self.cfg.years, disable=not progress,
@@ -263,20 +259,20 @@ class HemsimModel(mesa.Model):
     # ---- group tables -----------------------------------------------------------------------
     def year_tables(self) -> YearTables:
         w, b = self.world, self.cfg.behaviour
-        c_accept, c_alias = alias.build(self.destination_probabilities())
-        u_accept, u_alias, univ_of = choice.university_tables(w, self.quality, self.capacity,
+        c_table = alias.build(self.destination_probabilities())
+        u_table, univ_of = choice.university_tables(w, self.quality, self.capacity,
                                                               b.choice.university_quality)
         ranked, offsets = admission.home_ranking(w.univ_country, self.quality, w.n_countries)
-        e_slots, e_accept, e_alias, edge_of = exchange.agreement_tables(w, self.policy, w.edge_slots)
-        h_accept, h_alias, h_places, has_host = internships.host_tables(w, self.policy, b.internships)
+        e_slots, e_table, edge_of = exchange.agreement_tables(w, self.policy, w.edge_slots)
+        h_table, h_places, has_host = internships.host_tables(w, self.policy, b.internships)
         return YearTables(
-            c_accept=c_accept, c_alias=c_alias, u_accept=u_accept, u_alias=u_alias, univ_of=univ_of,
+            c_table=c_table, u_table=u_table, univ_of=univ_of,
             ranked_univs=ranked, country_offsets=offsets,
             p_stay=careers.stay_probabilities(w, self.policy, b.careers), teaching=self.teaching,
             courses=self.courses, univ_country=w.univ_country, field_cum=np.cumsum(w.field_share, axis=1),
             log_income=np.log(w.gdp_pc / 6_000.0), exchange_funding=self.policy["exchange_funding"],
-            e_slots=e_slots, e_accept=e_accept, e_alias=e_alias, edge_of=edge_of, edge_to=w.edge_to,
-            internship_funding=self.policy["internship_funding"], h_accept=h_accept, h_alias=h_alias,
+            e_slots=e_slots, e_table=e_table, edge_of=edge_of, edge_to=w.edge_to,
+            internship_funding=self.policy["internship_funding"], h_table=h_table,
             h_places=h_places, has_host=has_host, postgraduate_share=b.study.postgraduate_share,
             rule=self.rules["study"], exchange_rule=self.rules["exchange"], internship_rule=self.rules["internship"],
             employability_rule=self.rules["employability"], applications=b.choice.applications,

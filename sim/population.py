@@ -140,11 +140,14 @@ class ArrayStudents:
         """Applications, admission rounds and clearing for this year's entrants; returns unplaced by origin."""
         a = self.a
         pending = np.arange(self._n_old, len(self), dtype=np.int64)
+        columns = ("uid", "origin", "field", "talent", "resources", "level")
+        choosing = (tables.c_table, tables.u_table, tables.univ_of, tables.n_fields)
         for k in range(tables.applications):
-            apps = choice.applications(pending, k, tables.abroad_applications, self.seed, year, a["uid"], a["origin"],
-                                       a["field"], a["talent"], a["resources"], a["level"], tables.c_accept,
-                                       tables.c_alias, tables.u_accept, tables.u_alias, tables.univ_of,
-                                       tables.n_fields)
+            if k == 0:  # every entrant: a contiguous block
+                apps = choice.first_applications(self.seed, year, *(a[c][self._n_old:] for c in columns), *choosing)
+            else:
+                apps = choice.applications(pending, k, tables.abroad_applications, self.seed, year,
+                                           *(a[c] for c in columns), *choosing)
             seat = admission.admit_round(pending, apps, a["talent"], free)
             a["univ"][pending] = seat
             pending = pending[seat < 0]
@@ -166,7 +169,7 @@ class ArrayStudents:
         apps = exchange.applications(self.seed, year, a["uid"], a["origin"], a["univ"], a["talent"], a["resources"],
                                      a["level"], a["year_in"], a["mobility"], tables.univ_country,
                                      tables.exchange_funding, tables.courses, tables.rule.first_degree_years,
-                                     tables.e_accept, tables.e_alias, tables.edge_of, tables.exchange_rule, EXCHANGED)
+                                     tables.e_table, tables.edge_of, tables.exchange_rule, EXCHANGED)
         who = np.flatnonzero(apps >= 0)
         edge = admission.admit_round(who, apps[who], a["talent"], tables.e_slots.copy())
         went = who[edge >= 0]
@@ -181,7 +184,7 @@ class ArrayStudents:
         apps = internships.applications(self.seed, year, a["uid"], a["origin"], a["univ"], a["talent"],
                                          a["competence"], a["level"], a["year_in"], tables.univ_country,
                                          tables.internship_funding, tables.rule.first_degree_years,
-                                         tables.rule.postgraduate_years, tables.h_accept, tables.h_alias,
+                                         tables.rule.postgraduate_years, tables.h_table,
                                          tables.has_host, tables.internship_rule)
         who = np.flatnonzero(apps >= 0)
         score = internships.priorities(who, a["competence"], a["origin"], tables.internship_funding)

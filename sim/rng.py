@@ -29,7 +29,7 @@ FIELD = 2
 RESOURCES = 3
 LEVEL = 4
 CHOICE = 10
-UNIVERSITY = 11
+UNIVERSITY = 11    # retired: the university of an application now draws from CHOICE's key
 EXCHANGE = 12
 EXCHANGE_PARTNER = 13
 EXCHANGE_LENGTH = 14
@@ -73,9 +73,15 @@ def key(seed, stream, year, agent):
 
 
 @njit(cache=True, inline="always")
+def bits_at(k, draw):
+    """The draw-th random 64-bit word of key k."""
+    return mix(k + uint64(draw + 1) * _GOLDEN)
+
+
+@njit(cache=True, inline="always")
 def uniform_at(k, draw):
-    """The draw-th uniform in [0, 1) of key k (53 random bits)."""
-    return float(mix(k + uint64(draw + 1) * _GOLDEN) >> uint64(11)) * _TO_UNIT
+    """The draw-th uniform in [0, 1) of key k (53 random bits of bits_at(k, draw))."""
+    return float(bits_at(k, draw) >> uint64(11)) * _TO_UNIT
 
 
 @njit(cache=True)

@@ -24,7 +24,9 @@ resources x level), never per student; students sample from alias tables.
 
 A student's ranked applications: the first names a country drawn from the table. A student
 whose first country is foreign sends `abroad_applications` draws abroad (a draw may land at
-home); the rest go to home universities.
+home); the rest go to home universities. All of a student's draws in a year come from one
+counter key (stream CHOICE): the k-th application's country is its draw 2k, its university
+draw 2k + 1.
 """
 
 import numpy as np
@@ -88,7 +90,7 @@ def destination_probabilities(world, policy, network, quality_idx, tuition, cour
 def university_tables(world, quality: np.ndarray, capacity: np.ndarray, beta: float):
     """Alias tables of the within-country choice, one row per (country, field).
 
-    Returns (accept, alias, univ_of): column j of row (d, f) is university univ_of[d, j]
+    Returns (table, univ_of): column j of row (d, f) is university univ_of[d, j]
     (-1 pads short rows and is never drawn).
     """
     n, f = world.n_countries, world.n_fields
@@ -99,53 +101,68 @@ def university_tables(world, quality: np.ndarray, capacity: np.ndarray, beta: fl
     univ_of[world.univ_country, rank] = np.arange(world.n_universities)
     weight = np.zeros((n, f, width))
     weight[world.univ_country, :, rank] = capacity[:, None] * np.exp(beta * (quality - quality.max()))
-    accept, alias_ = alias.build(weight.reshape(n * f, width))
-    return accept, alias_, univ_of
+    return alias.build(weight.reshape(n * f, width)), univ_of
 
 
 @njit(cache=True, inline="always")
 def group_of(origin, field, talent, resources, level, n_fields):
-    return (((origin * n_fields + field) * TALENT_BANDS + talent_band(talent)) * RESOURCE_BANDS
+    return (((np.int64(origin) * n_fields + field) * TALENT_BANDS + talent_band(talent)) * RESOURCE_BANDS
             + resources) * LEVELS + level
 
 
 @njit(cache=True)
-def application(seed, year, uid, origin, field, talent, resources, level, k, n_abroad,
-                c_accept, c_alias, u_accept, u_alias, univ_of, n_fields):
+def application(seed, year, uid, origin, field, talent, resources, level, k, n_abroad, c_table, u_table, univ_of,
+                n_fields):
     """The university of a student's k-th ranked application (the rule both backends use)."""
-    return _application(rng.key(seed, rng.CHOICE, year, uid), rng.key(seed, rng.UNIVERSITY, year, uid), origin,
-                        field, talent, resources, level, k, n_abroad, c_accept, c_alias, u_accept, u_alias, univ_of,
-                        n_fields)
+    return _application(rng.key(seed, rng.CHOICE, year, uid), origin, field, talent, resources, level, k, n_abroad,
+                        c_table, u_table, univ_of, n_fields)
 
 
-@njit(cache=True, inline="always")  # inlined into the prange loop: a call per student costs 4x the rule
-def _application(ck, uk, origin, field, talent, resources, level, k, n_abroad,
-                 c_accept, c_alias, u_accept, u_alias, univ_of, n_fields):
-    """`application` given the student's two keys (a country draw and a university draw)."""
+@njit(cache=True, inline="always")  # inlined into the kernels' loops: a call per student costs more than the rule
+def _application(key, origin, field, talent, resources, level, k, n_abroad, c_table, u_table, univ_of, n_fields):
+    """`application` given the student's key."""
     g = group_of(origin, field, talent, resources, level, n_fields)
-    first = alias.draw(c_accept, c_alias, g, ck, 0)
+    first = alias.draw(c_table, g, key, 0)
     if k == 0:
         country = first
     elif first != origin and k < n_abroad:
-        country = alias.draw(c_accept, c_alias, g, ck, 2 * k)
+        country = alias.draw(c_table, g, key, 2 * k)
     else:
-        country = origin
-    j = alias.draw(u_accept, u_alias, country * n_fields + field, uk, 2 * k)
-    return univ_of[country, j]
+        country = np.int64(origin)
+    return _university(key, country, field, k, u_table, univ_of, n_fields)
+
+
+@njit(cache=True, inline="always")
+def _university(key, country, field, k, u_table, univ_of, n_fields):
+    """The university of the k-th application, in `country`: the key's draw 2k + 1."""
+    return univ_of[country, alias.draw(u_table, country * n_fields + field, key, 2 * k + 1)]
+
+
+@njit(cache=True, parallel=True)
+def first_applications(seed, year, uid, origin, field, talent, resources, level, c_table, u_table, univ_of, n_fields):
+    """The first application (k = 0 of `application`) of every student in the given columns: the
+    entrants, a contiguous block (pass slices), read in order with the rule written out flat so
+    that the loop vectorises."""
+    out = np.empty(uid.shape[0], np.int32)
+    pre = rng.prefix(seed, rng.CHOICE, year)       # shared by every student: computed once
+    for i in prange(uid.shape[0]):
+        key = rng.key_from(pre, uid[i])
+        country = alias.draw(c_table, group_of(origin[i], field[i], talent[i], resources[i], level[i], n_fields),
+                             key, 0)
+        out[i] = _university(key, country, field[i], 0, u_table, univ_of, n_fields)
+    return out
 
 
 @njit(cache=True, parallel=True)
 def applications(candidates, k, n_abroad, seed, year, uid, origin, field, talent, resources, level,
-                 c_accept, c_alias, u_accept, u_alias, univ_of, n_fields):
+                 c_table, u_table, univ_of, n_fields):
     """The k-th application of each candidate (indices into the population)."""
     out = np.empty(candidates.shape[0], np.int32)
-    c_pre = rng.prefix(seed, rng.CHOICE, year)       # shared by every student: computed once
-    u_pre = rng.prefix(seed, rng.UNIVERSITY, year)
+    pre = rng.prefix(seed, rng.CHOICE, year)
     for m in prange(candidates.shape[0]):
         i = candidates[m]
-        out[m] = _application(rng.key_from(c_pre, uid[i]), rng.key_from(u_pre, uid[i]), origin[i], field[i],
-                              talent[i], resources[i], level[i], k, n_abroad, c_accept, c_alias, u_accept, u_alias,
-                              univ_of, n_fields)
+        out[m] = _application(rng.key_from(pre, uid[i]), origin[i], field[i], talent[i], resources[i], level[i], k,
+                              n_abroad, c_table, u_table, univ_of, n_fields)
     return out
 
 

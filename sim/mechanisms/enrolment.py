@@ -26,15 +26,10 @@ def uid_of(calendar_year, origin, index):
     return (uint64(calendar_year - 1900) << uint64(44)) | (uint64(origin) << uint64(28)) | uint64(index)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def talent_band(talent):
-    if talent < TALENT_CUTS[0]:
-        return 0
-    if talent < TALENT_CUTS[1]:
-        return 1
-    if talent < TALENT_CUTS[2]:
-        return 2
-    return 3
+    """Talent quartile 0..3: the number of cuts at or below the talent (branch-free)."""
+    return np.int64(talent >= TALENT_CUTS[0]) + np.int64(talent >= TALENT_CUTS[1]) + np.int64(talent >= TALENT_CUTS[2])
 
 
 @njit(cache=True)

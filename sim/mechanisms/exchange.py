@@ -44,9 +44,9 @@ def wants_exchange(seed, year, uid, talent, resources, funding, courses, rule):
 
 
 @njit(cache=True)
-def agreement(seed, year, uid, univ, e_accept, e_alias, edge_of):
+def agreement(seed, year, uid, univ, e_table, edge_of):
     """The agreement (edge index) an applicant applies along, or -1 if the university has none open."""
-    j = alias.draw(e_accept, e_alias, univ, rng.key(seed, rng.EXCHANGE_PARTNER, year, uid), 0)
+    j = alias.draw(e_table, univ, rng.key(seed, rng.EXCHANGE_PARTNER, year, uid), 0)
     return edge_of[univ, j]
 
 
@@ -63,7 +63,7 @@ def length(seed, year, uid, rule):
 
 @njit(cache=True, parallel=True)
 def applications(seed, year, uid, origin, univ, talent, resources, level, year_in, mobility, univ_country,
-                 funding, courses, first_degree_years, e_accept, e_alias, edge_of, rule, done_bit):
+                 funding, courses, first_degree_years, e_table, edge_of, rule, done_bit):
     """The agreement each student applies along this year (-1: does not apply)."""
     out = np.full(uid.shape[0], -1, np.int32)
     for i in prange(uid.shape[0]):
@@ -71,7 +71,7 @@ def applications(seed, year, uid, origin, univ, talent, resources, level, year_i
         c = univ_country[u]
         if eligible(level[i], year_in[i], first_degree_years, c == origin[i], (mobility[i] & done_bit) != 0):
             if wants_exchange(seed, year, uid[i], np.float64(talent[i]), resources[i], funding[c], courses[u], rule):
-                out[i] = agreement(seed, year, uid[i], u, e_accept, e_alias, edge_of)
+                out[i] = agreement(seed, year, uid[i], u, e_table, edge_of)
     return out
 
 
@@ -99,8 +99,7 @@ def agreement_tables(world, policy, edge_slots: np.ndarray):
     none = weight.sum(axis=1) == 0
     weight[none, 0] = 1.0          # a university with no open agreement: its draws land on a -1 column
     edge_of[none, 0] = -1
-    accept, alias_ = alias.build(weight)
-    return slots, accept, alias_, edge_of
+    return slots, alias.build(weight), edge_of
 
 
 @njit(cache=True, parallel=True)

@@ -38,8 +38,8 @@ def wants_internship(seed, year, uid, talent, competence, funding, rule):
 
 
 @njit(cache=True)
-def host(seed, year, uid, origin, h_accept, h_alias):
-    return alias.draw(h_accept, h_alias, origin, rng.key(seed, rng.INTERNSHIP_HOST, year, uid), 0)
+def host(seed, year, uid, origin, h_table):
+    return alias.draw(h_table, origin, rng.key(seed, rng.INTERNSHIP_HOST, year, uid), 0)
 
 
 @njit(cache=True)
@@ -50,7 +50,7 @@ def priority(competence, funding):
 
 @njit(cache=True, parallel=True)
 def applications(seed, year, uid, origin, univ, talent, competence, level, year_in, univ_country, funding,
-                 first_degree_years, postgraduate_years, h_accept, h_alias, has_host, rule):
+                 first_degree_years, postgraduate_years, h_table, has_host, rule):
     """The host country each student applies to (-1: none)."""
     out = np.full(uid.shape[0], -1, np.int32)
     for i in prange(uid.shape[0]):
@@ -59,7 +59,7 @@ def applications(seed, year, uid, origin, univ, talent, competence, level, year_
                                     univ_country[univ[i]] == o):
             if wants_internship(seed, year, uid[i], np.float64(talent[i]), np.float64(competence[i]), funding[o],
                                 rule):
-                out[i] = host(seed, year, uid[i], o, h_accept, h_alias)
+                out[i] = host(seed, year, uid[i], o, h_table)
     return out
 
 
@@ -87,5 +87,4 @@ def host_tables(world, policy, p):
     w[closed, :] = 0.0
     has_host = w.sum(axis=1) > 0
     w[~has_host, 0] = 1.0  # never drawn: origins without hosts do not apply
-    accept, alias_ = alias.build(w)
-    return accept, alias_, places, has_host
+    return alias.build(w), places, has_host
