@@ -42,7 +42,10 @@ def simulate(config: Config, outdir: Path, resolved: dict, overrides: list[str])
         model = HemsimModel(config)
     results = model.run(progress=config.progress and sys.stderr.isatty(), checkpoint_every=config.checkpoint_every,
                         on_checkpoint=lambda m: checkpoint.save(path, m.state(), digest, m.year))
-    manifest = write_run(outdir, {"flows": results.flows, "metrics": results.metrics}, resolved, config.seed,
+    tables = {"flows": results.flows, "metrics": results.metrics}
+    if results.students is not None:
+        tables["students"] = results.students
+    manifest = write_run(outdir, tables, resolved, config.seed,
                          time.perf_counter() - started, extra={"scenario": config.scenario.name,
                                                                "backend": config.backend, "overrides": overrides})
     path.unlink(missing_ok=True)

@@ -231,11 +231,14 @@ class AgentStudents:
     def study(self, year: int, tables) -> None:
         self.all.do("study", year, tables)
 
+    def columns(self) -> dict[str, np.ndarray]:
+        """The students as the array backend's columns (in uid order)."""
+        students = sorted(self.all, key=lambda s: s.uid)
+        return {name: np.array([getattr(s, name) for s in students], dtype=dtype)
+                for name, dtype in {**COLUMNS, **TRANSIENT}.items()}
+
     def tally(self, tables, unplaced: np.ndarray) -> YearTally:
-        students = list(self.all)
-        columns = {name: np.array([getattr(s, name) for s in students], dtype=dtype)
-                   for name, dtype in {**COLUMNS, **TRANSIENT}.items() if name != "uid"}
-        return tally(columns, tables.univ_country, tables.employability_rule, unplaced)
+        return tally(self.columns(), tables.univ_country, tables.employability_rule, unplaced)
 
     def remove_leavers(self) -> None:
         for s in list(self.all):

@@ -213,6 +213,7 @@ class Config:
     seeds_per_job: int = 1           # a job runs seeds seed .. seed + seeds_per_job - 1 (amortises start-up)
     checkpoint_every: int = 0        # save the run's state every N recorded years (0: never); numba backend
     resume: bool = False             # continue from the run directory's checkpoint, if there is one
+    sample_students: float = 0.0     # share of students followed in students.parquet (0: no per-student output)
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
 
 
@@ -257,6 +258,7 @@ def validate(cfg: Config) -> Config:
     if cfg.backend not in BACKENDS:
         raise ConfigError(f"backend={cfg.backend}: unknown backend (allowed: {', '.join(BACKENDS)})")
     _positive_int("checkpoint_every", cfg.checkpoint_every, 0)
+    _share("sample_students", cfg.sample_students)
     if cfg.checkpoint_every and cfg.backend != "numba":
         raise ConfigError(f"checkpoint_every={cfg.checkpoint_every}: checkpoints need backend=numba "
                           f"(the Mesa reference backend is for small checks)")

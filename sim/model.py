@@ -28,7 +28,7 @@ from sim.mechanisms.exchange import ExchangeRule
 from sim.mechanisms.internships import InternshipRule
 from sim.mechanisms.learning import StudyRule
 from sim.mechanisms.research import ResearchRule
-from sim.outcomes import flow_arrays, student_metrics
+from sim.outcomes import flow_arrays, student_metrics, student_sample
 from sim.policies import build_tables, in_force
 from sim.population import ArrayStudents
 from sim.researchers import Researchers
@@ -113,7 +113,7 @@ class HemsimModel(mesa.Model):
                           internship=rule_from(InternshipRule, b.internships),
                           employability=rule_from(EmployabilityRule, b.careers),
                           research=rule_from(ResearchRule, b.research))
-        self.recorder = Recorder(w.codes)
+        self.recorder = Recorder(w.codes, sampling=cfg.sample_students > 0)
         self.year = cfg.start_year
         self.alumni = np.zeros((w.n_countries, w.n_countries))           # graduates who stayed (real students)
         self.enrolled_abroad = np.zeros((w.n_countries, w.n_countries))  # current students (real students)
@@ -140,8 +140,10 @@ class HemsimModel(mesa.Model):
     def step(self) -> None:
         """One recorded academic year."""
         self.policy = in_force(self.policy_tables, self.year - self.cfg.start_year)
-        flows, metrics = self._year(self.year)
+        flows, metrics, sample = self._year(self.year)
         self.recorder.add(self.year, flows, metrics)
+        if sample is not None:
+            self.recorder.add_students(self.year, sample, self.world.univ_country)
         self.year += 1
 
     def run(self, progress: bool = False, checkpoint_every: int = 0, on_checkpoint=None) -> Results:
@@ -170,7 +172,7 @@ class HemsimModel(mesa.Model):
         return {"year": self.year,  # Mesa's own clock (steps, time) restarts at 0 in a resumed model
                 "universities": {k: getattr(self, k) for k in self.UNIVERSITY_STATE},
                 "students": self.students.state(), "researchers": vars(self.researchers),
-                "recorded": (self.recorder.flow_chunks, self.recorder.metric_chunks)}
+                "recorded": (self.recorder.flow_chunks, self.recorder.metric_chunks, self.recorder.student_chunks)}
 
     def _restore(self, state: dict) -> None:
         self.year = state["year"]
@@ -178,7 +180,7 @@ class HemsimModel(mesa.Model):
             setattr(self, k, v)
         self.students = ArrayStudents.from_state(state["students"])
         vars(self.researchers).update(state["researchers"])
-        self.recorder.flow_chunks, self.recorder.metric_chunks = state["recorded"]
+        self.recorder.flow_chunks, self.recorder.metric_chunks, self.recorder.student_chunks = state["recorded"]
 
     def _year(self, year: int):
         w = self.world
@@ -192,6 +194,8 @@ class HemsimModel(mesa.Model):
         self.students.internships(year, tables)
         self.students.study(year, tables)
         tally = self.students.tally(tables, unplaced)
+        share = self.cfg.sample_students
+        sample = student_sample(self.students.columns(), self.seed, share) if share > 0 else None
         enrolled = self.students.seats_taken(w.n_universities)
         self.students.remove_leavers()
         research = self.researchers.year(year, year - self.cfg.start_year, w, self.policy, self.quality.mean(axis=1),
@@ -203,7 +207,7 @@ class HemsimModel(mesa.Model):
         flows.update(research_flows(research, w.researcher_scale))
         metrics = student_metrics(tally, w.scale)
         metrics.update(university_metrics(self, enrolled, research, projects))
-        return flows, metrics
+        return flows, metrics, sample
 
     def _spin_up(self) -> None:
         s = self.cfg.behaviour.study

@@ -6,9 +6,11 @@ whatever the order of the students: across backends, thread counts and array lay
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from sim import rng
 from sim.mechanisms.careers import RETURNED, STAYED, employability
 from sim.mechanisms.learning import DROPPED, GRADUATED
 
@@ -40,12 +42,24 @@ class YearTally:
         return self.unplaced.shape[0]
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _tally(origin, univ, univ_country, outcome, year_in, skill, competence, mobility, partner, stay, host,
-           careers, n):
-    counts = np.zeros((len(COUNTS), n, n), np.int64)
-    sums = np.zeros((len(SUMS), n), np.int64)
-    for i in range(origin.shape[0]):
+           careers, n, blocks):
+    """Counts and sums by block of students, in parallel; integer sums, so their total is exact
+    whatever the number of blocks (threads)."""
+    block_counts = np.zeros((blocks, len(COUNTS), n, n), np.int64)
+    block_sums = np.zeros((blocks, len(SUMS), n), np.int64)
+    size = (origin.shape[0] + blocks - 1) // blocks
+    for b in prange(blocks):
+        _tally_block(b * size, min((b + 1) * size, origin.shape[0]), origin, univ, univ_country, outcome, year_in,
+                     skill, competence, mobility, partner, stay, host, careers, block_counts[b], block_sums[b])
+    return block_counts.sum(axis=0), block_sums.sum(axis=0)
+
+
+@njit(cache=True)
+def _tally_block(lo, hi, origin, univ, univ_country, outcome, year_in, skill, competence, mobility, partner, stay,
+                 host, careers, counts, sums):
+    for i in range(lo, hi):
         o = origin[i]
         d = univ_country[univ[i]]
         counts[0, o, d] += 1
@@ -75,14 +89,31 @@ def _tally(origin, univ, univ_country, outcome, year_in, skill, competence, mobi
         if d == o and mobility[i] == 0:
             sums[2, d] += np.int64(np.rint(np.float64(competence[i]) * FIXED_POINT))
             sums[3, d] += 1
-    return counts, sums
 
 
 def tally(a: dict, univ_country, careers, unplaced) -> YearTally:
     """Tally the population's columns (a dict of arrays, see sim.population.COLUMNS and TRANSIENT)."""
     counts, sums = _tally(a["origin"], a["univ"], univ_country, a["outcome"], a["year_in"], a["skill"],
-                          a["competence"], a["mobility"], a["partner"], a["stay"], a["host"], careers, len(unplaced))
+                          a["competence"], a["mobility"], a["partner"], a["stay"], a["host"], careers, len(unplaced),
+                          min(numba.get_num_threads(), 16))
     return YearTally(dict(zip(COUNTS, counts)), dict(zip(SUMS, sums)), unplaced)
+
+
+@njit(cache=True, parallel=True)
+def _in_sample(seed, uid, share):
+    keep = np.empty(uid.shape[0], np.bool_)
+    pre = rng.prefix(seed, rng.SAMPLE, 0)
+    for i in prange(uid.shape[0]):
+        keep[i] = rng.uniform_at(rng.key_from(pre, uid[i]), 0) < share
+    return keep
+
+
+def student_sample(columns: dict, seed: int, share: float) -> dict[str, np.ndarray]:
+    """The rows of the students in the per-student sample: each student is in it with probability
+    `share`, by a counter-based draw on their uid, so the sample follows the same students every
+    year (a panel) and in every scenario run at the same seed."""
+    keep = _in_sample(seed, columns["uid"], share)
+    return {k: v[keep] for k, v in columns.items()}
 
 
 FLOW_KINDS = {"degree": "new degree-mobile entrants (origin -> destination of study)",

@@ -9,13 +9,22 @@ FLOWS_SCHEMA = pa.schema([("year", pa.int32()), ("kind", pa.string()), ("origin"
                           ("destination", pa.string()), ("students", pa.float64())])
 METRICS_SCHEMA = pa.schema([("year", pa.int32()), ("country", pa.string()), ("metric", pa.string()),
                             ("value", pa.float64())])
+STUDENTS_SCHEMA = pa.schema([
+    ("year", pa.int32()), ("uid", pa.uint64()), ("origin", pa.string()), ("country", pa.string()),
+    ("university", pa.int32()), ("level", pa.string()), ("field", pa.uint8()), ("year_in", pa.uint8()),
+    ("talent", pa.float32()), ("resources", pa.uint8()), ("skill", pa.float32()), ("competence", pa.float32()),
+    ("exchanged", pa.bool_()), ("interned", pa.bool_()), ("outcome", pa.string()),
+    ("exchange_country", pa.string()), ("internship_country", pa.string())])
 WORLD = "WORLD"
+LEVELS = np.array(["first_degree", "postgraduate"], dtype=object)
+OUTCOMES = np.array(["continuing", "dropped", "graduated", "returned", "stayed"], dtype=object)  # codes 0..4
 
 
 @dataclass
 class Results:
     flows: pa.Table
     metrics: pa.Table
+    students: pa.Table | None = None  # the per-student sample, when one was asked for
 
     def metric(self, name: str, country: str = WORLD) -> np.ndarray:
         """One metric's yearly values for one country (WORLD by default), in year order."""
@@ -31,11 +40,12 @@ class Results:
 class Recorder:
     """Appends one year's flows (nonzero pairs only, real units) and metrics (every country and WORLD)."""
 
-    def __init__(self, codes: list[str]):
+    def __init__(self, codes: list[str], sampling: bool = False):
         self.codes = np.array(codes, dtype=object)
         self.countries = np.array(list(codes) + [WORLD], dtype=object)
         self.flow_chunks: list[dict] = []
         self.metric_chunks: list[dict] = []
+        self.student_chunks: list[dict] | None = [] if sampling else None
 
     def add(self, year: int, flows: dict[str, np.ndarray], metrics: dict[str, np.ndarray]) -> None:
         for kind, counts in flows.items():
@@ -48,8 +58,22 @@ class Recorder:
             self.metric_chunks.append(dict(year=np.full(n, year, np.int32), country=self.countries,
                                            metric=np.full(n, name, object), value=np.asarray(values, np.float64)))
 
+    def add_students(self, year: int, s: dict[str, np.ndarray], univ_country: np.ndarray) -> None:
+        """One year of the per-student sample (columns of sim.population, sampled rows)."""
+        def country_or_none(index):
+            return np.where(index >= 0, self.codes[np.maximum(index, 0)], None)
+        self.student_chunks.append(dict(
+            year=np.full(len(s["uid"]), year, np.int32), uid=s["uid"], origin=self.codes[s["origin"]],
+            country=self.codes[univ_country[s["univ"]]], university=s["univ"], level=LEVELS[s["level"]],
+            field=s["field"], year_in=s["year_in"], talent=s["talent"], resources=s["resources"], skill=s["skill"],
+            competence=s["competence"], exchanged=(s["mobility"] & 1) != 0, interned=(s["mobility"] & 2) != 0,
+            outcome=OUTCOMES[s["outcome"]],
+            exchange_country=country_or_none(np.where(s["partner"] >= 0, univ_country[np.maximum(s["partner"], 0)], -1)),
+            internship_country=country_or_none(s["host"].astype(np.int64))))
+
     def results(self) -> Results:
-        return Results(_table(self.flow_chunks, FLOWS_SCHEMA), _table(self.metric_chunks, METRICS_SCHEMA))
+        students = None if self.student_chunks is None else _table(self.student_chunks, STUDENTS_SCHEMA)
+        return Results(_table(self.flow_chunks, FLOWS_SCHEMA), _table(self.metric_chunks, METRICS_SCHEMA), students)
 
 
 def _table(chunks: list[dict], schema: pa.Schema) -> pa.Table:
