@@ -22,9 +22,9 @@ PHASES = {
                                "seats_taken"),
     model_module.HemsimModel: ("year_tables", "destination_probabilities", "_service", "_update_universities"),
     researchers.Researchers: ("year",),
-    choice: ("applications",),
+    choice: ("first_applications", "applications"),
     admission: ("admit_round", "clearing"),
-    enrolment: ("new_cohort",),
+    enrolment: ("fill_cohort",),
 }
 
 

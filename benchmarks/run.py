@@ -8,25 +8,28 @@ cannot take the benchmark down; each reports its peak RSS. Years are medians of 
 millisecond choice step the best of many runs; everything compiles (or loads Numba's cache)
 before it is timed. Timings live here, never in tests.
 
-Profile lesson (benchmarks/profile.py: wall time per phase and kernel, 10M students, 200
-countries, 1,000 universities, 2 cores; cProfile alone hides the kernels inside their callers).
-A year is dominated by moving memory, not by arithmetic:
-  - admit ~27% (three rounds of choice.applications + admission.admit_round, and a full copy of
-    the population when anyone is unplaced); enrol ~21% (enrolment.new_cohort, then
-    np.concatenate of all 17 columns: every student is copied every year into fresh pages);
-    remove_leavers ~15% (another full copy); researchers ~13%; study, tally, tables ~5% each.
-    The group tables are a fixed cost (~0.1 s): at 1M students they are ~40% of the year.
-  - At 100M students the copies dominate (enrol 30%, of which new_cohort is a fifth; admit 30%,
-    of which the masked copy of unplaced students is ~3/4; remove_leavers 17%) and a student costs
-    twice as much as at 10M (~0.35 vs ~0.15-0.18 s per million): each year first-touches ~2x the
-    population in fresh pages, and first touch runs at 0.5-1.7 GB/s on this VM (rewriting memory
-    already mapped: ~20 GB/s). The same copies set the peak memory: ~2x the population's 49 bytes
-    a student (106-122 bytes a student at the peak of a year), which is what sinks the 1:1 world.
+Profile lesson (benchmarks/profile.py: wall time per phase and kernel, 200 countries, 1,000
+universities, 2 cores; cProfile alone hides the kernels inside their callers).
+A large year is dominated by moving memory, not by arithmetic:
+  - The first design copied the population three times a year (np.concatenate to enrol, masked
+    copies to drop the unplaced and the leavers) into freshly mapped pages. First touch of fresh
+    memory runs at 0.3-6 GB/s on this VM (rewriting mapped memory: ~16-20 GB/s), so a student
+    cost twice as much at 100M as at 10M, and the peak was twice the population (the 1:1 world
+    did not fit in 20 GiB). Now the columns are preallocated and updated in place (cohorts drawn
+    into the tail, order-preserving in-place compaction), per-year scratch lives in buffers
+    allocated with the columns, and np.bincount (which copies its int32 input to int64: 2.5 s
+    of a 100M year) is a blocked Numba count.
+  - Now, at 10M students (1.0 s a year): researchers 23% (1M researchers: teams, papers,
+    citations), admission 17% (counting sort and per-university ranking), enrolment 15% (two
+    Box-Muller normals an entrant), study 11%, leavers' compaction 8%, tally 7% (parallel by
+    blocks: integer sums, exact whatever the split), exchanges and internships 10%, the group
+    tables 5% (a fixed cost: ~40% of a 1M-student year).
   - The choice step: see benchmarks/choice.py (a call per student, an index array that stopped
     vectorisation, two random numbers and two reads per alias draw; now ~10x faster).
   - Numba's default OpenMP layer spins while waiting: when another process holds one of the two
-    cores, a 1M-student year goes from ~0.25 s to ~2 s (OMP_WAIT_POLICY=PASSIVE: ~0.3 s). Timings
-    taken while the machine is busy (see load_1min in each entry) overstate the cost.
+    cores, a 1M-student year goes from ~0.25 s to ~0.5-2 s. `import sim` sets
+    OMP_WAIT_POLICY=PASSIVE (threads sleep: ~0.3 s under the same load, no loss when quiet).
+    Timings taken while the machine is busy (see load_1min in each entry) overstate the cost.
 """
 
 import argparse

@@ -8,15 +8,16 @@ students anywhere here.
 Memory is what limits a 1:1 world (250 million students), so the columns are allocated once
 with spare room and updated in place: a cohort is drawn straight into the free tail, and
 students who leave are squeezed out by an order-preserving in-place compaction. Nothing copies
-the whole population; the peak is the population plus a few per-year temporaries. `a` holds
-views of the live rows.
+the whole population, and the per-student scratch of a year (who applies where, who stays)
+lives in two buffers allocated with the columns, so a year maps no fresh memory (first touch of
+fresh pages is what made large worlds slower than linear). `a` holds views of the live rows.
 """
 
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from sim.mechanisms import admission, careers, choice, enrolment, exchange, internships, learning
 from sim.outcomes import EXCHANGED, INTERNED, YearTally, tally
@@ -40,7 +41,9 @@ TRANSIENT = {  # this year's events, reset every year
     "stay": np.float32,       # length of the exchange stay (years)
     "host": np.int16,         # internship host country, or -1 (interning abroad this year iff >= 0)
 }
+SCRATCH = {"flags": np.uint8, "choice": np.int32}  # per-year scratch: rows kept; an application
 SPARE = 0.125                 # room added when the columns must grow, as a share of the rows needed
+BLOCKS = 64                   # work split into fixed blocks (not threads): the same whatever the thread count
 
 
 @njit(cache=True, nogil=True)
@@ -56,12 +59,49 @@ def _compact(column, keep, start):
     return w
 
 
+@njit(cache=True, parallel=True)
+def _count(index, n):
+    """np.bincount(index, minlength=n) for index >= 0, without np.bincount's 64-bit copy of index."""
+    per_block = np.zeros((BLOCKS, n), np.int64)
+    size = (index.shape[0] + BLOCKS - 1) // BLOCKS
+    for b in prange(BLOCKS):
+        for i in range(b * size, min((b + 1) * size, index.shape[0])):
+            per_block[b, index[i]] += 1
+    return per_block.sum(axis=0)
+
+
+@njit(cache=True, parallel=True)
+def _nonnegative(x):
+    """Indices i (ascending) where x[i] >= 0: np.flatnonzero(x >= 0) without a mask as long as x."""
+    size = (x.shape[0] + BLOCKS - 1) // BLOCKS
+    counts = np.zeros(BLOCKS + 1, np.int64)
+    for b in prange(BLOCKS):
+        for i in range(b * size, min((b + 1) * size, x.shape[0])):
+            counts[b + 1] += x[i] >= 0
+    offsets = np.cumsum(counts)
+    out = np.empty(offsets[-1], np.int64)
+    for b in prange(BLOCKS):
+        w = offsets[b]
+        for i in range(b * size, min((b + 1) * size, x.shape[0])):
+            if x[i] >= 0:
+                out[w] = i
+                w += 1
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _flag_equal(column, value, flags):
+    for i in prange(column.shape[0]):
+        flags[i] = column[i] == value
+
+
 class ArrayStudents:
     """The fast backend: students as arrays, rules as kernels."""
 
     def __init__(self, seed: int, capacity: int = 0):
         self.seed = seed
         self._cols = {name: np.empty(capacity, dtype) for name, dtype in {**COLUMNS, **TRANSIENT}.items()}
+        self._scratch = {name: np.empty(capacity, dtype) for name, dtype in SCRATCH.items()}
         self._n_old = 0
         self._resize(0)
 
@@ -91,14 +131,15 @@ class ArrayStudents:
             new[:self.n] = old[:self.n]
             self._cols[k] = new
             del old
+        self._scratch = {name: np.empty(capacity, dtype) for name, dtype in SCRATCH.items()}  # no data to keep
         self._resize(self.n)
 
-    def _keep(self, keep: np.ndarray) -> None:
-        """Keep the rows where `keep` is true (a bool mask over the live rows), in order, in place."""
-        start = int(np.argmin(keep)) if len(keep) else 0
-        if len(keep) == 0 or keep[start]:
+    def _keep(self, flags: np.ndarray, start: int) -> None:
+        """Keep the rows whose flag (uint8, over the live rows) is 1, in order, in place; rows before
+        `start` are all kept and their flags are not read."""
+        if start >= self.n or flags[start:].all():
             return                                    # nobody leaves
-        flags = keep.view(np.uint8)
+        start += int(np.argmin(flags[start:]))
         with ThreadPoolExecutor(max_workers=numba.get_num_threads()) as pool:
             kept = set(pool.map(lambda column: _compact(column, flags, start), self.a.values()))
         (n,) = kept
@@ -120,7 +161,7 @@ class ArrayStudents:
         return students
 
     def seats_taken(self, n_universities: int) -> np.ndarray:
-        return np.bincount(self.a["univ"], minlength=n_universities)
+        return _count(self.a["univ"], n_universities)
 
     def enrol(self, year: int, sizes: np.ndarray, tables) -> None:
         """Draw this year's cohort into the tail of the columns (no copy of anyone already here)."""
@@ -156,9 +197,10 @@ class ArrayStudents:
         lost = pending[seat < 0]
         unplaced = np.bincount(a["origin"][lost], minlength=tables.n_countries)
         if len(lost):
-            keep = np.ones(len(self), bool)
-            keep[lost] = False
-            self._keep(keep)
+            flags = self._scratch["flags"][:self.n]
+            flags[self._n_old:] = 1
+            flags[lost] = 0
+            self._keep(flags, self._n_old)
         return unplaced
 
     def exchange(self, year: int, tables) -> np.ndarray:
@@ -166,11 +208,12 @@ class ArrayStudents:
 
         Returns the students sent along each agreement."""
         a = self.a
-        apps = exchange.applications(self.seed, year, a["uid"], a["origin"], a["univ"], a["talent"], a["resources"],
-                                     a["level"], a["year_in"], a["mobility"], tables.univ_country,
-                                     tables.exchange_funding, tables.courses, tables.rule.first_degree_years,
-                                     tables.e_table, tables.edge_of, tables.exchange_rule, EXCHANGED)
-        who = np.flatnonzero(apps >= 0)
+        apps = self._scratch["choice"][:self.n]
+        exchange.applications(self.seed, year, a["uid"], a["origin"], a["univ"], a["talent"], a["resources"],
+                              a["level"], a["year_in"], a["mobility"], tables.univ_country,
+                              tables.exchange_funding, tables.courses, tables.rule.first_degree_years,
+                              tables.e_table, tables.edge_of, tables.exchange_rule, EXCHANGED, apps)
+        who = _nonnegative(apps)
         edge = admission.admit_round(who, apps[who], a["talent"], tables.e_slots.copy())
         went = who[edge >= 0]
         a["partner"][went] = tables.edge_to[edge[edge >= 0]]
@@ -181,12 +224,13 @@ class ArrayStudents:
     def internships(self, year: int, tables) -> None:
         """Internship applications to host countries, and selection by competence under each host's places."""
         a = self.a
-        apps = internships.applications(self.seed, year, a["uid"], a["origin"], a["univ"], a["talent"],
-                                         a["competence"], a["level"], a["year_in"], tables.univ_country,
-                                         tables.internship_funding, tables.rule.first_degree_years,
-                                         tables.rule.postgraduate_years, tables.h_table,
-                                         tables.has_host, tables.internship_rule)
-        who = np.flatnonzero(apps >= 0)
+        apps = self._scratch["choice"][:self.n]
+        internships.applications(self.seed, year, a["uid"], a["origin"], a["univ"], a["talent"],
+                                  a["competence"], a["level"], a["year_in"], tables.univ_country,
+                                  tables.internship_funding, tables.rule.first_degree_years,
+                                  tables.rule.postgraduate_years, tables.h_table,
+                                  tables.has_host, tables.internship_rule, apps)
+        who = _nonnegative(apps)
         score = internships.priorities(who, a["competence"], a["origin"], tables.internship_funding)
         host = admission.admit_round(np.arange(len(who)), apps[who], score, tables.h_places.copy())
         went = who[host >= 0]
@@ -201,8 +245,13 @@ class ArrayStudents:
         careers.decide(self.seed, year, a["uid"], a["origin"], a["univ"], a["outcome"], tables.univ_country,
                        tables.p_stay, learning.GRADUATED)
 
+    def columns(self) -> dict[str, np.ndarray]:
+        return self.a
+
     def tally(self, tables, unplaced: np.ndarray) -> YearTally:
         return tally(self.a, tables.univ_country, tables.employability_rule, unplaced)
 
     def remove_leavers(self) -> None:
-        self._keep(self.a["outcome"] == learning.CONTINUING)
+        flags = self._scratch["flags"][:self.n]
+        _flag_equal(self.a["outcome"], learning.CONTINUING, flags)
+        self._keep(flags, 0)

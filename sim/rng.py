@@ -43,6 +43,7 @@ RESEARCH_CITES = 52
 RESEARCH_VISIT = 53
 RESEARCH_MIGRATE = 54
 SERVICE = 60
+SAMPLE = 70        # which students the per-student sample follows
 
 
 @njit(cache=True, inline="always")
@@ -90,7 +91,7 @@ def uniform(seed, stream, year, agent, draw):
     return uniform_at(key(seed, stream, year, agent), draw)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def normal_at(k, draw):
     """A standard normal deviate by Box-Muller from draws (draw, draw+1) of key k."""
     u1 = 1.0 - uniform_at(k, draw)  # in (0, 1]: log is finite

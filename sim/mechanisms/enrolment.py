@@ -35,14 +35,23 @@ def talent_band(talent):
 @njit(cache=True)
 def draw_entrant(seed, year, uid, origin, field_cum, log_income, postgraduate_share):
     """(talent, field, resources band, level) of one entrant: the rule both backends use."""
-    talent = rng.normal_at(rng.key(seed, rng.TALENT, year, uid), 0)
-    u = rng.uniform(seed, rng.FIELD, year, uid, 0)
+    return _draw_entrant(rng.key(seed, rng.TALENT, year, uid), rng.key(seed, rng.FIELD, year, uid),
+                         rng.key(seed, rng.RESOURCES, year, uid), rng.key(seed, rng.LEVEL, year, uid), origin,
+                         field_cum, log_income, postgraduate_share)
+
+
+@njit(cache=True, inline="always")
+def _draw_entrant(talent_key, field_key, resources_key, level_key, origin, field_cum, log_income,
+                  postgraduate_share):
+    """`draw_entrant` given the entrant's four keys."""
+    talent = rng.normal_at(talent_key, 0)
+    u = rng.uniform_at(field_key, 0)
     field = 0
     while field < field_cum.shape[1] - 1 and u >= field_cum[origin, field]:
         field += 1
-    score = rng.normal_at(rng.key(seed, rng.RESOURCES, year, uid), 0) + RESOURCE_INCOME * log_income[origin]
+    score = rng.normal_at(resources_key, 0) + RESOURCE_INCOME * log_income[origin]
     resources = 0 if score < RESOURCE_CUTS[0] else (1 if score < RESOURCE_CUTS[1] else 2)
-    level = 1 if rng.uniform(seed, rng.LEVEL, year, uid, 0) < postgraduate_share else 0
+    level = 1 if rng.uniform_at(level_key, 0) < postgraduate_share else 0
     return np.float32(talent), field, resources, level
 
 
@@ -65,10 +74,14 @@ def fill_cohort(seed, year, sizes, field_cum, log_income, postgraduate_share,
         offsets[c + 1] = offsets[c] + sizes[c]
     for c in range(sizes.shape[0]):      # cheap fill; the draws below run in parallel
         origin[offsets[c]:offsets[c + 1]] = c
+    pt, pf = rng.prefix(seed, rng.TALENT, year), rng.prefix(seed, rng.FIELD, year)   # shared: computed once
+    pr, pl = rng.prefix(seed, rng.RESOURCES, year), rng.prefix(seed, rng.LEVEL, year)
     for i in prange(offsets[-1]):
         c = origin[i]
-        uid[i] = uid_of(year, c, i - offsets[c])
-        t, f, r, lv = draw_entrant(seed, year, uid[i], c, field_cum, log_income, postgraduate_share)
+        u = uid_of(year, c, i - offsets[c])
+        uid[i] = u
+        t, f, r, lv = _draw_entrant(rng.key_from(pt, u), rng.key_from(pf, u), rng.key_from(pr, u),
+                                    rng.key_from(pl, u), c, field_cum, log_income, postgraduate_share)
         talent[i] = t
         field[i] = f
         resources[i] = r

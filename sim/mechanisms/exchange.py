@@ -63,16 +63,15 @@ def length(seed, year, uid, rule):
 
 @njit(cache=True, parallel=True)
 def applications(seed, year, uid, origin, univ, talent, resources, level, year_in, mobility, univ_country,
-                 funding, courses, first_degree_years, e_table, edge_of, rule, done_bit):
-    """The agreement each student applies along this year (-1: does not apply)."""
-    out = np.full(uid.shape[0], -1, np.int32)
+                 funding, courses, first_degree_years, e_table, edge_of, rule, done_bit, out):
+    """Fill out[i] with the agreement student i applies along this year (-1: does not apply)."""
     for i in prange(uid.shape[0]):
+        out[i] = -1
         u = univ[i]
         c = univ_country[u]
         if eligible(level[i], year_in[i], first_degree_years, c == origin[i], (mobility[i] & done_bit) != 0):
             if wants_exchange(seed, year, uid[i], np.float64(talent[i]), resources[i], funding[c], courses[u], rule):
                 out[i] = agreement(seed, year, uid[i], u, e_table, edge_of)
-    return out
 
 
 def agreement_tables(world, policy, edge_slots: np.ndarray):

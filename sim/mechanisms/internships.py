@@ -50,17 +50,16 @@ def priority(competence, funding):
 
 @njit(cache=True, parallel=True)
 def applications(seed, year, uid, origin, univ, talent, competence, level, year_in, univ_country, funding,
-                 first_degree_years, postgraduate_years, h_table, has_host, rule):
-    """The host country each student applies to (-1: none)."""
-    out = np.full(uid.shape[0], -1, np.int32)
+                 first_degree_years, postgraduate_years, h_table, has_host, rule, out):
+    """Fill out[i] with the host country student i applies to (-1: none)."""
     for i in prange(uid.shape[0]):
+        out[i] = -1
         o = origin[i]
         if has_host[o] and eligible(level[i], year_in[i], first_degree_years, postgraduate_years,
                                     univ_country[univ[i]] == o):
             if wants_internship(seed, year, uid[i], np.float64(talent[i]), np.float64(competence[i]), funding[o],
                                 rule):
                 out[i] = host(seed, year, uid[i], o, h_table)
-    return out
 
 
 @njit(cache=True, parallel=True)
