@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3 $$(ls -d $$HOME/.pyenv/
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 STUDY_DIR := results/default_study
 
-.PHONY: run test bench slurm-up slurm-down clean-results venv
+.PHONY: run test bench slurm-up slurm-down clean-results clean-cache venv
 
 venv: $(STAMP)
 
@@ -38,6 +38,11 @@ slurm-up:
 
 slurm-down:
 	bash scripts/slurm-down.sh
+
+# Numba's cache is keyed on each kernel's own source file: after editing a function that other
+# modules' kernels inline (sim/rng.py, sim/alias.py, the rules in sim/mechanisms/), clear it.
+clean-cache:
+	find sim benchmarks -name '*.nbi' -delete -o -name '*.nbc' -delete
 
 clean-results:
 	rm -rf results/runs results/sweeps $(STUDY_DIR)

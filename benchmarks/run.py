@@ -28,7 +28,9 @@ A large year is dominated by moving memory, not by arithmetic:
     vectorisation, two random numbers and two reads per alias draw; now ~10x faster).
   - Numba's default OpenMP layer spins while waiting: when another process holds one of the two
     cores, a 1M-student year goes from ~0.25 s to ~0.5-2 s. `import sim` sets
-    OMP_WAIT_POLICY=PASSIVE (threads sleep: ~0.3 s under the same load, no loss when quiet).
+    OMP_WAIT_POLICY=PASSIVE with GOMP_SPINCOUNT=10000 (threads spin briefly, then sleep: ~0.3 s
+    under the same load; a sub-millisecond kernel such as the choice step loses ~0.05 ms of
+    wake-up with PASSIVE alone, not with the short spin).
     Timings taken while the machine is busy (see load_1min in each entry) overstate the cost.
 """
 
@@ -198,11 +200,13 @@ def main() -> None:
         runs = [v for k, v in results.items() if k.startswith("year_seconds_") and v.get("peak_population")]
         return max(runs, key=lambda v: v["peak_population"], default=None)
 
+    # the start-up and the short timings first, before the large runs leave the machine busy
+    # reclaiming their memory
     steps = [("choice", choice_entries),
-             ("bytes_per_student", lambda: {"bytes_per_student": memory_entry()}),
-             ("scaling", lambda: scaling_entries(quick)),
              ("warm_start_seconds", lambda: {"warm_start_seconds": warm_start_entry()}),
              ("threads_identical", lambda: {"threads_identical": threads_entry()}),
+             ("bytes_per_student", lambda: {"bytes_per_student": memory_entry()}),
+             ("scaling", lambda: scaling_entries(quick)),
              ("world_scale", lambda: {"world_scale": world_entry(largest()) if not quick else entry(
                  "skipped", "", "ok: builds and runs a year within 16 GiB", "skipped (--quick)")})]
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,7 @@ TRANSIENT = {  # this year's events, reset every year
 }
 SCRATCH = {"flags": np.uint8, "choice": np.int32}  # per-year scratch: rows kept; an application
 SPARE = 0.125                 # room added when the columns must grow, as a share of the rows needed
+PARALLEL_ROWS = 1 << 20       # compact columns on several threads from this many rows
 BLOCKS = 64                   # work split into fixed blocks (not threads): the same whatever the thread count
 
 
@@ -140,8 +141,13 @@ class ArrayStudents:
         if start >= self.n or flags[start:].all():
             return                                    # nobody leaves
         start += int(np.argmin(flags[start:]))
-        with ThreadPoolExecutor(max_workers=numba.get_num_threads()) as pool:
-            kept = set(pool.map(lambda column: _compact(column, flags, start), self.a.values()))
+        # a column of each width, as unsigned integers: one compiled kernel per width, not per dtype
+        columns = [v.view(f"u{v.dtype.itemsize}") for v in self.a.values()]
+        if self.n - start < PARALLEL_ROWS:
+            kept = {_compact(column, flags, start) for column in columns}
+        else:
+            with ThreadPoolExecutor(max_workers=numba.get_num_threads()) as pool:
+                kept = set(pool.map(lambda column: _compact(column, flags, start), columns))
         (n,) = kept
         self._resize(n)
 
