@@ -97,7 +97,7 @@ def draw_numpy(seed, year, uid, origin, field, talent, resources, level, t):
     key = _keys(seed, rng.CHOICE, year, uid, tmp)
     country = _alias_draw(t.c_table, group, key, 0, tmp)
     j = _alias_draw(t.u_table, country * t.n_fields + field, key, 1, tmp)
-    return t.univ_of[country, j]
+    return t.first_univ[country] + j
 
 
 # ---- memory bandwidth -----------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def bench(students: int = STUDENTS, countries: int = 40, universities: int = 400
 
     def numba_step():
         return choice.first_applications(seed, year, uid, origin, field, talent, resources, level,
-                                         tables.c_table, tables.u_table, tables.univ_of, tables.n_fields)
+                                         tables.c_table, tables.u_table, tables.first_univ, tables.n_fields)
 
     numba_step()
     t_numba, ours = _timed(numba_step, 51)

@@ -95,7 +95,7 @@ class Student(mesa.Agent):
         """The university of my k-th ranked application."""
         return int(choice.application(
             self.model.seed, year, self.uid, self.origin, self.field, self.talent, self.resources, self.level, k,
-            tables.abroad_applications, tables.c_table, tables.u_table, tables.univ_of, tables.n_fields))
+            tables.abroad_applications, tables.c_table, tables.u_table, tables.first_univ, tables.n_fields))
 
     @property
     def abroad(self) -> bool:

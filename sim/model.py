@@ -46,7 +46,7 @@ class YearTables:
     """Everything the student rules read in one year: group tables, not per-student state."""
     c_table: np.ndarray       # destination-country alias table, one row per choice group
     u_table: np.ndarray       # university alias table, one row per (country, field)
-    univ_of: np.ndarray       # (C, max universities per country) university index of each column
+    first_univ: np.ndarray    # (C + 1,) each country's first university (u_table column j: first_univ[d] + j)
     ranked_univs: np.ndarray  # each country's universities, best first (clearing)
     country_offsets: np.ndarray
     p_stay: np.ndarray        # (C, C) probability of staying after graduating abroad
@@ -264,13 +264,12 @@ class HemsimModel(mesa.Model):
     def year_tables(self) -> YearTables:
         w, b = self.world, self.cfg.behaviour
         c_table = alias.build(self.destination_probabilities())
-        u_table, univ_of = choice.university_tables(w, self.quality, self.capacity,
-                                                              b.choice.university_quality)
+        u_table = choice.university_tables(w, self.quality, self.capacity, b.choice.university_quality)
         ranked, offsets = admission.home_ranking(w.univ_country, self.quality, w.n_countries)
         e_slots, e_table, edge_of = exchange.agreement_tables(w, self.policy, w.edge_slots)
         h_table, h_places, has_host = internships.host_tables(w, self.policy, b.internships)
         return YearTables(
-            c_table=c_table, u_table=u_table, univ_of=univ_of,
+            c_table=c_table, u_table=u_table, first_univ=w.first_univ,
             ranked_univs=ranked, country_offsets=offsets,
             p_stay=careers.stay_probabilities(w, self.policy, b.careers), teaching=self.teaching,
             courses=self.courses, univ_country=w.univ_country, field_cum=np.cumsum(w.field_share, axis=1),

@@ -188,7 +188,7 @@ class ArrayStudents:
         a = self.a
         pending = np.arange(self._n_old, len(self), dtype=np.int64)
         columns = ("uid", "origin", "field", "talent", "resources", "level")
-        choosing = (tables.c_table, tables.u_table, tables.univ_of, tables.n_fields)
+        choosing = (tables.c_table, tables.u_table, tables.first_univ, tables.n_fields)
         for k in range(tables.applications):
             if k == 0:  # every entrant: a contiguous block
                 apps = choice.first_applications(self.seed, year, *(a[c][self._n_old:] for c in columns), *choosing)

@@ -87,21 +87,18 @@ def destination_probabilities(world, policy, network, quality_idx, tuition, cour
     return prob.reshape(n * f * TALENT_BANDS * RESOURCE_BANDS * LEVELS, n)
 
 
-def university_tables(world, quality: np.ndarray, capacity: np.ndarray, beta: float):
-    """Alias tables of the within-country choice, one row per (country, field).
-
-    Returns (table, univ_of): column j of row (d, f) is university univ_of[d, j]
-    (-1 pads short rows and is never drawn).
+def university_tables(world, quality: np.ndarray, capacity: np.ndarray, beta: float) -> np.ndarray:
+    """Alias table of the within-country choice, one row per (country, field): column j of row
+    (d, f) is university first_univ[d] + j, the j-th university of d (a country's universities
+    are one index range); columns past a country's universities have no weight and are never drawn.
     """
     n, f = world.n_countries, world.n_fields
-    counts = np.bincount(world.univ_country, minlength=n)
-    width = int(counts.max())
-    univ_of = np.full((n, width), -1, np.int32)
-    rank = np.arange(world.n_universities) - np.concatenate([[0], np.cumsum(counts)[:-1]])[world.univ_country]
-    univ_of[world.univ_country, rank] = np.arange(world.n_universities)
+    first = world.first_univ
+    width = int(np.diff(first).max())
+    column = np.arange(world.n_universities) - first[world.univ_country]
     weight = np.zeros((n, f, width))
-    weight[world.univ_country, :, rank] = capacity[:, None] * np.exp(beta * (quality - quality.max()))
-    return alias.build(weight.reshape(n * f, width)), univ_of
+    weight[world.univ_country, :, column] = capacity[:, None] * np.exp(beta * (quality - quality.max()))
+    return alias.build(weight.reshape(n * f, width))
 
 
 @njit(cache=True, inline="always")
@@ -111,15 +108,15 @@ def group_of(origin, field, talent, resources, level, n_fields):
 
 
 @njit(cache=True)
-def application(seed, year, uid, origin, field, talent, resources, level, k, n_abroad, c_table, u_table, univ_of,
+def application(seed, year, uid, origin, field, talent, resources, level, k, n_abroad, c_table, u_table, first_univ,
                 n_fields):
     """The university of a student's k-th ranked application (the rule both backends use)."""
     return _application(rng.key(seed, rng.CHOICE, year, uid), origin, field, talent, resources, level, k, n_abroad,
-                        c_table, u_table, univ_of, n_fields)
+                        c_table, u_table, first_univ, n_fields)
 
 
 @njit(cache=True, inline="always")  # inlined into the kernels' loops: a call per student costs more than the rule
-def _application(key, origin, field, talent, resources, level, k, n_abroad, c_table, u_table, univ_of, n_fields):
+def _application(key, origin, field, talent, resources, level, k, n_abroad, c_table, u_table, first_univ, n_fields):
     """`application` given the student's key."""
     g = group_of(origin, field, talent, resources, level, n_fields)
     first = alias.draw(c_table, g, key, 0)
@@ -129,17 +126,18 @@ def _application(key, origin, field, talent, resources, level, k, n_abroad, c_ta
         country = alias.draw(c_table, g, key, 2 * k)
     else:
         country = np.int64(origin)
-    return _university(key, country, field, k, u_table, univ_of, n_fields)
+    return _university(key, country, field, k, u_table, first_univ, n_fields)
 
 
 @njit(cache=True, inline="always")
-def _university(key, country, field, k, u_table, univ_of, n_fields):
+def _university(key, country, field, k, u_table, first_univ, n_fields):
     """The university of the k-th application, in `country`: the key's draw 2k + 1."""
-    return univ_of[country, alias.draw(u_table, country * n_fields + field, key, 2 * k + 1)]
+    return first_univ[country] + alias.draw(u_table, country * n_fields + field, key, 2 * k + 1)
 
 
 @njit(cache=True, parallel=True)
-def first_applications(seed, year, uid, origin, field, talent, resources, level, c_table, u_table, univ_of, n_fields):
+def first_applications(seed, year, uid, origin, field, talent, resources, level, c_table, u_table, first_univ,
+                       n_fields):
     """The first application (k = 0 of `application`) of every student in the given columns: the
     entrants, a contiguous block (pass slices), read in order with the rule written out flat so
     that the loop vectorises."""
@@ -149,20 +147,20 @@ def first_applications(seed, year, uid, origin, field, talent, resources, level,
         key = rng.key_from(pre, uid[i])
         country = alias.draw(c_table, group_of(origin[i], field[i], talent[i], resources[i], level[i], n_fields),
                              key, 0)
-        out[i] = _university(key, country, field[i], 0, u_table, univ_of, n_fields)
+        out[i] = _university(key, country, field[i], 0, u_table, first_univ, n_fields)
     return out
 
 
 @njit(cache=True, parallel=True)
 def applications(candidates, k, n_abroad, seed, year, uid, origin, field, talent, resources, level,
-                 c_table, u_table, univ_of, n_fields):
+                 c_table, u_table, first_univ, n_fields):
     """The k-th application of each candidate (indices into the population)."""
     out = np.empty(candidates.shape[0], np.int32)
     pre = rng.prefix(seed, rng.CHOICE, year)
     for m in prange(candidates.shape[0]):
         i = candidates[m]
         out[m] = _application(rng.key_from(pre, uid[i]), origin[i], field[i], talent[i], resources[i], level[i], k,
-                              n_abroad, c_table, u_table, univ_of, n_fields)
+                              n_abroad, c_table, u_table, first_univ, n_fields)
     return out
 
 

@@ -27,8 +27,8 @@ class World:
     distance_km: np.ndarray
     common_language: np.ndarray    # 0/1
     colonial_tie: np.ndarray       # 0/1
-    # universities (length U)
-    univ_country: np.ndarray       # int32 index of the country
+    # universities (length U), grouped by country in country order
+    univ_country: np.ndarray       # int32 index of the country (non-decreasing)
     univ_quality: np.ndarray       # (U, F) quality by field, 0..1
     univ_teaching: np.ndarray      # teaching quality, 0..1
     univ_capacity: np.ndarray      # seats, in agents (int64)
@@ -53,6 +53,17 @@ class World:
     # real worlds only
     observed_stock: np.ndarray | None = None  # (C, C) degree-mobile students (real) at the start, NaN = unobserved
     excluded: object = None                   # DataFrame of countries and rows left out, with reasons
+
+    def __post_init__(self):
+        # a country's universities are one index range (first_univ): the choice kernels rely on it
+        if np.any(np.diff(self.univ_country) < 0):
+            raise ValueError("World: universities must be grouped by country, in country order")
+
+    @property
+    def first_univ(self) -> np.ndarray:
+        """(C + 1,) index of each country's first university; country c has first_univ[c] .. first_univ[c + 1] - 1."""
+        counts = np.bincount(self.univ_country, minlength=self.n_countries)
+        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
     @property
     def n_countries(self) -> int:
