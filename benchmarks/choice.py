@@ -9,9 +9,10 @@ The same rule, the same students, the same counter-based random numbers:
   numpy uint64 arithmetic (benchmark-only code).
 
 All must name the same university for every student; the benchmark asserts it. Only the choice
-step is timed (best of 51 runs for the kernel, 11 for numpy, 3 for Mesa); tables and cohort are
-built once. `floor` is the time to stream the step's per-student inputs and output once at the
-machine's measured memory bandwidth.
+step is timed (best of 201 runs for the kernel, 21 for numpy, 3 for Mesa: the runs least
+disturbed by other work on the machine); tables and cohort are built once. `floor` is the time
+to stream the step's per-student inputs and output once at the machine's measured memory
+bandwidth.
 
 Profile lesson (variants timed on 200,000 students, 2 threads): hashing is cheap (six
 splitmix64 mixes a student: 0.3 ms), and so are the table gathers (students come in origin
@@ -138,8 +139,8 @@ def bench(students: int = STUDENTS, countries: int = 40, universities: int = 400
                                          tables.c_table, tables.u_table, tables.first_univ, tables.n_fields)
 
     numba_step()
-    t_numba, ours = _timed(numba_step, 51)
-    t_numpy, theirs = _timed(lambda: draw_numpy(seed, year, uid, origin, field, talent, resources, level, tables), 11)
+    t_numba, ours = _timed(numba_step, 201)
+    t_numpy, theirs = _timed(lambda: draw_numpy(seed, year, uid, origin, field, talent, resources, level, tables), 21)
     assert np.array_equal(ours, theirs), "numpy and numba choices differ"
 
     agents = [Student(model, int(uid[i]), int(origin[i]), year, tables) for i in range(students)]

@@ -76,11 +76,11 @@ def choice_entries() -> dict:
         "choice_speedup_vs_mesa": entry(
             c["mesa"] / c["numba"], "x", ">= 500",
             f"Student.application on {c['students']:,} mesa agents (all timed, no scaling) / "
-            f"choice.first_applications (Numba), best of 3 and of 51; {world}",
+            f"choice.first_applications (Numba), best of 3 and of 201; {world}",
             mesa_seconds=c["mesa"], value_200_countries=wide["mesa"] / wide["numba"], **common),
         "choice_speedup_vs_numpy": entry(
             c["numpy"] / c["numba"], "x", ">= 20",
-            f"vectorised numpy alias draw (benchmarks/choice.py) / choice.first_applications, best of 11 and of 51; "
+            f"vectorised numpy alias draw (benchmarks/choice.py) / choice.first_applications, best of 21 and of 201; "
             f"{world}", numpy_seconds=c["numpy"], value_200_countries=wide["numpy"] / wide["numba"], **common),
         "choice_vs_bandwidth_floor": entry(
             c["numba"] / c["floor"], "x", "<= 10",

@@ -61,21 +61,29 @@ def test_policy_comparison_sweep_is_identical_on_slurm_and_locally(tmp_path):
     assert any((slurm / ".submitit").rglob("*_log.out"))  # the jobs really ran through Slurm
 
 
-def _array_id(deadline: float) -> str:
+def _jobs() -> set[str]:
+    out = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True).stdout.split()
+    return {j.split("_")[0] for j in out}
+
+
+def _array_id(deadline: float, before: set[str]) -> str:
+    """The first job array to appear in the queue that was not there `before` (not another test's)."""
     while time.time() < deadline:
-        out = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True).stdout.split()
-        if out:
-            return out[0].split("_")[0]
+        new = _jobs() - before
+        if new:
+            return min(new, key=int)
         time.sleep(0.1)
     raise AssertionError("no job appeared in squeue")
 
 
 def test_a_dead_job_is_reported_and_the_rest_of_the_sweep_completes(tmp_path):
     d = tmp_path / "sweep"
+    # one task at a time: the 4th is still pending when it is cancelled, however fast the runs are
     cmd = [HEMSIM, "-m", "scenario=baseline,open_visas", "seed=0,1", "world.students=20000", "years=15", *SLURM,
-           f"hydra.sweep.dir={d}"]
+           "hydra.launcher.array_parallelism=1", f"hydra.sweep.dir={d}"]
+    before = _jobs()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    array = _array_id(time.time() + 60)
+    array = _array_id(time.time() + 60, before)
     subprocess.run(["scancel", f"{array}_3"], check=True)  # the 4th run: open_visas, seed 1
     out, err = proc.communicate(timeout=300)
     assert proc.returncode != 0
