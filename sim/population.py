@@ -90,12 +90,6 @@ def _nonnegative(x):
     return out
 
 
-@njit(cache=True, parallel=True)
-def _flag_equal(column, value, flags):
-    for i in prange(column.shape[0]):
-        flags[i] = column[i] == value
-
-
 class ArrayStudents:
     """The fast backend: students as arrays, rules as kernels."""
 
@@ -259,5 +253,5 @@ class ArrayStudents:
 
     def remove_leavers(self) -> None:
         flags = self._scratch["flags"][:self.n]
-        _flag_equal(self.a["outcome"], learning.CONTINUING, flags)
+        np.equal(self.a["outcome"], learning.CONTINUING, out=flags.view(np.bool_))
         self._keep(flags, 0)
