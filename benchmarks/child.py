@@ -66,9 +66,9 @@ def year_child(students: int, repeats: int, scale: float | None, researchers: in
     ArrayStudents.enrol = counted
     year_fn, spun, t0 = HemsimModel._year, [], time.perf_counter()
 
-    def timed_year(self, year):
+    def timed_year(self, year, *args, **kwargs):
         t = time.perf_counter()
-        out = year_fn(self, year)
+        out = year_fn(self, year, *args, **kwargs)
         spun.append(time.perf_counter() - t)
         emit(stage="year", year=year, seconds=spun[-1], population=len(self.students), rss=rss())
         return out

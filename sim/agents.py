@@ -190,7 +190,7 @@ class AgentStudents:
             pending = [s for s in pending if s.univ < 0]
         # clearing: by talent, each to the best university at home with a seat left
         for s in sorted(pending, key=lambda s: (-s.talent, s.uid)):
-            lo, hi = tables.country_offsets[s.origin], tables.country_offsets[s.origin + 1]
+            lo, hi = tables.first_univ[s.origin], tables.first_univ[s.origin + 1]
             for u in tables.ranked_univs[lo:hi]:
                 if free[u] > 0:
                     s.univ = int(u)

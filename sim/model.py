@@ -47,8 +47,7 @@ class YearTables:
     c_table: np.ndarray       # destination-country alias table, one row per choice group
     u_table: np.ndarray       # university alias table, one row per (country, field)
     first_univ: np.ndarray    # (C + 1,) each country's first university (u_table column j: first_univ[d] + j)
-    ranked_univs: np.ndarray  # each country's universities, best first (clearing)
-    country_offsets: np.ndarray
+    ranked_univs: np.ndarray  # each country's universities, best first (clearing), at positions first_univ[d]..
     p_stay: np.ndarray        # (C, C) probability of staying after graduating abroad
     teaching: np.ndarray      # (U,) teaching quality
     courses: np.ndarray       # (U,) share of international courses
@@ -182,7 +181,9 @@ class HemsimModel(mesa.Model):
         vars(self.researchers).update(state["researchers"])
         self.recorder.flow_chunks, self.recorder.metric_chunks, self.recorder.student_chunks = state["recorded"]
 
-    def _year(self, year: int):
+    def _year(self, year: int, recorded: bool = True):
+        """One year of the cycle; returns its flows, metrics and (in recorded years, when asked
+        for) the per-student sample."""
         w = self.world
         self._expand()
         tables = self.year_tables()
@@ -195,7 +196,7 @@ class HemsimModel(mesa.Model):
         self.students.study(year, tables)
         tally = self.students.tally(tables, unplaced)
         share = self.cfg.sample_students
-        sample = student_sample(self.students.columns(), self.seed, share) if share > 0 else None
+        sample = student_sample(self.students.columns(), self.seed, share) if share > 0 and recorded else None
         enrolled = self.students.seats_taken(w.n_universities)
         self.students.remove_leavers()
         research = self.researchers.year(year, year - self.cfg.start_year, w, self.policy, self.quality.mean(axis=1),
@@ -212,7 +213,7 @@ class HemsimModel(mesa.Model):
     def _spin_up(self) -> None:
         s = self.cfg.behaviour.study
         for year in range(self.cfg.start_year - max(s.first_degree_years, s.postgraduate_years), self.cfg.start_year):
-            self._year(year)
+            self._year(year, recorded=False)
 
     # ---- universities: expansion, service, quality --------------------------------------------
     def _expand(self) -> None:
@@ -265,12 +266,12 @@ class HemsimModel(mesa.Model):
         w, b = self.world, self.cfg.behaviour
         c_table = alias.build(self.destination_probabilities())
         u_table = choice.university_tables(w, self.quality, self.capacity, b.choice.university_quality)
-        ranked, offsets = admission.home_ranking(w.univ_country, self.quality, w.n_countries)
+        ranked = admission.home_ranking(w.univ_country, self.quality)
         e_slots, e_table, edge_of = exchange.agreement_tables(w, self.policy, w.edge_slots)
         h_table, h_places, has_host = internships.host_tables(w, self.policy, b.internships)
         return YearTables(
             c_table=c_table, u_table=u_table, first_univ=w.first_univ,
-            ranked_univs=ranked, country_offsets=offsets,
+            ranked_univs=ranked,
             p_stay=careers.stay_probabilities(w, self.policy, b.careers), teaching=self.teaching,
             courses=self.courses, univ_country=w.univ_country, field_cum=np.cumsum(w.field_share, axis=1),
             log_income=np.log(w.gdp_pc / 6_000.0), exchange_funding=self.policy["exchange_funding"],

@@ -192,7 +192,7 @@ class ArrayStudents:
             seat = admission.admit_round(pending, apps, a["talent"], free)
             a["univ"][pending] = seat
             pending = pending[seat < 0]
-        seat = admission.clearing(pending, a["origin"], a["talent"], free, tables.ranked_univs, tables.country_offsets)
+        seat = admission.clearing(pending, a["origin"], a["talent"], free, tables.ranked_univs, tables.first_univ)
         a["univ"][pending] = seat
         lost = pending[seat < 0]
         unplaced = np.bincount(a["origin"][lost], minlength=tables.n_countries)

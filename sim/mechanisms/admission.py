@@ -62,31 +62,30 @@ def admit_round(candidates, apps, score, free):
 
 
 @njit(cache=True)
-def clearing(candidates, origin, talent, free, ranked_univs, country_offsets):
+def clearing(candidates, origin, talent, free, ranked_univs, first_univ):
     """Seat still-unplaced candidates at home: by talent, best university (with seats) first.
 
-    ranked_univs lists each country's universities best first; country_offsets[c] indexes it.
+    ranked_univs lists each country's universities best first; country c's are positions
+    first_univ[c] .. first_univ[c + 1] - 1 (a country's universities are one index range).
     Returns the seat of each candidate or -1.
     """
     seat = np.full(candidates.shape[0], -1, np.int32)
     minus_talent = np.empty(candidates.shape[0], np.float32)
     for m in range(candidates.shape[0]):
         minus_talent[m] = -talent[candidates[m]]
-    pointer = country_offsets[:-1].copy()
+    pointer = first_univ[:-1].copy()
     for m in np.argsort(minus_talent, kind="mergesort"):
         c = origin[candidates[m]]
-        while pointer[c] < country_offsets[c + 1] and free[ranked_univs[pointer[c]]] == 0:
+        while pointer[c] < first_univ[c + 1] and free[ranked_univs[pointer[c]]] == 0:
             pointer[c] += 1
-        if pointer[c] < country_offsets[c + 1]:
+        if pointer[c] < first_univ[c + 1]:
             u = ranked_univs[pointer[c]]
             seat[m] = u
             free[u] -= 1
     return seat
 
 
-def home_ranking(univ_country: np.ndarray, quality: np.ndarray, n_countries: int):
-    """Universities of each country best first (mean quality over fields, ties by index)."""
+def home_ranking(univ_country: np.ndarray, quality: np.ndarray) -> np.ndarray:
+    """Universities of each country best first (mean quality over fields, ties by index), countries in order."""
     mean_q = quality.mean(axis=1)
-    order = np.lexsort((np.arange(len(univ_country)), -mean_q, univ_country))
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(univ_country, minlength=n_countries))])
-    return order.astype(np.int64), offsets.astype(np.int64)
+    return np.lexsort((np.arange(len(univ_country)), -mean_q, univ_country)).astype(np.int64)
