@@ -57,18 +57,19 @@ def year_child(students: int, repeats: int, scale: float | None, researchers: in
     from sim.population import ArrayStudents
     base = rss()
     peak_population = 0
-    enrol = ArrayStudents.enrol
+    add_cohort = ArrayStudents.add_cohort
 
     def counted(self, *args):
         nonlocal peak_population
-        enrol(self, *args)
+        out = add_cohort(self, *args)
         peak_population = max(peak_population, len(self))
-    ArrayStudents.enrol = counted
+        return out
+    ArrayStudents.add_cohort = counted
     year_fn, spun, t0 = HemsimModel._year, [], time.perf_counter()
 
-    def timed_year(self, year, *args, **kwargs):
-        t = time.perf_counter()
-        out = year_fn(self, year, *args, **kwargs)
+    def timed_year(self, *args, **kwargs):
+        t, year = time.perf_counter(), self.year
+        out = year_fn(self, *args, **kwargs)
         spun.append(time.perf_counter() - t)
         emit(stage="year", year=year, seconds=spun[-1], population=len(self.students), rss=rss())
         return out
@@ -92,20 +93,21 @@ def memory_child(students: int) -> None:
     import numpy as np
 
     from sim.config import Config
+    from sim.mechanisms import enrolment
     from sim.model import HemsimModel
     from sim.population import ArrayStudents
     cfg = Config()
     cfg.progress = False
     model = HemsimModel(cfg)
-    tables = model.year_tables()
+    tables = enrolment.Enrolment().tables(model)
     sizes = np.floor(model.world.cohort / model.world.cohort.sum() * students).astype(np.int64)
     sizes[: students - sizes.sum()] += 1
     population = ArrayStudents(0)
-    population.enrol(2000, np.ones_like(sizes), tables)   # compile/load the kernels before measuring
+    enrolment.enrol(population, 0, 2000, tables._replace(sizes=np.ones_like(sizes)))  # compile/load the kernels first
     population = ArrayStudents(0)
     before = rss()
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    population.enrol(cfg.start_year, sizes, tables)
+    enrolment.enrol(population, 0, cfg.start_year, tables._replace(sizes=sizes))
     after = rss()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     emit(stage="done", students=len(population), rss_growth=after - before,

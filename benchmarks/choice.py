@@ -4,7 +4,8 @@ The same rule, the same students, the same counter-based random numbers:
 
 - numba: `sim.mechanisms.choice.first_applications` over the entrants (what the array backend
   runs in the first admission round);
-- mesa:  `sim.agents.Student.application` on one mesa.Agent per student (the reference backend);
+- mesa:  `sim.mechanisms.choice.application` called for one mesa.Agent (`sim.agents.Student`) at a
+         time, as the reference backend's `DegreeChoice.step_agents` does;
 - numpy: `draw_numpy` below, a plain vectorised-numpy alias draw on random words computed with
   numpy uint64 arithmetic (benchmark-only code).
 
@@ -122,17 +123,18 @@ def bandwidth(nbytes: int = 1 << 29, repeats: int = 5) -> float:
 # ---- the benchmark --------------------------------------------------------------------------------
 def bench(students: int = STUDENTS, countries: int = 40, universities: int = 400, mesa_repeats: int = 3) -> dict:
     """Times of the three implementations on a cohort of `students` entrants of a world built by
-    HemsimModel (default config: 40 countries, 400 universities), tables from model.year_tables()."""
+    HemsimModel (default config: 40 countries, 400 universities), tables from its DegreeChoice."""
     cfg = Config()
     cfg.world.countries, cfg.world.universities, cfg.progress = countries, universities, False
     model = HemsimModel(cfg)
-    w, year, seed = model.world, cfg.start_year, model.seed
-    tables = model.year_tables()
+    w, year, seed, rule = model.world, cfg.start_year, model.seed, model.rules.choice
+    tables = model.mechanism(choice.DegreeChoice).tables(model)
+    entry = enrolment.Enrolment().tables(model)
     quota = w.cohort / w.cohort.sum() * students                     # a cohort of exactly `students`
     sizes = np.floor(quota).astype(np.int64)
     sizes[np.argsort(sizes - quota, kind="stable")[:students - sizes.sum()]] += 1
     uid, origin, talent, field, resources, level = enrolment.new_cohort(
-        seed, year, sizes, tables.field_cum, tables.log_income, tables.postgraduate_share)
+        seed, year, sizes, entry.field_cum, entry.log_income, entry.postgraduate_share)
 
     def numba_step():
         return choice.first_applications(seed, year, uid, origin, field, talent, resources, level,
@@ -143,11 +145,19 @@ def bench(students: int = STUDENTS, countries: int = 40, universities: int = 400
     t_numpy, theirs = _timed(lambda: draw_numpy(seed, year, uid, origin, field, talent, resources, level, tables), 21)
     assert np.array_equal(ours, theirs), "numpy and numba choices differ"
 
-    agents = [Student(model, int(uid[i]), int(origin[i]), year, tables) for i in range(students)]
+    agents = [Student(model, int(uid[i]), int(origin[i]), *enrolment.draw_entrant(
+        seed, year, uid[i], origin[i], entry.field_cum, entry.log_income, entry.postgraduate_share))
+        for i in range(students)]
     assert np.array_equal([s.talent for s in agents], talent.astype(np.float64))
     assert [(s.field, s.resources, s.level) for s in agents] == list(zip(field.tolist(), resources.tolist(),
                                                                           level.tolist()))
-    t_mesa, mesa_out = _timed(lambda: [s.application(0, year, tables) for s in agents], mesa_repeats)
+    t = tables
+
+    def mesa_step():
+        return [choice.application(seed, year, s.uid, s.origin, s.field, s.talent, s.resources, s.level, 0,
+                                   rule.abroad_applications, t.c_table, t.u_table, t.first_univ, t.n_fields)
+                for s in agents]
+    t_mesa, mesa_out = _timed(mesa_step, mesa_repeats)
     assert np.array_equal(np.array(mesa_out), ours), "mesa and numba choices differ"
     for s in agents:
         s.remove()

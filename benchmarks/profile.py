@@ -3,8 +3,8 @@
     .venv/bin/python -m benchmarks.profile [STUDENTS] [--cprofile]
 
 cProfile alone attributes a Numba kernel to the Python function that calls it; wrapping the
-phases (ArrayStudents methods, the model's table builders, the kernels the phases call) with a
-wall clock shows which kernel or copy dominates. Used to write the lesson in benchmarks/run.py.
+phases (each mechanism's step, its table builder, the kernels the steps call, the population's
+storage methods) with a wall clock shows which kernel or copy dominates. Used to write the lesson in benchmarks/run.py.
 """
 
 import cProfile
@@ -14,17 +14,22 @@ import sys
 import time
 
 from sim import model as model_module
-from sim import population, researchers
-from sim.mechanisms import admission, choice, enrolment
+from sim import population
+from sim.mechanisms import admission, careers, choice, enrolment, exchange, internships, learning, research
 
 PHASES = {
-    population.ArrayStudents: ("enrol", "admit", "exchange", "internships", "study", "tally", "remove_leavers",
-                               "seats_taken"),
-    model_module.HemsimModel: ("year_tables", "destination_probabilities", "_service", "_update_universities"),
-    researchers.Researchers: ("year",),
+    **{cls: ("step",) for cls in model_module.SCHEDULE},   # each mechanism's whole step, kernels included
+    model_module.HemsimModel: ("_outcomes",),
+    choice.DegreeChoice: ("step", "tables"),
+    population.ArrayStudents: ("add_cohort", "keep", "seats_taken"),
     choice: ("first_applications", "applications"),
     admission: ("admit_round", "clearing"),
     enrolment: ("fill_cohort",),
+    exchange: ("applications",),
+    internships: ("applications",),
+    learning: ("study",),
+    careers: ("decide",),
+    research: ("mobility", "papers"),
 }
 
 

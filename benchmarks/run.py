@@ -68,8 +68,8 @@ def choice_entries() -> dict:
     c = choice.bench()
     wide = choice.bench(countries=200, universities=1000)
     world = (f"{c['students']:,} entrants of the default world ({c['countries']} countries, {c['universities']} "
-             f"universities, {c['groups']:,} choice groups), tables from model.year_tables(); first application "
-             f"(k=0); same random numbers, choices asserted identical")
+             f"universities, {c['groups']:,} choice groups), tables from the model's DegreeChoice.tables(); "
+             f"first application (k=0); same random numbers, choices asserted identical")
     common = dict(numba_seconds=c["numba"], ns_per_student=c["numba"] / c["students"] * 1e9)
     # value_200_countries: the same ratio in a world of 200 countries and 1,000 universities (19,200 groups)
     return {
@@ -125,7 +125,7 @@ def memory_entry(students: int = 20_000_000) -> dict:
     if r.get("stage") != "done":
         raise RuntimeError(f"memory child failed: {r.get('killed') or r['stderr_tail'][-300:]}")
     return entry(r["rss_growth"] / students, "bytes", "<= 48",
-                 f"RSS growth of the population arrays (ArrayStudents.enrol of {students:,} entrants into an "
+                 f"RSS growth of the population arrays (enrolment.enrol of {students:,} entrants into an "
                  f"empty population) / students", static_columns=ArrayStudents.bytes_per_student(),
                  allocated_columns=r["arrays"] / students,
                  peak_while_enrolling=r["peak_growth"] / students if r.get("peak_growth") else None)

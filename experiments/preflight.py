@@ -9,7 +9,6 @@ each value of each swept key when the sweep is large) is composed and validated 
 
 import dataclasses
 import itertools
-import re
 import sys
 from pathlib import Path
 
@@ -19,14 +18,16 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
 from omegaconf import OmegaConf
-from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+from omegaconf.errors import OmegaConfBaseException
 
-from sim.config import Config, validate
+from sim.config import Config
 from sim.errors import ConfigError, UserError
+from sim import params as sim_params
+from sim.params import explain, first_line, missing_option, to_config
 
 from hydra_plugins.hemsim_launcher import launchers  # noqa: E402
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+CONF_DIR = sim_params.CONF_DIR
 # the schemas every hemsim config is checked against: registered once, for every entry point
 ConfigStore.instance().store(name="base_config", node=Config)
 launchers.register()
@@ -38,12 +39,6 @@ MAX_POINTS = 64  # larger sweeps are checked value by value rather than point by
 def fail(message: str) -> None:
     print(f"hemsim: error: {message}", file=sys.stderr)
     raise SystemExit(2)
-
-
-def to_config(cfg) -> Config:
-    """A composed DictConfig (without its hydra node) as a validated `Config` object."""
-    cfg = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"]) if "hydra" in cfg else cfg
-    return validate(OmegaConf.to_object(cfg))
 
 
 def check(argv: list[str]) -> None:
@@ -67,9 +62,9 @@ def _sweep_params(overrides: list[str], hydra_overrides: list[str]) -> dict:
     try:
         cfg = compose(config_name="config", overrides=fixed + hydra_overrides, return_hydra_config=True)
     except MissingConfigException as e:
-        fail(_missing_option(e, overrides + hydra_overrides))
+        fail(missing_option(e, overrides + hydra_overrides))
     except (HydraException, OmegaConfBaseException) as e:
-        fail(_explain(e, overrides + hydra_overrides))
+        fail(explain(e, overrides + hydra_overrides, _fields_of))
     params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None)
     sweep = next((o.split("=", 1)[1] for o in overrides if o.lstrip("+").startswith("sweep=")), None)
     if sweep and not params:
@@ -81,7 +76,7 @@ def _check_points(overrides: list[str]) -> None:
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException as e:
-        fail(f"cannot parse the command line: {_first_line(e)}")
+        fail(f"cannot parse the command line: {first_line(e)}")
     axes = [list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.input_line.split("=", 1)[1]]
             for o in parsed]
     keys = [o.input_line.split("=", 1)[0] for o in parsed]
@@ -112,48 +107,9 @@ def _check_one(overrides: list[str]) -> None:
     except UserError as e:
         fail(str(e))
     except MissingConfigException as e:
-        fail(_missing_option(e, overrides))
+        fail(missing_option(e, overrides))
     except (HydraException, OmegaConfBaseException) as e:
-        fail(_explain(e, overrides))
-
-
-def _missing_option(e: MissingConfigException, overrides: list[str]) -> str:
-    missing = e.missing_cfg_file or ""
-    for o in overrides:
-        key, _, value = o.lstrip("+~").partition("=")
-        if missing.rsplit("/", 1)[0] == key or missing.split("/")[0] == key:
-            options = sorted(p.stem for p in (CONF_DIR / key).glob("*.yaml"))
-            return f"unknown {key} '{value}' (allowed: {', '.join(options)})"
-    return _first_line(e)
-
-
-def _explain(e: Exception, overrides: list[str]) -> str:
-    cause = e.__cause__ or e.__context__ or e
-    key = getattr(cause, "full_key", None)
-    unknown = re.search(r"Key '([^']+)' not in", str(cause))
-    if unknown and not key:  # find the override that named it
-        key = next((k for k in (o.split("=", 1)[0].lstrip("+~") for o in overrides)
-                    if k.split(".")[-1] == unknown.group(1)), unknown.group(1))
-    if (isinstance(cause, ConfigKeyError) or unknown) and key:
-        parent, _, leaf = key.rpartition(".")
-        owner = re.search(r"not in '(\w+)'", str(cause))
-        allowed = _fields_of(owner.group(1)) if owner and parent.startswith("hydra") else _fields_at(parent)
-        return f"unknown key '{key}'" + (f" (allowed under {parent or 'the top level'}: {', '.join(allowed)})"
-                                         if allowed else "")
-    if isinstance(cause, ValidationError) and key:
-        value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+") == key), "?")
-        return f"{key}={value}: {_first_line(cause)}"
-    return _first_line(cause)
-
-
-def _fields_at(path: str) -> list[str]:
-    node = Config
-    for part in [p for p in path.split(".") if p]:
-        fields = {f.name: f for f in dataclasses.fields(node)} if dataclasses.is_dataclass(node) else {}
-        if part not in fields:
-            return []
-        node = fields[part].type
-    return [f.name for f in dataclasses.fields(node)] if dataclasses.is_dataclass(node) else []
+        fail(explain(e, overrides, _fields_of))
 
 
 def _fields_of(class_name: str) -> list[str]:
@@ -163,11 +119,6 @@ def _fields_of(class_name: str) -> list[str]:
         if cls.__name__ == class_name:
             return [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
     return []
-
-
-def _first_line(e: Exception) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
 
 
 __all__ = ["check", "fail", "to_config", "ConfigError"]

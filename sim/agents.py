@@ -1,20 +1,23 @@
 """Mesa agents: Country and University in both backends; Student in the Mesa reference backend.
 
-Countries and universities are few (hundreds, thousands), so they are `mesa.Agent`s; their
-state lives in the model's arrays (one source of truth for the kernels) and the agents read it
-through properties. Students are `mesa.Agent`s only in the reference backend (`backend=mesa`),
-whose `step`-style methods are the readable specification of the student rules. The rules'
-arithmetic is the same scalar functions the kernels call, so both backends give the same
-students the same outcomes; what the reference checks independently is the orchestration:
-who applies where, who is admitted, who leaves, what is counted.
+Countries and universities are few (hundreds, thousands), so they are `mesa.Agent`s. Their
+state lives in the model's structures of arrays (`model.universities`, `model.agreements`,
+`model.diaspora`, the policy tables: one source of truth for the kernels), and each agent is a
+view of its own row, with the per-institution rules of selection that the reference backend
+applies one agent at a time (`University.admit`, `Country.clear`).
+
+Students are `mesa.Agent`s only in the reference backend (`backend=mesa`), one attribute per
+column of `sim/students.py`. Their rules live with each mechanism (`sim/mechanisms/`), whose
+`step_agents` applies them to these agents one at a time through the same scalar functions the
+kernels call, so both backends give the same students the same outcomes; what the reference
+checks independently is the orchestration: who applies where, who is admitted, who leaves,
+what is counted.
 """
 
 import mesa
 import numpy as np
 
-from sim.mechanisms import careers, choice, enrolment, exchange, internships, learning
-from sim.outcomes import EXCHANGED, INTERNED, YearTally, tally
-from sim.population import COLUMNS, TRANSIENT
+from sim.students import ALL, CONTINUING, RESET
 
 
 def select(applicants: list["Student"], places: int, score) -> list["Student"]:
@@ -23,16 +26,25 @@ def select(applicants: list["Student"], places: int, score) -> list["Student"]:
 
 
 class Country(mesa.Agent):
-    """A country: its higher-education system, economy and policies in force."""
+    """A country: its higher-education system, economy, diaspora and the policies in force."""
 
     def __init__(self, model, index: int):
         super().__init__(model)
         self.index = index
         self.code = model.world.codes[index]
+        self.name = model.world.names[index]
+
+    def __repr__(self) -> str:
+        return f"Country({self.code})"
 
     @property
     def gdp_pc(self) -> float:
         return float(self.model.world.gdp_pc[self.index])
+
+    @property
+    def population(self) -> float:
+        """Tertiary-age population (people)."""
+        return float(self.model.world.population[self.index])
 
     @property
     def policy(self) -> dict[str, float]:
@@ -40,29 +52,62 @@ class Country(mesa.Agent):
         return {name: float(v[self.index]) for name, v in self.model.policy.items()}
 
     @property
-    def universities(self):
-        return self.model.agents_by_type[University].select(lambda u: u.country == self.index)
+    def universities(self) -> mesa.agent.AgentSet:
+        lo, hi = self.model.world.first_univ[self.index:self.index + 2]
+        return mesa.agent.AgentSet(self.model.university_agents[lo:hi], random=self.model.random)
+
+    @property
+    def students_abroad(self) -> dict[str, float]:
+        """Real students of this country enrolled abroad, by destination code (the current network)."""
+        return self._by_code(self.model.diaspora.enrolled_abroad[self.index])
+
+    @property
+    def alumni_abroad(self) -> dict[str, float]:
+        """Graduates of this country who stayed abroad (the alumni network), by destination code."""
+        return self._by_code(self.model.diaspora.alumni[self.index])
+
+    def _by_code(self, row: np.ndarray) -> dict[str, float]:
+        return {code: float(v) for code, v in zip(self.model.world.codes, row) if v > 0}
+
+    def clear(self, applicants: list["Student"], free: np.ndarray, ranked: np.ndarray) -> None:
+        """Clearing: offer the country's remaining seats to its own unplaced entrants, most talented
+        first (ties: lower uid), each to the best university (`ranked`: best first) with a seat left."""
+        for s in select(applicants, len(applicants), lambda s: s.talent):
+            for u in ranked:
+                if free[u] > 0:
+                    s.univ = int(u)
+                    free[u] -= 1
+                    break
 
 
 class University(mesa.Agent):
-    """A university: quality, teaching, capacity, international tuition and courses."""
+    """A university: seats, quality, teaching, courses, reputation, research, partners."""
 
     def __init__(self, model, index: int):
         super().__init__(model)
         self.index = index
         self.country = int(model.world.univ_country[index])
 
-    @property
-    def capacity(self) -> int:
-        return int(self.model.capacity[self.index])
+    def __repr__(self) -> str:
+        return f"University({self.index}, {self.model.world.codes[self.country]})"
+
+    def _row(self, name: str):
+        return getattr(self.model.universities, name)[self.index]
+
+    capacity = property(lambda self: int(self._row("capacity")), doc="seats (agents)")
+    quality = property(lambda self: self._row("quality"), doc="(F,) quality by field as students see it")
+    teaching = property(lambda self: float(self._row("teaching")), doc="teaching quality 0..1")
+    courses = property(lambda self: float(self._row("courses")), doc="share of international courses")
+    reputation = property(lambda self: float(self._row("reputation")), doc="research reputation (world mean 1)")
+    researchers = property(lambda self: int(self._row("researchers")), doc="researchers appointed this year (agents)")
+    papers = property(lambda self: int(self._row("papers")), doc="papers led this year")
 
     @property
-    def quality(self) -> np.ndarray:
-        return self.model.quality[self.index]
-
-    @property
-    def teaching(self) -> float:
-        return float(self.model.teaching[self.index])
+    def partners(self) -> mesa.agent.AgentSet:
+        """The universities abroad this one has a partnership agreement with."""
+        agents = self.model.university_agents
+        return mesa.agent.AgentSet([agents[v] for v in self.model.agreements.partners_of(self.index)],
+                                   random=self.model.random)
 
     def admit(self, applicants: list["Student"], free: int) -> list["Student"]:
         """The most talented applicants (ties: lower uid), up to the free seats."""
@@ -70,90 +115,31 @@ class University(mesa.Agent):
 
 
 class Student(mesa.Agent):
-    """One student (reference backend): the rules of enrolment, choice, study and careers."""
+    """One student (reference backend): an attribute per column of sim/students.py."""
 
-    def __init__(self, model, uid: int, origin: int, year: int, tables):
+    def __init__(self, model, uid: int, origin: int, talent, field: int, resources: int, level: int):
         super().__init__(model)
         self.uid, self.origin = uid, origin
-        talent, field, resources, level = enrolment.draw_entrant(
-            model.seed, year, uid, origin, tables.field_cum, tables.log_income, tables.postgraduate_share)
         self.talent = float(talent)  # a float32 value, as in the array backend
         self.field, self.resources, self.level = int(field), int(resources), int(level)
         self.univ = -1
         self.year_in = 0
         self.skill = 0.0
         self.competence = 0.0
-        self.mobility = 0            # bits: EXCHANGED, INTERNED
-        self.outcome = learning.CONTINUING
+        self.mobility = 0
+        self.outcome = CONTINUING
         self.new_year()
 
     def new_year(self) -> None:
         """Forget last year's events."""
-        self.partner, self.stay, self.host, self.intern, self.score = -1, 0.0, -1, 0, 0.0
-
-    def application(self, k: int, year: int, tables) -> int:
-        """The university of my k-th ranked application."""
-        return int(choice.application(
-            self.model.seed, year, self.uid, self.origin, self.field, self.talent, self.resources, self.level, k,
-            tables.abroad_applications, tables.c_table, tables.u_table, tables.first_univ, tables.n_fields))
-
-    @property
-    def abroad(self) -> bool:
-        return int(self.model.world.univ_country[self.univ]) != self.origin
-
-    def exchange_application(self, year: int, tables) -> int:
-        """The agreement I apply along for an exchange this year, or -1."""
-        c = int(tables.univ_country[self.univ])
-        if not exchange.eligible(self.level, self.year_in, tables.rule.first_degree_years, c == self.origin,
-                                 bool(self.mobility & EXCHANGED)):
-            return -1
-        if not exchange.wants_exchange(self.model.seed, year, self.uid, self.talent, self.resources,
-                                       float(tables.exchange_funding[c]), float(tables.courses[self.univ]),
-                                       tables.exchange_rule):
-            return -1
-        return int(exchange.agreement(self.model.seed, year, self.uid, self.univ, tables.e_table, tables.edge_of))
-
-    def go_on_exchange(self, edge: int, year: int, tables) -> None:
-        self.partner = int(tables.edge_to[edge])
-        self.stay = float(np.float32(exchange.length(self.model.seed, year, self.uid, tables.exchange_rule)))
-        self.mobility |= EXCHANGED
-
-    def internship_application(self, year: int, tables) -> int:
-        """The host country I apply to for an internship abroad, or -1."""
-        if not tables.has_host[self.origin] or not internships.eligible(
-                self.level, self.year_in, tables.rule.first_degree_years, tables.rule.postgraduate_years,
-                int(tables.univ_country[self.univ]) == self.origin):
-            return -1
-        funding = float(tables.internship_funding[self.origin])
-        if not internships.wants_internship(self.model.seed, year, self.uid, self.talent, self.competence, funding,
-                                            tables.internship_rule):
-            return -1
-        self.score = float(internships.priority(self.competence, funding))
-        return int(internships.host(self.model.seed, year, self.uid, self.origin, tables.h_table))
-
-    def go_on_internship(self, host: int) -> None:
-        self.host, self.intern = host, 1
-        self.mobility |= INTERNED
-
-    def study(self, year: int, tables) -> None:
-        """A year of learning; then dropout, graduation, and for graduates abroad: stay or return."""
-        abroad, taught = learning.conditions(self.origin, self.univ, self.partner, self.stay, tables.univ_country,
-                                             tables.teaching)
-        skill, competence, outcome = learning.study_year(
-            self.model.seed, year, self.uid, self.talent, self.skill, self.competence, abroad, taught,
-            float(tables.courses[self.univ]), self.intern, self.level, self.year_in, tables.rule)
-        self.skill = float(np.float32(skill))  # stored as float32, as in the array backend
-        self.competence = float(np.float32(competence))
-        self.year_in += 1
-        self.outcome = int(outcome)
-        if self.outcome == learning.GRADUATED and self.abroad:
-            host = int(self.model.world.univ_country[self.univ])
-            stay = careers.stays(self.model.seed, year, self.uid, tables.p_stay[self.origin, host])
-            self.outcome = careers.STAYED if stay else careers.RETURNED
+        for name, value in RESET.items():
+            setattr(self, name, value)
 
 
 class AgentStudents:
-    """The reference backend: the same interface as `ArrayStudents`, one mesa.Agent per student."""
+    """The reference backend's population: one mesa.Agent per student."""
+
+    reference = True
 
     def __init__(self, model):
         self.model = model
@@ -168,79 +154,15 @@ class AgentStudents:
     def __len__(self) -> int:
         return len(self.all)
 
-    def seats_taken(self, n_universities: int) -> np.ndarray:
-        return np.bincount([s.univ for s in self.all], minlength=n_universities).astype(np.int64)
-
-    def enrol(self, year: int, sizes: np.ndarray, tables) -> None:
+    def start_year(self) -> None:
         self.all.do("new_year")
-        self.entrants = [Student(self.model, int(enrolment.uid_of(year, c, j)), c, year, tables)
-                         for c in range(len(sizes)) for j in range(int(sizes[c]))]
 
-    def admit(self, year: int, tables, free: np.ndarray) -> np.ndarray:
-        universities = self.model.universities
-        pending = self.entrants
-        for k in range(tables.applications):
-            by_university: dict[int, list[Student]] = {}
-            for s in pending:
-                by_university.setdefault(s.application(k, year, tables), []).append(s)
-            for u, applicants in by_university.items():
-                for s in universities[u].admit(applicants, int(free[u])):
-                    s.univ = u
-                    free[u] -= 1
-            pending = [s for s in pending if s.univ < 0]
-        # clearing: by talent, each to the best university at home with a seat left
-        for s in sorted(pending, key=lambda s: (-s.talent, s.uid)):
-            lo, hi = tables.first_univ[s.origin], tables.first_univ[s.origin + 1]
-            for u in tables.ranked_univs[lo:hi]:
-                if free[u] > 0:
-                    s.univ = int(u)
-                    free[u] -= 1
-                    break
-        unplaced = np.zeros(tables.n_countries, np.int64)
-        for s in pending:
-            if s.univ < 0:
-                unplaced[s.origin] += 1
-                s.remove()
-        return unplaced
-
-    def exchange(self, year: int, tables) -> np.ndarray:
-        """Each agreement takes the most talented of its applicants, up to its slots; returns the use of each."""
-        by_agreement: dict[int, list[Student]] = {}
-        for s in self.all:
-            edge = s.exchange_application(year, tables)
-            if edge >= 0:
-                by_agreement.setdefault(edge, []).append(s)
-        use = np.zeros(len(tables.e_slots), np.int64)
-        for edge, applicants in by_agreement.items():
-            for s in select(applicants, int(tables.e_slots[edge]), lambda s: s.talent):
-                s.go_on_exchange(edge, year, tables)
-                use[edge] += 1
-        return use
-
-    def internships(self, year: int, tables) -> None:
-        """Each host country takes the most competent of its applicants (funding first), up to its places."""
-        by_host: dict[int, list[Student]] = {}
-        for s in self.all:
-            host = s.internship_application(year, tables)
-            if host >= 0:
-                by_host.setdefault(host, []).append(s)
-        for host, applicants in by_host.items():
-            for s in select(applicants, int(tables.h_places[host]), lambda s: s.score):
-                s.go_on_internship(host)
-
-    def study(self, year: int, tables) -> None:
-        self.all.do("study", year, tables)
+    def seats_taken(self, n_universities: int) -> np.ndarray:
+        """Students per university (entrants without a seat yet not counted)."""
+        return np.bincount([s.univ for s in self.all if s.univ >= 0], minlength=n_universities).astype(np.int64)
 
     def columns(self) -> dict[str, np.ndarray]:
         """The students as the array backend's columns (in uid order)."""
         students = sorted(self.all, key=lambda s: s.uid)
-        return {name: np.array([getattr(s, name) for s in students], dtype=dtype)
-                for name, dtype in {**COLUMNS, **TRANSIENT}.items()}
+        return {name: np.array([getattr(s, name) for s in students], dtype=dtype) for name, dtype in ALL.items()}
 
-    def tally(self, tables, unplaced: np.ndarray) -> YearTally:
-        return tally(self.columns(), tables.univ_country, tables.employability_rule, unplaced)
-
-    def remove_leavers(self) -> None:
-        for s in list(self.all):
-            if s.outcome != learning.CONTINUING:
-                s.remove()

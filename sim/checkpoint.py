@@ -20,7 +20,7 @@ from sim.errors import UserError
 from sim.io import atomic_write
 
 FORMAT = "hemsim-checkpoint"
-VERSION = 1          # bump whenever the saved state changes shape or meaning
+VERSION = 2          # bump whenever the saved state changes shape or meaning (2: structures of arrays)
 FILENAME = "checkpoint.pkl"
 RUN_CONTROL = ("progress", "resume", "checkpoint_every")  # keys that do not change the results
 

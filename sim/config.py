@@ -7,10 +7,21 @@ with a one-line message that names the key and what is allowed. The library itse
 plain `Config` object, so it can be driven from a notebook without Hydra.
 """
 
+import collections
+import dataclasses
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.errors import ConfigError
+from sim.mechanisms.careers import Params as CareerParams
+from sim.mechanisms.choice import Params as ChoiceParams
+from sim.mechanisms.exchange import Params as ExchangeParams
+from sim.mechanisms.internships import Params as InternshipParams
+from sim.mechanisms.learning import Params as StudyParams
+from sim.mechanisms.quality import Params as QualityParams
+from sim.mechanisms.research import Params as ResearchParams
+from sim.mechanisms.service import Params as ServiceParams
 from sim.policies import LEVERS
 
 MISSING = "???"  # omegaconf.MISSING (a required key), spelt out so the library does not import omegaconf
@@ -31,138 +42,9 @@ class WorldConfig:
 
 
 @dataclass
-class ChoiceParams:
-    """Degree-mobility choice (multinomial logit over destination countries, then universities)."""
-    abroad_constant: float = -4.75   # utility of any foreign destination vs home
-    postgraduate_abroad: float = 1.2  # extra abroad utility for postgraduate entrants
-    talent_abroad: float = 0.35      # abroad utility per talent band step
-    resources_abroad: float = 0.6    # abroad utility per family-resources band step
-    quality: float = 3.0             # per unit of destination quality index
-    log_distance: float = -0.8       # per log(km)
-    common_language: float = 1.4
-    colonial_tie: float = 0.8
-    diaspora: float = 0.35           # per log(1 + network per 100,000 students of the origin)
-    visa: float = 2.0                # per unit of visa openness (0..1)
-    post_study_work: float = 0.25    # per year of post-study work right
-    cost: float = 1.2                # per unit of net cost / family income
-    international_courses: float = 1.5  # per unit of the destination's share of international courses
-    university_quality: float = 4.0  # within-country choice among universities
-    nest: float = 1.0                # weight of the destinations' inclusive value in going abroad (1: plain logit)
-    abroad_applications: int = 2     # ranked applications a mobile student sends abroad
-    applications: int = 3            # ranked applications in all (the rest at home)
-
-
-@dataclass
-class StudyParams:
-    """Progression, dropout and learning."""
-    first_degree_years: int = 4
-    postgraduate_years: int = 2
-    postgraduate_share: float = 0.3  # share of entrants at postgraduate level
-    dropout_constant: float = -3.0   # logit of the yearly dropout probability
-    dropout_talent: float = -0.5
-    dropout_teaching: float = -1.0
-    dropout_abroad: float = 0.3
-    skill_rate: float = 0.25         # skill gained per year at teaching quality 1
-    skill_talent: float = 0.2
-    competence_home: float = 0.02    # intercultural competence per year at home
-    competence_abroad: float = 0.25  # extra per year abroad
-    competence_courses: float = 0.1  # extra per year at a university teaching all its programmes internationally
-
-
-@dataclass
-class CareerParams:
-    """Stay or return after graduating abroad (logit of staying)."""
-    stay_constant: float = -1.6
-    post_study_work: float = 0.35    # per year of post-study work right
-    income_gap: float = 0.8          # per log(GDP pc destination / origin)
-    return_incentive: float = 2.0    # per unit of return incentive (0..1)
-    visa: float = 0.8                # per unit of visa openness
-    diaspora_decay: float = 0.05     # share of the diaspora stock lost each year
-    employability_constant: float = -0.6   # logit of a graduate job within a year
-    employability_skill: float = 1.5       # per unit of skill
-    employability_competence: float = 1.0  # per unit of intercultural competence
-    employability_internship: float = 0.4  # an internship abroad
-
-
-@dataclass
-class ExchangeParams:
-    """Exchange studies through partnership agreements."""
-    apply_constant: float = -3.4     # logit of applying in an eligible year
-    apply_talent: float = 0.3
-    apply_resources: float = 0.5     # per family-resources band step
-    apply_funding: float = 1.5       # per unit of exchange funding
-    apply_courses: float = 2.0       # per unit of the university's international-course share
-    short_share: float = 0.1         # stays shorter than a term
-    term_share: float = 0.6          # one-term stays (the rest: a year)
-
-
-@dataclass
-class InternshipParams:
-    """Overseas internships in the final year."""
-    apply_constant: float = -4.2
-    apply_competence: float = 2.0    # per unit of intercultural competence
-    apply_talent: float = 0.3
-    apply_funding: float = 2.5       # per unit of placement funding
-    places_funding: float = 1.0      # extra places per unit of the world's mean placement funding
-    host_language: float = 1.0       # host choice: common language
-    host_distance: float = -0.8      # host choice: per log(km)
-    skill: float = 0.08              # skill gained
-    competence: float = 0.15         # intercultural competence gained
-
-
-@dataclass
-class QualityParams:
-    """Teaching quality and reputation of universities."""
-    teaching_diffusion: float = 0.15 # share of the gap to better partners closed a year at full exchange intensity
-    faculty_diffusion: float = 0.03  # per unit of visiting and migrant researchers per 100 staff
-    reversion: float = 0.15          # share of the gain over the base teaching quality lost a year without renewal
-    research_spillover: float = 0.02 # teaching gain per unit of research reputation above average
-    crowding_threshold: float = 0.97 # occupancy above which teaching suffers
-    crowding_penalty: float = 0.5    # per unit of occupancy above the threshold
-    expansion_penalty: float = 0.3   # per unit of yearly capacity growth
-    reputation_weight: float = 0.08  # quality shift per unit of log research reputation
-    reputation_memory: float = 0.3   # weight of this year's citations in the reputation average
-
-
-@dataclass
-class ResearchParams:
-    """Researchers: output, team assembly (Guimera et al. 2005), citations, mobility."""
-    papers_per_researcher: float = 1.0  # papers a researcher leads a year at productivity 1
-    coauthors: float = 2.5             # mean co-authors besides the lead (Poisson)
-    incumbent_share: float = 0.45      # a co-author slot goes to a repeat collaborator (when there is one)
-    intl_constant: float = -3.0        # logit of a new co-author coming from a partner abroad
-    intl_cooperation: float = 1.5      # per unit of research-cooperation funding
-    intl_partners: float = 0.25        # per log(1 + agreements of the university)
-    intl_trend: float = 0.03           # per year since the start (falling costs of collaborating)
-    intl_visit: float = 2.0            # while visiting a partner abroad
-    citations_log_mean: float = 1.6    # log citations of a domestic paper at quality 0.5
-    citations_log_sd: float = 1.0
-    citations_quality: float = 1.5     # per unit of the team's mean university quality
-    intl_premium: float = 0.45         # citation premium of international co-authorship, at saturation
-    premium_countries: float = 1.5     # how fast the premium saturates with more countries
-    open_science_productivity: float = 0.3  # productivity gain when the university and its partners share
-    cooperation_productivity: float = 0.1   # productivity gain from cooperation funding
-    visit_constant: float = -4.0       # logit of a research visit abroad in a year
-    visit_grants: float = 2.5          # per unit of researcher-mobility grants
-    migrate_constant: float = -5.2     # logit of moving to a partner abroad
-    migrate_income: float = 0.8        # per log income gap to the destination
-    migrate_visa: float = 1.0          # per unit of the destination's visa openness
-    return_rate: float = 0.08          # yearly probability a migrant researcher returns
-
-
-@dataclass
-class ServiceParams:
-    """Service projects with international organisations, enterprises and NGOs."""
-    projects_per_100_researchers: float = 0.6
-    partners: float = 0.04             # per partnership agreement of the university
-    funding: float = 1.5               # per unit of service-partnership funding
-    intl_constant: float = -1.2        # logit of a project having a foreign partner
-    intl_funding: float = 1.5
-    people_per_project: float = 2500.0 # mean people reached (lognormal)
-
-
-@dataclass
 class BehaviourConfig:
+    """Behavioural parameters: one section per mechanism, each defined (with its defaults) in the
+    mechanism's own module as `Params`."""
     choice: ChoiceParams = field(default_factory=ChoiceParams)
     study: StudyParams = field(default_factory=StudyParams)
     careers: CareerParams = field(default_factory=CareerParams)
@@ -171,6 +53,21 @@ class BehaviourConfig:
     quality: QualityParams = field(default_factory=QualityParams)
     research: ResearchParams = field(default_factory=ResearchParams)
     service: ServiceParams = field(default_factory=ServiceParams)
+
+
+class Rules(collections.namedtuple("Rules", [f.name for f in dataclasses.fields(BehaviourConfig)])):
+    """Every mechanism's rule (the NamedTuple its kernels read), one per behaviour section."""
+
+    @classmethod
+    def from_config(cls, behaviour: BehaviourConfig) -> "Rules":
+        """The rules of a behaviour config: each section's values as the `Rule` of the module that defines
+        the section's `Params` (a mechanism module defines both: sim/mechanisms/base.py)."""
+        return cls(**{name: rule_of(getattr(behaviour, name)) for name in cls._fields})
+
+
+def rule_of(section):
+    """A config section's values as its mechanism's rule."""
+    return sys.modules[type(section).__module__].Rule(**dataclasses.asdict(section))
 
 
 @dataclass

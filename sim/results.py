@@ -5,6 +5,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from sim import students
+
 FLOWS_SCHEMA = pa.schema([("year", pa.int32()), ("kind", pa.string()), ("origin", pa.string()),
                           ("destination", pa.string()), ("students", pa.float64())])
 METRICS_SCHEMA = pa.schema([("year", pa.int32()), ("country", pa.string()), ("metric", pa.string()),
@@ -16,8 +18,29 @@ STUDENTS_SCHEMA = pa.schema([
     ("exchanged", pa.bool_()), ("interned", pa.bool_()), ("outcome", pa.string()),
     ("exchange_country", pa.string()), ("internship_country", pa.string())])
 WORLD = "WORLD"
-LEVELS = np.array(["first_degree", "postgraduate"], dtype=object)
-OUTCOMES = np.array(["continuing", "dropped", "graduated", "returned", "stayed"], dtype=object)  # codes 0..4
+LEVELS = np.array(students.LEVELS, dtype=object)
+OUTCOMES = np.array(students.OUTCOMES, dtype=object)
+
+# Each year's rows list the outcomes in this order (the README's), grouped by theme: talent,
+# education, research, service; then any outcome declared by a mechanism and not listed here, in
+# the order of the schedule.
+METRIC_ORDER = (
+    "enrolled", "entrants", "graduates", "dropouts", "unplaced", "inbound_degree", "outbound_degree",
+    "new_inbound_degree", "new_outbound_degree", "international_share", "returnees", "stayers", "brain_drain",
+    "net_talent_gain", "mean_skill", "mean_intercultural_competence", "mean_intercultural_competence_nonmobile",
+    "exchange_students", "exchange_inbound", "exchange_participation_rate", "exchange_term_or_year_share",
+    "internships", "internships_hosted", "intl_experienced_graduates", "graduate_employability", "enrolment_rate",
+    "teaching_quality", "intl_course_share", "capacity", "researchers", "papers", "intl_coauthored_share",
+    "citations_per_paper", "citations_per_paper_intl", "citations_per_paper_domestic", "research_reputation",
+    "researcher_visits", "researchers_moved_out", "researchers_moved_in", "researchers_returned",
+    "service_projects", "service_projects_international", "people_reached")
+FLOW_ORDER = ("degree", "enrolled", "return", "stay", "exchange", "internship", "researcher_visit", "researcher_move",
+              "researcher_return")
+
+
+def in_order(names: list[str], order: tuple[str, ...]) -> list[str]:
+    """`names` in the given order, then those it does not list, in their own order."""
+    return [n for n in order if n in names] + [n for n in names if n not in order]
 
 
 @dataclass
@@ -66,10 +89,18 @@ class Recorder:
             year=np.full(len(s["uid"]), year, np.int32), uid=s["uid"], origin=self.codes[s["origin"]],
             country=self.codes[univ_country[s["univ"]]], university=s["univ"], level=LEVELS[s["level"]],
             field=s["field"], year_in=s["year_in"], talent=s["talent"], resources=s["resources"], skill=s["skill"],
-            competence=s["competence"], exchanged=(s["mobility"] & 1) != 0, interned=(s["mobility"] & 2) != 0,
+            competence=s["competence"], exchanged=(s["mobility"] & students.EXCHANGED) != 0,
+            interned=(s["mobility"] & students.INTERNED) != 0,
             outcome=OUTCOMES[s["outcome"]],
             exchange_country=country_or_none(np.where(s["partner"] >= 0, univ_country[np.maximum(s["partner"], 0)], -1)),
             internship_country=country_or_none(s["host"].astype(np.int64))))
+
+    def world_values(self) -> dict[int, dict[str, float]]:
+        """The WORLD value of every metric recorded, by year (in the order recorded)."""
+        out: dict[int, dict[str, float]] = {}
+        for chunk in self.metric_chunks:
+            out.setdefault(int(chunk["year"][-1]), {})[chunk["metric"][-1]] = float(chunk["value"][-1])
+        return out
 
     def results(self) -> Results:
         students = None if self.student_chunks is None else _table(self.student_chunks, STUDENTS_SCHEMA)

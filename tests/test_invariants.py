@@ -28,7 +28,7 @@ def test_capacity_is_never_exceeded_and_seats_fill_in_talent_order():
     for _ in range(model.cfg.years):
         model.step()
         taken = model.students.seats_taken(model.world.n_universities)
-        assert np.all(taken <= model.capacity)
+        assert np.all(taken <= model.universities.capacity)
     assert len(model.students) > 0
 
 
@@ -39,7 +39,7 @@ def test_tight_capacity_leaves_students_unplaced_but_never_overfills():
     model = HemsimModel(cfg, world)
     for _ in range(3):
         model.step()
-        assert np.all(model.students.seats_taken(model.world.n_universities) <= model.capacity)
+        assert np.all(model.students.seats_taken(model.world.n_universities) <= model.universities.capacity)
     assert model.recorder.results().metric("unplaced")[-1] > 0
 
 

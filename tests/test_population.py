@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sim import population
-from sim.population import COLUMNS, TRANSIENT, ArrayStudents
+from sim.population import ArrayStudents
+from sim.students import COLUMNS, TRANSIENT
 
 flags = arrays(np.uint8, st.integers(0, 3000), elements=st.integers(0, 1))
 
@@ -32,7 +33,7 @@ def test_keep_compacts_in_order_like_a_mask(parallel_rows, keep, start_share):
         keep[:start] = 1                       # rows before `start` are kept by contract
         s = _filled(n, n + 7)
         expected = {k: v[keep.astype(bool)].copy() for k, v in s.a.items()}
-        s._keep(keep, start)
+        s.keep(keep, start)
         assert len(s) == int(keep.sum())
         for k, v in s.a.items():
             np.testing.assert_array_equal(v, expected[k])
@@ -48,7 +49,7 @@ def test_count_is_bincount(index):
 
 @given(x=arrays(np.int32, st.integers(0, 5000), elements=st.integers(-3, 3)))
 def test_nonnegative_is_flatnonzero(x):
-    np.testing.assert_array_equal(population._nonnegative(x), np.flatnonzero(x >= 0))
+    np.testing.assert_array_equal(population.nonnegative(x), np.flatnonzero(x >= 0))
 
 
 def test_growing_keeps_rows_and_leaves_spare_room():

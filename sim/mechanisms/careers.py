@@ -11,21 +11,34 @@ incentives bring them home. Stayers are brain drain for the origin and brain gai
 returnees are brain circulation.
 """
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
 from sim import rng
+from sim.mechanisms.base import Mechanism, rule_type
+from sim.outcomes import FIXED_POINT, Flow, Metric, blocks, fixed, off_diagonal, ratio, with_world
+from sim.students import GRADUATED, INTERNED, RETURNED, STAYED
 
-RETURNED, STAYED = 3, 4
+
+@dataclass
+class Params:
+    """behaviour.careers: stay or return after graduating abroad (logit of staying); employability."""
+    stay_constant: float = -1.6
+    post_study_work: float = 0.35    # per year of post-study work right
+    income_gap: float = 0.8          # per log(GDP pc destination / origin)
+    return_incentive: float = 2.0    # per unit of return incentive (0..1)
+    visa: float = 0.8                # per unit of visa openness
+    diaspora_decay: float = 0.05     # share of the diaspora stock lost each year
+    employability_constant: float = -0.6   # logit of a graduate job within a year
+    employability_skill: float = 1.5       # per unit of skill
+    employability_competence: float = 1.0  # per unit of intercultural competence
+    employability_internship: float = 0.4  # an internship abroad
 
 
-class EmployabilityRule(NamedTuple):
-    employability_constant: float
-    employability_skill: float
-    employability_competence: float
-    employability_internship: float
+Rule = CareerRule = rule_type(Params, "CareerRule")
 
 
 @njit(cache=True)
@@ -57,10 +70,107 @@ def stays(seed, year, uid, p_stay):
     return rng.uniform(seed, rng.RETURN, year, uid, 0) < p_stay
 
 
+# what careers count: graduates abroad by origin x destination; all graduates by origin
+STAYERS, RETURNEES = 0, 1
+GRADUATES, EMPLOYABILITY, EXPERIENCED = 0, 1, 2
+
+
 @njit(cache=True, parallel=True)
-def decide(seed, year, uid, origin, univ, outcome, univ_country, p_stay, graduated):
-    """Graduates abroad (outcome == graduated) become RETURNED or STAYED, in place."""
-    for i in prange(uid.shape[0]):
-        d = univ_country[univ[i]]
-        if outcome[i] == graduated and d != origin[i]:
-            outcome[i] = STAYED if stays(seed, year, uid[i], p_stay[origin[i], d]) else RETURNED
+def decide(seed, year, uid, origin, univ, outcome, skill, competence, mobility, univ_country, p_stay, rule, n,
+           n_blocks):
+    """Graduates abroad (outcome GRADUATED) become RETURNED or STAYED, in place.
+
+    Returns counts[k, o, d] (k: STAYERS, RETURNEES) of graduates of origin o who studied in d, and
+    by_origin[k, o] over all graduates of o: GRADUATES, their EMPLOYABILITY (fixed point) and the
+    EXPERIENCED (a degree, exchange or internship abroad)."""
+    counts = np.zeros((n_blocks, 2, n, n), np.int64)
+    by_origin = np.zeros((n_blocks, 3, n), np.int64)
+    size = (uid.shape[0] + n_blocks - 1) // n_blocks
+    for b in prange(n_blocks):
+        for i in range(b * size, min((b + 1) * size, uid.shape[0])):
+            if outcome[i] != GRADUATED:
+                continue
+            o, d = origin[i], univ_country[univ[i]]
+            if d != o:
+                if stays(seed, year, uid[i], p_stay[o, d]):
+                    outcome[i] = STAYED
+                    counts[b, STAYERS, o, d] += 1
+                else:
+                    outcome[i] = RETURNED
+                    counts[b, RETURNEES, o, d] += 1
+            by_origin[b, GRADUATES, o] += 1
+            by_origin[b, EMPLOYABILITY, o] += fixed(employability(np.float64(skill[i]), np.float64(competence[i]),
+                                                                  (mobility[i] & INTERNED) != 0, rule))
+            if d != o or mobility[i] != 0:
+                by_origin[b, EXPERIENCED, o] += 1
+    return counts.sum(axis=0), by_origin.sum(axis=0)
+
+
+class CareerTables(NamedTuple):
+    p_stay: np.ndarray  # (C, C) probability of staying after graduating abroad, origin x destination
+
+
+class Careers(Mechanism):
+    """Graduates of foreign universities stay or go home; stayers join the diaspora (alumni).
+    Every graduate's employability is recorded."""
+    reads = ("uid", "origin", "univ", "outcome", "skill", "competence", "mobility")
+    writes = ("outcome",)
+    outcomes = (
+        Metric("returnees", "students/year", "nationals who graduated abroad and came home (brain circulation)"),
+        Metric("stayers", "students/year", "foreign graduates of the country's universities who stayed (brain gain)"),
+        Metric("brain_drain", "students/year", "nationals who graduated abroad and stayed there"),
+        Metric("net_talent_gain", "students/year", "`stayers - brain_drain` (0 for WORLD)"),
+        Metric("intl_experienced_graduates", "students/year",
+               "graduates (by origin) with a degree, exchange or internship abroad"),
+        Metric("graduate_employability", "probability",
+               "mean employability of graduates (by origin): chance of a graduate job within a year"),
+        Flow("return", "graduates abroad who went home: origin -> country where they studied"),
+        Flow("stay", "graduates abroad who stayed in the country where they studied"),
+    )
+
+    def tables(self, m) -> CareerTables:
+        return CareerTables(p_stay=stay_probabilities(m.world, m.policy, m.rules.careers))
+
+    def step_arrays(self, m) -> None:
+        a, w = m.students.a, m.world
+        self.counts, self.by_origin = decide(m.seed, m.year, a["uid"], a["origin"], a["univ"], a["outcome"], a["skill"],
+                                             a["competence"], a["mobility"], w.univ_country, self.tables(m).p_stay,
+                                             m.rules.careers, w.n_countries, blocks())
+        self._join_diaspora(m)
+
+    def step_agents(self, m) -> None:
+        w, t, rule, n = m.world, self.tables(m), m.rules.careers, m.world.n_countries
+        self.counts, self.by_origin = np.zeros((2, n, n), np.int64), np.zeros((3, n), np.int64)
+        for s in m.students.all:
+            if s.outcome != GRADUATED:
+                continue
+            d = int(w.univ_country[s.univ])
+            if d != s.origin:
+                stay = stays(m.seed, m.year, s.uid, t.p_stay[s.origin, d])
+                s.outcome = STAYED if stay else RETURNED
+                self.counts[STAYERS if stay else RETURNEES, s.origin, d] += 1
+            self.by_origin[GRADUATES, s.origin] += 1
+            self.by_origin[EMPLOYABILITY, s.origin] += fixed(employability(s.skill, s.competence,
+                                                                           bool(s.mobility & INTERNED), rule))
+            self.by_origin[EXPERIENCED, s.origin] += d != s.origin or s.mobility != 0
+        self._join_diaspora(m)
+
+    def _join_diaspora(self, m) -> None:
+        """Stayers join the alumni network; the network decays (death, onward migration, weaker ties)."""
+        d = m.diaspora
+        d.alumni = (1 - m.rules.careers.diaspora_decay) * d.alumni + off_diagonal(self.counts[STAYERS]) * m.world.scale
+
+    def metrics(self, m) -> dict[str, np.ndarray]:
+        scale, stayed, g = m.world.scale, off_diagonal(self.counts[STAYERS]), self.by_origin
+        stayers = with_world(stayed.sum(axis=0)) * scale          # brain gain of the host
+        drain = with_world(stayed.sum(axis=1)) * scale            # brain drain of the origin
+        return {"returnees": with_world(off_diagonal(self.counts[RETURNEES]).sum(axis=1)) * scale,
+                "stayers": stayers,
+                "brain_drain": drain,
+                "net_talent_gain": stayers - drain,
+                "intl_experienced_graduates": with_world(g[EXPERIENCED]) * scale,
+                "graduate_employability": ratio(with_world(g[EMPLOYABILITY]) / FIXED_POINT, with_world(g[GRADUATES]))}
+
+    def flows(self, m) -> dict[str, np.ndarray]:
+        scale = m.world.scale
+        return {"return": off_diagonal(self.counts[RETURNEES]) * scale, "stay": off_diagonal(self.counts[STAYERS]) * scale}

@@ -29,11 +29,43 @@ counter key (stream CHOICE): the k-th application's country is its draw 2k, its 
 draw 2k + 1.
 """
 
+from dataclasses import dataclass
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
 from sim import alias, rng
+from sim.diaspora import NETWORK_UNIT
+from sim.mechanisms import admission
+from sim.mechanisms.base import Mechanism, rule_type
 from sim.mechanisms.enrolment import talent_band
+from sim.outcomes import Flow, Metric, blocks, off_diagonal, pair_counts, with_world
+
+
+@dataclass
+class Params:
+    """behaviour.choice: degree-mobility choice (multinomial logit over destination countries, then universities)."""
+    abroad_constant: float = -4.75   # utility of any foreign destination vs home
+    postgraduate_abroad: float = 1.2  # extra abroad utility for postgraduate entrants
+    talent_abroad: float = 0.35      # abroad utility per talent band step
+    resources_abroad: float = 0.6    # abroad utility per family-resources band step
+    quality: float = 3.0             # per unit of destination quality index
+    log_distance: float = -0.8       # per log(km)
+    common_language: float = 1.4
+    colonial_tie: float = 0.8
+    diaspora: float = 0.35           # per log(1 + network per 100,000 students of the origin)
+    visa: float = 2.0                # per unit of visa openness (0..1)
+    post_study_work: float = 0.25    # per year of post-study work right
+    cost: float = 1.2                # per unit of net cost / family income
+    international_courses: float = 1.5  # per unit of the destination's share of international courses
+    university_quality: float = 4.0  # within-country choice among universities
+    nest: float = 1.0                # weight of the destinations' inclusive value in going abroad (1: plain logit)
+    abroad_applications: int = 2     # ranked applications a mobile student sends abroad
+    applications: int = 3            # ranked applications in all (the rest at home)
+
+
+Rule = ChoiceRule = rule_type(Params, "ChoiceRule")
 
 TALENT_BANDS, RESOURCE_BANDS, LEVELS = 4, 3, 2
 RESOURCE_INCOME_FACTOR = np.array([0.5, 1.2, 3.5])  # family income / GDP per capita by resources band
@@ -184,3 +216,113 @@ def expected_entrants(prob: np.ndarray, world, postgraduate_share: float) -> np.
     share = np.broadcast_to(share, (n, f, TALENT_BANDS, RESOURCE_BANDS, LEVELS)).reshape(n, -1)
     p = prob.reshape(n, -1, n)
     return np.einsum("og,ogd->od", share, p) * world.cohort[:, None]
+
+
+class ChoiceTables(NamedTuple):
+    c_table: np.ndarray       # destination-country alias table, one row per choice group
+    u_table: np.ndarray       # university alias table, one row per (country, field)
+    first_univ: np.ndarray    # (C + 1,) each country's first university (u_table column j: first_univ[d] + j)
+    ranked_univs: np.ndarray  # each country's universities, best first (clearing), at positions first_univ[d]..
+    n_fields: int
+
+
+class DegreeChoice(Mechanism):
+    """Entrants apply in ranked rounds and universities admit them by talent under their free seats;
+    clearing at home for the rest (sim/mechanisms/admission.py: selection under capacity).
+    Entrants left without a seat are not enrolled this year."""
+    reads = ("uid", "origin", "field", "talent", "resources", "level", "univ")
+    writes = ("univ",)
+    outcomes = (
+        Metric("entrants", "students", "new entrants to its universities"),
+        Metric("unplaced", "students", "entrants of this origin who found no seat at all (not enrolled that year)"),
+        Metric("new_inbound_degree", "students", "international degree students entering this year"),
+        Metric("new_outbound_degree", "students", "nationals entering a degree abroad this year"),
+        Flow("degree", "new degree-mobile entrants: origin -> country of study"),
+    )
+
+    def probabilities(self, m) -> np.ndarray:
+        """(groups, C) choice probabilities over destination countries (home included) this year."""
+        w, u, p = m.world, m.universities, m.rules.choice
+        seats = np.bincount(w.univ_country, u.capacity, w.n_countries)
+        capacity_courses = np.bincount(w.univ_country, u.courses * u.capacity, w.n_countries) / seats
+        q = quality_index(u.quality, u.capacity, w.univ_country, w.n_countries, p.university_quality)
+        tuition = np.bincount(w.univ_country, w.univ_tuition_intl * u.capacity, w.n_countries) / seats
+        # the network in real students per 100,000 students of the origin: invariant to world.scale
+        students_at_home = np.maximum(w.cohort * w.scale, 1.0)[:, None] * 4.0
+        return destination_probabilities(w, m.policy, m.diaspora.per_100k(students_at_home), q, tuition,
+                                         capacity_courses, p)
+
+    def tables(self, m) -> ChoiceTables:
+        w, u = m.world, m.universities
+        return ChoiceTables(c_table=alias.build(self.probabilities(m)),
+                            u_table=university_tables(w, u.quality, u.capacity, m.rules.choice.university_quality),
+                            first_univ=w.first_univ, ranked_univs=admission.home_ranking(w.univ_country, u.quality),
+                            n_fields=w.n_fields)
+
+    def step_arrays(self, m) -> None:
+        s, w, t, rule = m.students, m.world, self.tables(m), m.rules.choice
+        a, first = s.a, s.first_entrant
+        free = np.maximum(m.universities.capacity - s.seats_taken(w.n_universities, rows=first), 0)
+        pending = np.arange(first, len(s), dtype=np.int64)
+        columns = ("uid", "origin", "field", "talent", "resources", "level")
+        choosing = (t.c_table, t.u_table, t.first_univ, t.n_fields)
+        for k in range(rule.applications):
+            if k == 0:  # every entrant: a contiguous block
+                apps = first_applications(m.seed, m.year, *(a[c][first:] for c in columns), *choosing)
+            else:
+                apps = applications(pending, k, rule.abroad_applications, m.seed, m.year, *(a[c] for c in columns),
+                                    *choosing)
+            seat = admission.admit_round(pending, apps, a["talent"], free)
+            a["univ"][pending] = seat
+            pending = pending[seat < 0]
+        seat = admission.clearing(pending, a["origin"], a["talent"], free, t.ranked_univs, t.first_univ)
+        a["univ"][pending] = seat
+        lost = pending[seat < 0]
+        self.unplaced = np.bincount(a["origin"][lost], minlength=w.n_countries)
+        if len(lost):
+            flags = s.scratch("flags")
+            flags[first:] = 1
+            flags[lost] = 0
+            s.keep(flags, first)
+        a = s.a
+        self.entrants = pair_counts(a["origin"][first:], a["univ"][first:], w.univ_country, w.n_countries, blocks())
+
+    def step_agents(self, m) -> None:
+        """Round k: each entrant still without a seat applies to their k-th choice; each university
+        admits the most talented of its applicants up to its free seats (University.admit). Then
+        each country offers its remaining seats to its own unplaced entrants (Country.clear)."""
+        w, t, rule = m.world, self.tables(m), m.rules.choice
+        free = np.maximum(m.universities.capacity - m.students.seats_taken(w.n_universities), 0)
+        pending = m.students.entrants
+        for k in range(rule.applications):
+            by_university: dict[int, list] = {}
+            for s in pending:
+                choice = application(m.seed, m.year, s.uid, s.origin, s.field, s.talent, s.resources, s.level, k,
+                                     rule.abroad_applications, t.c_table, t.u_table, t.first_univ, t.n_fields)
+                by_university.setdefault(int(choice), []).append(s)
+            for u, applicants in by_university.items():
+                for s in m.university_agents[u].admit(applicants, int(free[u])):
+                    s.univ = u
+                    free[u] -= 1
+            pending = [s for s in pending if s.univ < 0]
+        for country in m.country_agents:
+            lo, hi = t.first_univ[country.index], t.first_univ[country.index + 1]
+            country.clear([s for s in pending if s.origin == country.index], free, t.ranked_univs[lo:hi])
+        self.unplaced = np.zeros(w.n_countries, np.int64)
+        self.entrants = np.zeros((w.n_countries, w.n_countries), np.int64)
+        for s in m.students.entrants:
+            if s.univ < 0:
+                self.unplaced[s.origin] += 1
+                s.remove()
+            else:
+                self.entrants[s.origin, w.univ_country[s.univ]] += 1
+
+    def metrics(self, m) -> dict[str, np.ndarray]:
+        new, scale = off_diagonal(self.entrants), m.world.scale
+        return {"entrants": with_world(self.entrants.sum(axis=0)) * scale,
+                "unplaced": with_world(self.unplaced) * scale,
+                "new_inbound_degree": with_world(new.sum(axis=0)) * scale,
+                "new_outbound_degree": with_world(new.sum(axis=1)) * scale}
+
+    def flows(self, m) -> dict[str, np.ndarray]:
+        return {"degree": off_diagonal(self.entrants) * m.world.scale}

@@ -3,13 +3,18 @@
 Cohort size per country = the world's base cohort x (enrolment rate in force / initial rate):
 expanding access (a higher gross enrolment ratio) enlarges cohorts. Each entrant draws talent
 (standard normal), a field (the country's field shares), a family-resources band (income of
-the country plus a personal deviation) and a level (first degree or postgraduate).
+the country plus a personal deviation) and a level (first degree or postgraduate, with
+probability `study.postgraduate_share`). Entrants have no seat yet: choice and admission
+(`choice.py`) place them.
 """
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange, uint64
 
 from sim import rng
+from sim.mechanisms.base import Mechanism
 
 TALENT_CUTS = (-0.6745, 0.0, 0.6745)  # quartiles of N(0, 1): four talent bands
 RESOURCE_CUTS = (-0.6, 0.9)           # three family-resources bands: low, middle, high
@@ -91,3 +96,47 @@ def fill_cohort(seed, year, sizes, field_cum, log_income, postgraduate_share,
 def cohort_sizes(base_cohort: np.ndarray, enrolment_rate: np.ndarray, initial_rate: np.ndarray) -> np.ndarray:
     """Entrants per country (agents) when the gross enrolment ratio in force differs from the start."""
     return np.maximum(0, np.round(base_cohort * enrolment_rate / initial_rate)).astype(np.int64)
+
+
+def enrol(students, seed: int, year: int, t) -> None:
+    """Draw a cohort (`t`: EnrolmentTables) straight into the tail of the population's columns (no copy
+    of anyone already there); the entrants have no seat yet."""
+    new = students.add_cohort(int(t.sizes.sum()))
+    fill_cohort(seed, year, t.sizes, t.field_cum, t.log_income, t.postgraduate_share,
+                *(new[k] for k in ("uid", "origin", "talent", "field", "resources", "level")))
+    new["univ"].fill(-1)
+    for k in ("year_in", "skill", "competence", "mobility", "outcome"):
+        new[k].fill(0)
+
+
+class EnrolmentTables(NamedTuple):
+    sizes: np.ndarray          # (C,) entrants this year, in agents
+    field_cum: np.ndarray      # (C, F) cumulative field shares
+    log_income: np.ndarray     # (C,) log(GDP pc / 6,000)
+    postgraduate_share: float  # study.postgraduate_share
+
+
+class Enrolment(Mechanism):
+    """A new cohort in every country, drawn into the student population."""
+    writes = ("uid", "origin", "talent", "field", "resources", "level", "univ", "year_in", "skill", "competence",
+              "mobility", "outcome", "partner", "stay", "host")
+
+    def tables(self, m) -> EnrolmentTables:
+        w = m.world
+        return EnrolmentTables(sizes=cohort_sizes(w.cohort, m.policy["enrolment_rate"], w.enrolment_rate),
+                               field_cum=np.cumsum(w.field_share, axis=1), log_income=np.log(w.gdp_pc / 6_000.0),
+                               postgraduate_share=m.rules.study.postgraduate_share)
+
+    def step_arrays(self, m) -> None:
+        enrol(m.students, m.seed, m.year, self.tables(m))
+
+    def step_agents(self, m) -> None:
+        """One `Student` agent per entrant, in uid order."""
+        from sim.agents import Student
+        t = self.tables(m)
+        m.students.start_year()
+        m.students.entrants = [
+            Student(m, int(uid_of(m.year, c, j)), c,
+                    *draw_entrant(m.seed, m.year, uid_of(m.year, c, j), c, t.field_cum, t.log_income,
+                                  t.postgraduate_share))
+            for c in range(len(t.sizes)) for j in range(int(t.sizes[c]))]

@@ -8,24 +8,41 @@ competent applicants (funded applicants first among equals) up to its places, wh
 enterprises' own demand plus the places that placement programmes pay for.
 """
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
 from sim import alias, rng
+from sim.mechanisms import admission
+from sim.mechanisms.base import Mechanism, rule_type
+from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
+from sim.population import nonnegative
+from sim.students import INTERNED, POSTGRADUATE
 
 
-class InternshipRule(NamedTuple):
-    apply_constant: float
-    apply_competence: float
-    apply_talent: float
-    apply_funding: float
+@dataclass
+class Params:
+    """behaviour.internships: overseas internships in the final year."""
+    apply_constant: float = -4.2
+    apply_competence: float = 2.0    # per unit of intercultural competence
+    apply_talent: float = 0.3
+    apply_funding: float = 2.5       # per unit of placement funding
+    places_funding: float = 1.0      # extra places per unit of the world's mean placement funding
+    host_language: float = 1.0       # host choice: common language
+    host_distance: float = -0.8      # host choice: per log(km)
+    skill: float = 0.08              # skill gained (learning.study_year)
+    competence: float = 0.15         # intercultural competence gained (learning.study_year)
+
+
+Rule = InternshipRule = rule_type(Params, "InternshipRule")
 
 
 @njit(cache=True)
 def eligible(level, year_in, first_degree_years, postgraduate_years, at_home):
-    duration = postgraduate_years if level == 1 else first_degree_years
+    """Students in the last year of their level, studying in their own country."""
+    duration = postgraduate_years if level == POSTGRADUATE else first_degree_years
     return at_home and year_in == duration - 1
 
 
@@ -49,9 +66,10 @@ def priority(competence, funding):
 
 
 @njit(cache=True, parallel=True)
-def applications(seed, year, uid, origin, univ, talent, competence, level, year_in, univ_country, funding,
-                 first_degree_years, postgraduate_years, h_table, has_host, rule, out):
+def applications(seed, year, uid, origin, univ, talent, competence, level, year_in, t, rule, out):
     """Fill out[i] with the host country student i applies to (-1: none)."""
+    univ_country, funding, table, has_host = t.univ_country, t.funding, t.table, t.has_host
+    first_degree_years, postgraduate_years = t.first_degree_years, t.postgraduate_years
     for i in prange(uid.shape[0]):
         out[i] = -1
         o = origin[i]
@@ -59,7 +77,7 @@ def applications(seed, year, uid, origin, univ, talent, competence, level, year_
                                     univ_country[univ[i]] == o):
             if wants_internship(seed, year, uid[i], np.float64(talent[i]), np.float64(competence[i]), funding[o],
                                 rule):
-                out[i] = host(seed, year, uid[i], o, h_table)
+                out[i] = host(seed, year, uid[i], o, table)
 
 
 @njit(cache=True, parallel=True)
@@ -87,3 +105,76 @@ def host_tables(world, policy, p):
     has_host = w.sum(axis=1) > 0
     w[~has_host, 0] = 1.0  # never drawn: origins without hosts do not apply
     return alias.build(w), places, has_host
+
+
+class InternshipTables(NamedTuple):
+    table: np.ndarray         # host-country alias table, one row per origin
+    places: np.ndarray        # (C,) internship places per host
+    has_host: np.ndarray      # (C,) whether an origin has any host open
+    funding: np.ndarray       # (C,) placement funding in force
+    univ_country: np.ndarray  # (U,)
+    first_degree_years: int   # study.first_degree_years
+    postgraduate_years: int   # study.postgraduate_years
+
+
+class Internships(Mechanism):
+    """Final-year students at home seek internships abroad; each host country takes the most
+    competent of its applicants (funded first among equals) up to its places."""
+    reads = ("uid", "origin", "univ", "talent", "competence", "level", "year_in")
+    writes = ("host", "mobility")
+    outcomes = (
+        Metric("internships", "students/year", "nationals interning abroad in their final year"),
+        Metric("internships_hosted", "students/year", "foreign interns the country's enterprises host"),
+        Flow("internship", "final-year students interning abroad: origin -> host country"),
+    )
+
+    def tables(self, m) -> InternshipTables:
+        table, places, has_host = host_tables(m.world, m.policy, m.rules.internships)
+        study = m.rules.study
+        return InternshipTables(table=table, places=places, has_host=has_host, funding=m.policy["internship_funding"],
+                                univ_country=m.world.univ_country, first_degree_years=study.first_degree_years,
+                                postgraduate_years=study.postgraduate_years)
+
+    def step_arrays(self, m) -> None:
+        a, t = m.students.a, self.tables(m)
+        apps = m.students.scratch("choice")
+        applications(m.seed, m.year, a["uid"], a["origin"], a["univ"], a["talent"], a["competence"], a["level"],
+                     a["year_in"], t, m.rules.internships, apps)
+        who = nonnegative(apps)
+        score = priorities(who, a["competence"], a["origin"], t.funding)
+        host_of = admission.admit_round(np.arange(len(who)), apps[who], score, t.places.copy())
+        went = who[host_of >= 0]
+        a["host"][went] = host_of[host_of >= 0]
+        a["mobility"][went] |= INTERNED
+        self.students = pairs(a["origin"][went], host_of[host_of >= 0], m.world.n_countries)
+
+    def step_agents(self, m) -> None:
+        """Each eligible student decides and picks a host country; each host takes the applicants with
+        the highest priority (competence + funding; ties: lower uid), up to its places."""
+        from sim.agents import select
+        t, rule = self.tables(m), m.rules.internships
+        by_host: dict[int, list] = {}
+        score = {}
+        for s in m.students.all:
+            at_home = int(t.univ_country[s.univ]) == s.origin
+            funding = float(t.funding[s.origin])
+            if t.has_host[s.origin] and eligible(s.level, s.year_in, t.first_degree_years, t.postgraduate_years,
+                                                 at_home) \
+                    and wants_internship(m.seed, m.year, s.uid, s.talent, s.competence, funding, rule):
+                score[s] = float(priority(s.competence, funding))
+                by_host.setdefault(int(host(m.seed, m.year, s.uid, s.origin, t.table)), []).append(s)
+        went = [(s, h) for h, applicants in by_host.items()
+                for s in select(applicants, int(t.places[h]), lambda s: score[s])]
+        for s, h in went:
+            s.host = h
+            s.mobility |= INTERNED
+        self.students = pairs(np.array([s.origin for s, _ in went], np.int64), np.array([h for _, h in went], np.int64),
+                              m.world.n_countries)
+
+    def metrics(self, m) -> dict[str, np.ndarray]:
+        scale = m.world.scale
+        return {"internships": with_world(self.students.sum(axis=1)) * scale,
+                "internships_hosted": with_world(self.students.sum(axis=0)) * scale}
+
+    def flows(self, m) -> dict[str, np.ndarray]:
+        return {"internship": off_diagonal(self.students) * m.world.scale}

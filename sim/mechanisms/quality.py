@@ -1,4 +1,4 @@
-"""Education quality and reputation of universities, and enrolment expansion.
+"""Education quality and research reputation of universities.
 
 Teaching quality T of a university moves each year by
   + reversion x (base teaching - T): gains fade unless renewed (and losses recover)
@@ -13,7 +13,29 @@ students see in their choice is the base quality + reputation_weight ln(reputati
 teaching quality. International courses: a country's target is a floor on its universities' share.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from sim.mechanisms.base import Mechanism, rule_type
+from sim.outcomes import Metric, weighted_mean
+
+
+@dataclass
+class Params:
+    """behaviour.quality: teaching quality and reputation of universities."""
+    teaching_diffusion: float = 0.15 # share of the gap to better partners closed a year at full exchange intensity
+    faculty_diffusion: float = 0.03  # per unit of visiting and migrant researchers per 100 staff
+    reversion: float = 0.15          # share of the gain over the base teaching quality lost a year without renewal
+    research_spillover: float = 0.02 # teaching gain per unit of research reputation above average
+    crowding_threshold: float = 0.97 # occupancy above which teaching suffers
+    crowding_penalty: float = 0.5    # per unit of occupancy above the threshold
+    expansion_penalty: float = 0.3   # per unit of yearly capacity growth
+    reputation_weight: float = 0.08  # quality shift per unit of log research reputation
+    reputation_memory: float = 0.3   # weight of this year's citations in the reputation average
+
+
+Rule = QualityRule = rule_type(Params, "QualityRule")
 
 TEACHING_RANGE = (0.05, 0.99)
 FULL_INTENSITY = 0.02    # exchange traffic (share of seats) at which diffusion runs at full rate
@@ -52,8 +74,46 @@ def courses(base_courses, univ_country, target) -> np.ndarray:
     return np.maximum(base_courses, target[univ_country])
 
 
-def open_share(edge_from, edge_to, univ_country, open_science, n_universities) -> np.ndarray:
-    """Per university: own openness x mean openness of its partners (sharing takes both sides)."""
-    both = open_science[univ_country[edge_from]] * open_science[univ_country[edge_to]]
-    deg = np.bincount(edge_from, minlength=n_universities)
-    return np.divide(np.bincount(edge_from, both, n_universities), deg, out=np.zeros(n_universities), where=deg > 0)
+def guest_teaching(researchers, teaching: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(guests, their mean home teaching quality) per university: researchers visiting it this year or
+    who moved to it this year, and the mean teaching quality at their home universities (the
+    university's own where it has none)."""
+    r, u = researchers, len(teaching)
+    guest_at = np.where(r.visiting >= 0, r.visiting, np.where(r.moved == 1, r.univ, -1))
+    is_guest = guest_at >= 0
+    total = np.bincount(guest_at[is_guest], teaching[r.home[is_guest]], u)
+    count = np.bincount(guest_at[is_guest], minlength=u)
+    return count, np.divide(total, count, out=teaching.copy(), where=count > 0)
+
+
+class Quality(Mechanism):
+    """At the end of the year: research reputation follows this year's citations; teaching quality
+    moves with exchanges, guest researchers, research, crowding and expansion; the quality students
+    see and the international-course shares follow (for next year's choices)."""
+    reads = ("univ",)
+    outcomes = (
+        Metric("teaching_quality", "index 0..1",
+               "capacity-weighted mean teaching quality of the country's universities (education quality)"),
+        Metric("intl_course_share", "share", "capacity-weighted share of programmes taught as international courses"),
+        Metric("research_reputation", "index (world mean 1)",
+               "researcher-weighted mean research reputation of universities"),
+    )
+
+    def step(self, m) -> None:
+        w, u, g, q = m.world, m.universities, m.agreements, m.rules.quality
+        enrolled = m.students.seats_taken(w.n_universities)
+        guests, guests_teaching = guest_teaching(m.researchers, u.teaching)
+        staff = np.maximum(u.researchers, 1)
+        u.reputation = reputation_update(u.reputation, u.citations, u.researchers, q.reputation_memory)
+        u.teaching = teaching_update(u.teaching, w.univ_teaching, g.source, g.partner, g.traffic, u.capacity, enrolled,
+                                     u.growth, u.reputation, guests_teaching, 100.0 * guests / staff, q)
+        u.quality = choice_quality(w.univ_quality, u.reputation, u.teaching, w.univ_teaching, q.reputation_weight)
+        u.courses = courses(w.univ_intl_courses, w.univ_country, m.policy["intl_course_target"])
+
+    def metrics(self, m) -> dict[str, np.ndarray]:
+        u, w = m.universities, m.world
+        seats = u.capacity.astype(float)
+        return {"teaching_quality": weighted_mean(u.teaching, seats, w.univ_country, w.n_countries),
+                "intl_course_share": weighted_mean(u.courses, seats, w.univ_country, w.n_countries),
+                "research_reputation": weighted_mean(u.reputation, u.researchers.astype(float), w.univ_country,
+                                                     w.n_countries)}

@@ -16,42 +16,49 @@ Papers count for the lead author's university (first-author counting); the WORLD
 paper once.
 """
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit, prange
 
 from sim import rng
+from sim.mechanisms.base import Mechanism, rule_type
+from sim.outcomes import Flow, Metric, by_country, off_diagonal, ratio, with_world
+from sim.researchers import RING
 
 MAX_COAUTHORS = 15
 MAX_PAPERS = 40
-RING = 4                 # recent collaborators a researcher remembers
 DRAWS_PER_PAPER = 64     # draw indexes reserved per paper (4 per co-author slot)
 CITES_FIXED_POINT = 1024.0
 
 
-class ResearchRule(NamedTuple):
-    papers_per_researcher: float
-    coauthors: float
-    incumbent_share: float
-    intl_constant: float
-    intl_cooperation: float
-    intl_partners: float
-    intl_trend: float
-    intl_visit: float
-    citations_log_mean: float
-    citations_log_sd: float
-    citations_quality: float
-    intl_premium: float
-    premium_countries: float
-    open_science_productivity: float
-    cooperation_productivity: float
-    visit_constant: float
-    visit_grants: float
-    migrate_constant: float
-    migrate_income: float
-    migrate_visa: float
-    return_rate: float
+@dataclass
+class Params:
+    """behaviour.research: researchers' output, team assembly (Guimera et al. 2005), citations, mobility."""
+    papers_per_researcher: float = 1.0  # papers a researcher leads a year at productivity 1
+    coauthors: float = 2.5             # mean co-authors besides the lead (Poisson)
+    incumbent_share: float = 0.45      # a co-author slot goes to a repeat collaborator (when there is one)
+    intl_constant: float = -3.0        # logit of a new co-author coming from a partner abroad
+    intl_cooperation: float = 1.5      # per unit of research-cooperation funding
+    intl_partners: float = 0.25        # per log(1 + agreements of the university)
+    intl_trend: float = 0.03           # per year since the start (falling costs of collaborating)
+    intl_visit: float = 2.0            # while visiting a partner abroad
+    citations_log_mean: float = 1.6    # log citations of a domestic paper at quality 0.5
+    citations_log_sd: float = 1.0
+    citations_quality: float = 1.5     # per unit of the team's mean university quality
+    intl_premium: float = 0.45         # citation premium of international co-authorship, at saturation
+    premium_countries: float = 1.5     # how fast the premium saturates with more countries
+    open_science_productivity: float = 0.3  # productivity gain when the university and its partners share
+    cooperation_productivity: float = 0.1   # productivity gain from cooperation funding
+    visit_constant: float = -4.0       # logit of a research visit abroad in a year
+    visit_grants: float = 2.5          # per unit of researcher-mobility grants
+    migrate_constant: float = -5.2     # logit of moving to a partner abroad
+    migrate_income: float = 0.8        # per log income gap to the destination
+    migrate_visa: float = 1.0          # per unit of the destination's visa openness
+    return_rate: float = 0.08          # yearly probability a migrant researcher returns
+
+
+Rule = ResearchRule = rule_type(Params, "ResearchRule")
 
 
 @njit(cache=True)
@@ -65,6 +72,46 @@ def poisson(lam, u):
         p *= lam / k
         f += p
     return k
+
+
+@njit(cache=True, inline="always")
+def logistic(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@njit(cache=True)
+def move_probability(gdp_home, gdp_host, visa_host, rule):
+    """Probability that a researcher who drew a partner abroad (and passed its visa) moves there for good."""
+    return logistic(rule.migrate_constant + rule.migrate_income * np.log(gdp_host / gdp_home)
+                    + rule.migrate_visa * visa_host)
+
+
+@njit(cache=True)
+def visit_probability(grants, rule):
+    """Probability of a research visit to the partner instead (researcher-mobility grants at home)."""
+    return logistic(rule.visit_constant + rule.visit_grants * grants)
+
+
+@njit(cache=True)
+def papers_rate(productivity, open_share, cooperation, rule):
+    """Expected papers a researcher leads in a year (the mean of their Poisson count)."""
+    return rule.papers_per_researcher * productivity * (1.0 + rule.open_science_productivity * open_share
+                                                        + rule.cooperation_productivity * cooperation)
+
+
+@njit(cache=True)
+def foreign_coauthor_probability(cooperation, agreements, years_since_start, visiting, rule):
+    """Probability that a new co-author comes from a partner university abroad."""
+    return logistic(rule.intl_constant + rule.intl_cooperation * cooperation + rule.intl_partners * np.log1p(agreements)
+                    + rule.intl_trend * years_since_start + (rule.intl_visit if visiting else 0.0))
+
+
+@njit(cache=True)
+def citations(z, team_quality, n_countries, rule):
+    """Citations of a paper: lognormal in the team's mean university quality (z: a standard normal), times
+    the premium of international co-authorship."""
+    return np.exp(rule.citations_log_mean + rule.citations_log_sd * z
+                  + rule.citations_quality * (team_quality - 0.5)) * citation_premium(n_countries, rule)
 
 
 @njit(cache=True)
@@ -95,13 +142,11 @@ def mobility(seed, year, univ, home, visiting, moved, edge_offsets, edge_to, uni
         d = univ_country[v]
         if closed[d] or rng.uniform_at(k, 2) >= visa[d]:
             continue
-        migrate = rule.migrate_constant + rule.migrate_income * np.log(gdp_pc[d] / gdp_pc[c]) + rule.migrate_visa * visa[d]
-        if rng.uniform_at(k, 3) < 1.0 / (1.0 + np.exp(-migrate)):
+        if rng.uniform_at(k, 3) < move_probability(gdp_pc[c], gdp_pc[d], visa[d], rule):
             univ[i] = v
             moved[i] = 1
             continue
-        visit = rule.visit_constant + rule.visit_grants * grants[c]
-        if rng.uniform_at(k, 4) < 1.0 / (1.0 + np.exp(-visit)):
+        if rng.uniform_at(k, 4) < visit_probability(grants[c], rule):
             visiting[i] = v
 
 
@@ -140,14 +185,11 @@ def papers(seed, year, years_since_start, univ, visiting, productivity, collab, 
         home_u = univ[i]
         u = visiting[i] if visiting[i] >= 0 else home_u
         c = univ_country[home_u]
-        lam = rule.papers_per_researcher * productivity[i] * (1.0 + rule.open_science_productivity * open_share[home_u]
-                                                               + rule.cooperation_productivity * cooperation[c])
+        lam = papers_rate(productivity[i], open_share[home_u], cooperation[c], rule)
         k = rng.key(seed, rng.RESEARCH, year, i)
         count = min(poisson(lam, rng.uniform_at(k, 0)), MAX_PAPERS)
         deg = edge_offsets[u + 1] - edge_offsets[u]
-        logit = (rule.intl_constant + rule.intl_cooperation * cooperation[c] + rule.intl_partners * np.log1p(deg)
-                 + rule.intl_trend * years_since_start + (rule.intl_visit if visiting[i] >= 0 else 0.0))
-        p_intl = 1.0 / (1.0 + np.exp(-logit))
+        p_intl = foreign_coauthor_probability(cooperation[c], deg, years_since_start, visiting[i] >= 0, rule)
         countries = np.empty(MAX_COAUTHORS + 1, np.int64)
         team_key = rng.key(seed, rng.RESEARCH_TEAM, year, i)
         for p in range(count):
@@ -186,13 +228,96 @@ def papers(seed, year, years_since_start, univ, visiting, productivity, collab, 
                     n_countries += 1
                 q_sum += quality[v]
             z = rng.normal_at(rng.key(seed, rng.RESEARCH_CITES, year, i), 2 * p)
-            q_mean = q_sum / (m + 1)
-            cites = np.exp(rule.citations_log_mean + rule.citations_log_sd * z
-                           + rule.citations_quality * (q_mean - 0.5)) * citation_premium(n_countries, rule)
-            fixed = np.int64(np.rint(cites * CITES_FIXED_POINT))
+            fixed = np.int64(np.rint(citations(z, q_sum / (m + 1), n_countries, rule) * CITES_FIXED_POINT))
             out_papers[i] += 1
             out_cites[i] += fixed
             if n_countries > 1:
                 out_intl[i] += 1
                 out_cites_intl[i] += fixed
     return out_papers, out_intl, out_cites, out_cites_intl
+
+
+def open_share(edge_from, edge_to, univ_country, open_science, n_universities) -> np.ndarray:
+    """Per university: own openness x mean openness of its partners (sharing takes both sides)."""
+    both = open_science[univ_country[edge_from]] * open_science[univ_country[edge_to]]
+    deg = np.bincount(edge_from, minlength=n_universities)
+    return np.divide(np.bincount(edge_from, both, n_universities), deg, out=np.zeros(n_universities), where=deg > 0)
+
+
+def _int_bincount(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Exact integer sums of int64 values by index (np.bincount would go through float64)."""
+    out = np.zeros(n, np.int64)
+    np.add.at(out, index, values)
+    return out
+
+
+class Research(Mechanism):
+    """Researchers visit, move or return along their universities' agreements; then lead papers with
+    teams of incumbents, partners abroad and colleagues; citations. Each university's output of the
+    year goes to `model.universities` (researchers, papers, citations), which quality reads."""
+    outcomes = (
+        Metric("researchers", "researchers", "researchers appointed at the country's universities"),
+        Metric("papers", "papers/year", "papers led by the country's researchers (WORLD: every paper once)"),
+        Metric("intl_coauthored_share", "share", "papers with co-authors from more than one country / papers"),
+        Metric("citations_per_paper", "citations", "mean citations of the papers"),
+        Metric("citations_per_paper_intl", "citations", "of internationally co-authored papers"),
+        Metric("citations_per_paper_domestic", "citations", "of the other papers"),
+        Metric("researcher_visits", "researchers/year", "the country's researchers visiting abroad"),
+        Metric("researchers_moved_out", "researchers/year",
+               "researchers leaving for a university abroad (by home country)"),
+        Metric("researchers_moved_in", "researchers/year", "researchers arriving from abroad"),
+        Metric("researchers_returned", "researchers/year", "migrant researchers returning home (by home country)"),
+        Flow("researcher_visit", "researchers visiting a partner university: home country -> host country"),
+        Flow("researcher_move", "researchers moving to a partner university: country left -> country joined"),
+        Flow("researcher_return", "migrant researchers returning home: home country -> country left"),
+    )
+
+    def step(self, m) -> None:
+        r, w, g, u, p, rule = m.researchers, m.world, m.agreements, m.universities, m.policy, m.rules.research
+        c = w.univ_country
+        before = c[r.univ]                                   # where each researcher worked last year
+        mobility(m.seed, m.year, r.univ, r.home, r.visiting, r.moved, g.offsets, g.partner, c, w.gdp_pc,
+                 p["visa_openness"], p["border_closed"] > 0.5, p["researcher_mobility"], rule)
+        shared = open_share(g.source, g.partner, c, p["open_science"], w.n_universities)
+        led, intl, cites, cites_intl = papers(
+            m.seed, m.year, m.year - m.cfg.start_year, r.univ, r.visiting, r.productivity, r.collab, r.n_collab,
+            g.offsets, g.partner, c, u.quality.mean(axis=1), p["research_cooperation"], shared, rule)
+        n_u, n_c = w.n_universities, w.n_countries
+        u.researchers = np.bincount(r.univ, minlength=n_u)
+        u.papers = np.bincount(r.univ, led, n_u).astype(np.int64)
+        u.intl_papers = np.bincount(r.univ, intl, n_u).astype(np.int64)
+        u.citations = _int_bincount(r.univ, cites, n_u)
+        u.intl_citations = _int_bincount(r.univ, cites_intl, n_u)
+        home_c = c[r.home]
+        visiting = r.visiting >= 0
+        self.visits = np.zeros((n_c, n_c), np.int64)
+        np.add.at(self.visits, (home_c[visiting], c[r.visiting[visiting]]), 1)
+        self.moves = np.zeros((n_c, n_c), np.int64)
+        went = r.moved == 1
+        np.add.at(self.moves, (home_c[went], c[r.univ[went]]), 1)
+        self.returns = np.zeros((n_c, n_c), np.int64)
+        back = r.moved == 2
+        np.add.at(self.returns, (home_c[back], before[back]), 1)
+
+    def metrics(self, m) -> dict[str, np.ndarray]:
+        u, w = m.universities, m.world
+        n, uc, rs = w.n_countries, w.univ_country, w.researcher_scale
+        led = with_world(by_country(u.papers, uc, n))
+        intl = with_world(by_country(u.intl_papers, uc, n))
+        cites = with_world(by_country(u.citations, uc, n)) / CITES_FIXED_POINT
+        cites_intl = with_world(by_country(u.intl_citations, uc, n)) / CITES_FIXED_POINT
+        return {"researchers": with_world(by_country(u.researchers, uc, n)) * rs,
+                "papers": led * rs,
+                "intl_coauthored_share": ratio(intl, led),
+                "citations_per_paper": ratio(cites, led),
+                "citations_per_paper_intl": ratio(cites_intl, intl),
+                "citations_per_paper_domestic": ratio(cites - cites_intl, led - intl),
+                "researcher_visits": with_world(self.visits.sum(axis=1) - np.diag(self.visits)) * rs,
+                "researchers_moved_out": with_world(self.moves.sum(axis=1) - np.diag(self.moves)) * rs,
+                "researchers_moved_in": with_world(self.moves.sum(axis=0) - np.diag(self.moves)) * rs,
+                "researchers_returned": with_world(self.returns.sum(axis=1)) * rs}
+
+    def flows(self, m) -> dict[str, np.ndarray]:
+        rs = m.world.researcher_scale
+        return {"researcher_visit": off_diagonal(self.visits) * rs, "researcher_move": off_diagonal(self.moves) * rs,
+                "researcher_return": off_diagonal(self.returns) * rs}

@@ -1,0 +1,49 @@
+"""The diaspora networks between countries, the state behind the network term of the choice.
+
+alumni[o, d]: graduates of origin o who studied in d and stayed there, decaying by
+`careers.diaspora_decay` a year (updated by careers); enrolled_abroad[o, d]: students of o
+continuing their studies in d (refreshed when the year's leavers have left). Both in real
+students, so behaviour does not depend on how many students an agent stands for.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+INITIAL_STAY_SHARE = 0.3  # share of mobile graduates assumed to have stayed, for the initial diaspora
+NETWORK_UNIT = 100_000.0  # the choice sees the network per this many students of the origin
+
+
+@dataclass
+class Diaspora:
+    alumni: np.ndarray           # (C, C) graduates who stayed (real students)
+    enrolled_abroad: np.ndarray  # (C, C) current students abroad (real students)
+
+    @classmethod
+    def empty(cls, n_countries: int) -> "Diaspora":
+        return cls(np.zeros((n_countries, n_countries)), np.zeros((n_countries, n_countries)))
+
+    @classmethod
+    def before_the_start(cls, entrants: np.ndarray, years_enrolled: float, decay: float,
+                         observed_stock: np.ndarray | None) -> "Diaspora":
+        """The stock that `entrants` (real students a year by origin x destination, under the default
+        policies and no network) would have built: entrants x the years they stay enrolled, plus the
+        share who stayed after graduating, accumulated over the network's memory (1 / decay years).
+        A real world starts from the observed stocks where a destination reports them."""
+        flows = entrants.copy()
+        np.fill_diagonal(flows, 0.0)
+        if observed_stock is not None:
+            seen = ~np.isnan(observed_stock)
+            flows = np.where(seen, np.nan_to_num(observed_stock) / years_enrolled, flows)
+        return cls(alumni=flows * INITIAL_STAY_SHARE / max(decay, 1e-3), enrolled_abroad=flows * years_enrolled)
+
+    def per_100k(self, students_at_home: np.ndarray) -> np.ndarray:
+        """(C, C) the network as the choice sees it: per 100,000 students of the origin."""
+        return NETWORK_UNIT * (self.alumni + self.enrolled_abroad) / students_at_home
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"alumni": self.alumni, "enrolled_abroad": self.enrolled_abroad}
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> "Diaspora":
+        return cls(**state)

@@ -1,0 +1,76 @@
+"""What a mechanism is: one step of the yearly cycle, declared in one place.
+
+In the manner of Starsim's modules (`define_pars` / `define_states` / `define_results` /
+`step`), a mechanism module holds, side by side:
+
+- its **parameters**: a `Params` dataclass, the config section `behaviour.<section>` (defaults,
+  documented with their sources in docs/ODD.md section 7), and `Rule`, the NamedTuple of the
+  same fields that its kernels read (`rule_type`; Numba takes NamedTuples);
+- its **class**, a `Mechanism`, which declares the student columns its step reads and writes
+  (`sim/students.py`), the outcomes it records (`sim/outcomes.py`: Metric, Flow), and builds
+  its **tables** for the year (its own NamedTuple, from world + policy + state);
+- its **kernels**: pure @njit functions on arrays, and the scalar rules they apply to one agent,
+  which the Mesa reference backend calls too, so both backends give identical results.
+
+The model's step runs the schedule, an ordered list of mechanisms (`sim/model.py`). A mechanism
+reads and writes the model's state (`model.students`, `model.researchers`,
+`model.universities`, `model.agreements`, `model.diaspora`), counts what happened during its
+step, and at the end of the year turns its counts into outcomes (`metrics`, `flows`).
+"""
+
+import collections
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+
+from sim.outcomes import Flow, Metric
+
+
+def rule_type(params: type, name: str) -> type:
+    """The rule of a config section: a NamedTuple called `name` with the section's fields, in order.
+
+    Defined from the dataclass itself, so a rule always has exactly its section's parameters.
+    Assign it to a module attribute of the same name (`Rule = ChoiceRule = rule_type(Params,
+    "ChoiceRule")`): pickling, and so Numba's cache, find the class by its module and name, and
+    Numba tells NamedTuple classes apart by name."""
+    return collections.namedtuple(name, [f.name for f in dataclasses.fields(params)], module=params.__module__)
+
+
+class Mechanism:
+    """One step of the yearly cycle (see the module docstring).
+
+    Class attributes:
+        reads, writes   student columns the step reads and writes (tests check `writes`)
+        outcomes        the Metrics and Flows that `metrics` and `flows` return
+    Student mechanisms implement `step_arrays` (kernels, the fast backend) and `step_agents`
+    (the Mesa reference: one agent at a time); others implement `step`.
+    """
+    reads: ClassVar[tuple[str, ...]] = ()
+    writes: ClassVar[tuple[str, ...]] = ()
+    outcomes: ClassVar[tuple[Metric | Flow, ...]] = ()
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def step(self, model) -> None:
+        """This year's step."""
+        if model.reference:
+            self.step_agents(model)
+        else:
+            self.step_arrays(model)
+
+    def step_arrays(self, model) -> None:
+        raise NotImplementedError
+
+    def step_agents(self, model) -> None:
+        raise NotImplementedError
+
+    def metrics(self, model) -> dict[str, np.ndarray]:
+        """This year's value of each declared Metric, in real units: (C + 1,) per country and WORLD."""
+        return {}
+
+    def flows(self, model) -> dict[str, np.ndarray]:
+        """This year's value of each declared Flow: (C, C) real people, origin x destination."""
+        return {}
