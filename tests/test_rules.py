@@ -1,0 +1,298 @@
+"""Every scalar rule on hand-built worlds, one rule at a time (in the manner of Flee's test_moving.py):
+each expected number is worked out by hand from the rule in docs/ODD.md section 7, not by the code."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from sim import alias
+from sim.mechanisms import (admission, careers, choice, enrolment, exchange, internships, learning, quality, research,
+                            service)
+from sim.policies import build_tables, in_force
+from sim.students import CONTINUING, DROPPED, GRADUATED
+from worlds import three_countries
+
+
+def rule(module, **changes):
+    """A mechanism's rule with its default parameters, changed where given."""
+    return module.Rule(**dataclasses.asdict(module.Params()))._replace(**changes)
+
+
+def logistic(x):
+    return 1 / (1 + math.exp(-x))
+
+
+@pytest.fixture
+def world():
+    return three_countries()
+
+
+@pytest.fixture
+def policy(world):
+    return in_force(build_tables([], world, 2016, 1), 0)  # the world's defaults
+
+
+# ---- enrolment -------------------------------------------------------------------------------------
+def test_cohorts_grow_with_the_enrolment_rate():
+    sizes = enrolment.cohort_sizes(np.array([20, 30, 30]), np.array([0.8, 0.75, 0.2]), np.array([0.8, 0.5, 0.2]))
+    assert sizes.tolist() == [20, 45, 30]                 # 30 x 0.75 / 0.5
+
+
+def test_talent_band_is_the_quartile_and_uid_is_year_origin_rank():
+    assert [enrolment.talent_band(t) for t in (-1.0, -0.6745, 0.3, 2.0)] == [0, 1, 2, 3]
+    assert enrolment.uid_of(2016, 2, 7) == (116 << 44) | (2 << 28) | 7
+
+
+# ---- degree-mobility choice ---------------------------------------------------------------------------
+def test_choice_is_a_logit_over_home_and_destinations(world, policy):
+    """Origin B, nothing but quality, distance, language and visas: V_home = 2 Q_B and
+    V_d = -1 + 2 Q_d - 0.5 ln km + 1 common language + 1 visa_d."""
+    p = rule(choice, abroad_constant=-1.0, talent_abroad=0.0, resources_abroad=0.0, postgraduate_abroad=0.0,
+             quality=2.0, log_distance=-0.5, common_language=1.0, colonial_tie=0.0, diaspora=0.0, visa=1.0,
+             post_study_work=0.0, cost=0.0, international_courses=0.0, nest=1.0)
+    q = np.array([[0.8], [0.5], [0.3]])
+    prob = choice.destination_probabilities(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p)
+    v_home = 2 * 0.5
+    v_a = -1 + 2 * 0.8 - 0.5 * math.log(2000) + 1 + 0.9
+    v_c = -1 + 2 * 0.3 - 0.5 * math.log(5000) + 0 + 0.3
+    total = math.exp(v_home) + math.exp(v_a) + math.exp(v_c)
+    row = ((1 * 1 + 0) * choice.TALENT_BANDS * choice.RESOURCE_BANDS + 0) * choice.LEVELS  # B, field 0, band 0, r 0, l 0
+    np.testing.assert_allclose(prob[row], [math.exp(v_a) / total, math.exp(v_home) / total, math.exp(v_c) / total],
+                               rtol=1e-12)
+    assert prob.shape == (3 * 1 * 4 * 3 * 2, 3)
+
+
+def test_nest_scales_the_inclusive_value_of_going_abroad(world, policy):
+    """nest = 0.5: P(abroad) = logistic(asc + 0.5 ln sum_d exp(V_d - asc) - V_home), split by exp(V_d)."""
+    p = rule(choice, abroad_constant=-1.0, talent_abroad=0.0, resources_abroad=0.0, postgraduate_abroad=0.0,
+             quality=2.0, log_distance=-0.5, common_language=1.0, colonial_tie=0.0, diaspora=0.0, visa=1.0,
+             post_study_work=0.0, cost=0.0, international_courses=0.0, nest=0.5)
+    q = np.array([[0.8], [0.5], [0.3]])
+    prob = choice.destination_probabilities(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p)
+    w_a = math.exp(2 * 0.8 - 0.5 * math.log(2000) + 1 + 0.9)          # exp(V_d - asc)
+    w_c = math.exp(2 * 0.3 - 0.5 * math.log(5000) + 0 + 0.3)
+    abroad = logistic(-1 + 0.5 * math.log(w_a + w_c) - 2 * 0.5)
+    row = 1 * 4 * 3 * 2
+    np.testing.assert_allclose(prob[row], [abroad * w_a / (w_a + w_c), 1 - abroad, abroad * w_c / (w_a + w_c)],
+                               rtol=1e-12)
+
+
+def test_a_closed_visa_or_border_makes_a_destination_impossible(world, policy):
+    q = np.array([[0.8], [0.5], [0.3]])
+    shut = dict(policy, visa_openness=np.array([0.0, 0.6, 0.3]))
+    prob = choice.destination_probabilities(world, shut, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), rule(choice))
+    assert np.all(prob[:, 0].reshape(3, -1)[1:] == 0)      # nobody from B or C goes to A
+    closed = dict(policy, border_closed=np.array([0.0, 1.0, 0.0]))
+    prob = choice.destination_probabilities(world, closed, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3),
+                                            rule(choice)).reshape(3, -1, 3)
+    assert np.all(prob[1, :, 1] == 1)                       # B's students stay home...
+    assert np.all(prob[[0, 2], :, 1] == 0)                  # ...and nobody comes in
+
+
+def test_cost_is_net_of_scholarships_relative_to_family_income(world, policy):
+    """Only cost: V_d = -cost ln(1 + net / income); net = (tuition x factor + 0.35 GDP pc_d) (1 - in)(1 - out)."""
+    p = rule(choice, abroad_constant=0.0, talent_abroad=0.0, resources_abroad=0.0, postgraduate_abroad=0.0,
+             quality=0.0, log_distance=0.0, common_language=0.0, colonial_tie=0.0, diaspora=0.0, visa=0.0,
+             post_study_work=0.0, cost=1.0, international_courses=0.0, nest=1.0)
+    pol = dict(policy, inbound_scholarship=np.array([0.5, 0.0, 0.0]))
+    tuition = np.array([20_000.0, 10_000.0, 1_000.0])
+    prob = choice.destination_probabilities(world, pol, np.zeros((3, 3)), np.zeros((3, 1)), tuition, np.zeros(3), p)
+    income = 12_000 * 1.2                                   # B, middle resources band (row r = 1)
+    v_a = -math.log(1 + (20_000 + 0.35 * 48_000) * 0.5 / income)
+    v_c = -math.log(1 + (1_000 + 0.35 * 3_000) / income)
+    total = 1 + math.exp(v_a) + math.exp(v_c)
+    row = (1 * 4 + 0) * 3 * 2 + 1 * 2                       # B, field 0, band 0, r 1, l 0
+    np.testing.assert_allclose(prob[row], [math.exp(v_a) / total, 1 / total, math.exp(v_c) / total], rtol=1e-12)
+
+
+def test_an_application_lands_where_the_alias_tables_put_all_the_mass(world):
+    """Every weight on destination A and on its second university: the k-th application is university 1."""
+    n_groups = 3 * 1 * 4 * 3 * 2
+    c_table = alias.build(np.tile([1.0, 0.0, 0.0], (n_groups, 1)))
+    u_table = alias.build(np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]))
+    first = world.first_univ
+    for k in range(3):  # abroad twice (n_abroad = 2), then home: B's only university, 2
+        assert choice.application(0, 2016, 123, 1, 0, 0.1, 1, 0, k, 2, c_table, u_table, first, 1) == (1 if k < 2 else 2)
+
+
+# ---- admission -------------------------------------------------------------------------------------
+def test_admission_takes_the_most_talented_up_to_the_seats_ties_to_the_lower_uid():
+    talent = np.array([0.5, 1.2, 1.2, -0.3, 0.9], np.float32)
+    free = np.array([1, 1, 5])
+    seat = admission.admit_round(np.arange(5), np.array([0, 0, 0, 1, 1], np.int32), talent, free)
+    assert seat.tolist() == [-1, 0, -1, -1, 1]   # place 0: the tie at 1.2 goes to student 1; place 1: student 4
+    assert free.tolist() == [0, 0, 5]
+
+
+def test_clearing_seats_the_unplaced_at_home_best_university_first():
+    origin = np.array([0, 0, 0, 1], np.uint16)
+    talent = np.array([0.1, 0.9, 0.5, 2.0], np.float32)
+    free = np.array([1, 1, 0])
+    ranked = np.array([1, 0, 2])                  # country 0 ranks university 1 above 0; country 1 has 2 (full)
+    seat = admission.clearing(np.arange(4), origin, talent, free, ranked, np.array([0, 2, 3]))
+    assert seat.tolist() == [-1, 1, 0, -1]       # 0.9 -> the best (1), 0.5 -> 0, 0.1 and the full country: none
+
+
+def test_home_ranking_orders_each_countrys_universities_by_mean_quality(world):
+    q = np.array([[0.5], [0.9], [0.6], [0.3]])
+    assert admission.home_ranking(world.univ_country, q).tolist() == [1, 0, 2, 3]
+
+
+# ---- learning --------------------------------------------------------------------------------------
+def test_a_study_year_adds_skill_and_competence_by_the_formula():
+    r = rule(learning, dropout_constant=-50.0)
+    skill, competence, outcome = learning.study_year(0, 2016, 1, 1.0, 0.3, 0.1, 0.5, 0.6, 0.4, 1, 0, 2, r,
+                                                     rule(internships))
+    assert skill == pytest.approx(0.3 + 0.25 * 0.6 * (1 + 0.2 * 1.0) + 0.08)          # 0.56
+    assert competence == pytest.approx(0.1 + 0.02 + 0.25 * 0.5 + 0.1 * 0.4 + 0.15)     # 0.435
+    assert outcome == CONTINUING                                                       # year 3 of 4
+
+
+def test_the_last_year_graduates_and_a_certain_dropout_drops():
+    never, always = rule(learning, dropout_constant=-50.0), rule(learning, dropout_constant=50.0)
+    args = (0, 2016, 1, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0)
+    assert learning.study_year(*args, 0, 3, never, rule(internships))[2] == GRADUATED   # 4th year of a first degree
+    assert learning.study_year(*args, 1, 1, never, rule(internships))[2] == GRADUATED   # 2nd of a postgraduate one
+    assert learning.study_year(*args, 0, 0, always, rule(internships))[2] == DROPPED
+
+
+def test_conditions_blend_the_partners_teaching_during_an_exchange(world):
+    teaching = np.array([0.8, 0.6, 0.5, 0.4])
+    assert learning.conditions(1, 0, -1, 0.0, world.univ_country, teaching) == (1.0, 0.8)  # a degree abroad
+    assert learning.conditions(1, 2, -1, 0.0, world.univ_country, teaching) == (0.0, 0.5)  # at home
+    abroad, taught = learning.conditions(1, 2, 0, 0.5, world.univ_country, teaching)       # a term in A
+    assert abroad == 0.5 and taught == pytest.approx(0.5 * 0.5 + 0.5 * 0.8)
+
+
+# ---- careers ---------------------------------------------------------------------------------------
+def test_stay_probability_by_hand(world, policy):
+    pol = dict(policy, return_incentive=np.array([0.0, 0.5, 0.0]))
+    p = careers.stay_probabilities(world, pol, rule(careers))
+    # a graduate of B in A: -1.6 + 0.35 x 2 years + 0.8 ln(48,000 / 12,000) - 2.0 x 0.5 + 0.8 x 0.9
+    assert p[1, 0] == pytest.approx(logistic(-1.6 + 0.35 * 2 + 0.8 * math.log(4) - 2.0 * 0.5 + 0.8 * 0.9))
+    # a graduate of A in C: no work rights, a poorer country, a closed-ish visa
+    assert p[0, 2] == pytest.approx(logistic(-1.6 + 0.8 * math.log(3_000 / 48_000) + 0.8 * 0.3))
+    assert np.all(np.diag(p) == 0)
+
+
+def test_stays_and_employability_by_hand():
+    assert careers.stays(0, 2016, 5, 1.0) and not careers.stays(0, 2016, 5, 0.0)
+    e = careers.employability(0.4, 0.3, True, rule(careers))
+    assert e == pytest.approx(logistic(-0.6 + 1.5 * 0.4 + 1.0 * 0.3 + 0.4))
+
+
+# ---- exchange --------------------------------------------------------------------------------------
+def test_exchange_eligibility():
+    # first degree, past the first year and before the last, at home, not yet exchanged
+    assert exchange.eligible(0, 1, 4, True, False) and exchange.eligible(0, 2, 4, True, False)
+    assert not exchange.eligible(0, 0, 4, True, False) and not exchange.eligible(0, 3, 4, True, False)
+    assert not exchange.eligible(1, 1, 4, True, False)      # postgraduate
+    assert not exchange.eligible(0, 1, 4, False, False)     # a degree abroad
+    assert not exchange.eligible(0, 1, 4, True, True)       # been already
+
+
+def test_exchange_stay_lengths_follow_the_shares():
+    assert exchange.length(0, 2016, 9, rule(exchange, short_share=1.0, term_share=0.0)) == 0.25
+    assert exchange.length(0, 2016, 9, rule(exchange, short_share=0.0, term_share=1.0)) == 0.5
+    assert exchange.length(0, 2016, 9, rule(exchange, short_share=0.0, term_share=0.0)) == 1.0
+    assert exchange.wants_exchange(0, 2016, 9, 0.0, 1, 0.0, 0.0, rule(exchange, apply_constant=50.0))
+    assert not exchange.wants_exchange(0, 2016, 9, 0.0, 1, 0.0, 0.0, rule(exchange, apply_constant=-50.0))
+
+
+def test_agreement_slots_by_funding_regional_programme_and_borders(world, policy):
+    pol = dict(policy, exchange_funding=np.array([0.0, 0.5, 0.0]), exchange_agreements=np.array([1.0, 2.0, 1.0]))
+    slots, _, edge_of = exchange.agreement_tables(world, pol, world.edge_slots)
+    # agreements 0->2 and 2->0 are regional (closed until A and B join); 1->3: 2 x 1 x 1; 3->1: 2 x 1 x 1
+    assert slots.tolist() == [0, 2, 0, 2]
+    assert edge_of[0, 0] == -1 and edge_of[1, 0] == 1          # university 0 has no open agreement
+    joined = dict(pol, regional_programme=np.array([1.0, 1.0, 0.0]))
+    assert exchange.agreement_tables(world, joined, world.edge_slots)[0].tolist() == [4, 2, 4 * 2 * 1.5, 2]
+    shut = dict(joined, border_closed=np.array([0.0, 0.0, 1.0]))
+    assert exchange.agreement_tables(world, shut, world.edge_slots)[0].tolist() == [4, 0, 12, 0]
+
+
+# ---- internships -----------------------------------------------------------------------------------
+def test_internship_eligibility_and_priority():
+    assert internships.eligible(0, 3, 4, 2, True) and internships.eligible(1, 1, 4, 2, True)
+    assert not internships.eligible(0, 2, 4, 2, True) and not internships.eligible(0, 3, 4, 2, False)
+    assert internships.priority(0.5, 0.25) == np.float32(0.75)
+
+
+def test_internship_places_and_hosts(world, policy):
+    pol = dict(policy, internship_funding=np.array([0.3, 0.0, 0.0]))
+    table, places, has_host = internships.host_tables(world, pol, rule(internships))
+    assert places.tolist() == [round(6 * 1.1), round(3 * 1.1), round(1 * 1.1)]   # x (1 + 1.0 x mean funding 0.1)
+    mass = alias.probabilities(table)
+    w_ab, w_ac = 3 * math.exp(1.0 - 0.8 * math.log(2000)), 1 * math.exp(-0.8 * math.log(8000))  # A's hosts
+    np.testing.assert_allclose(mass[0], [0, w_ab / (w_ab + w_ac), w_ac / (w_ab + w_ac)], atol=2e-9)
+    closed = dict(pol, border_closed=np.array([0.0, 0.0, 1.0]))
+    _, places, has_host = internships.host_tables(world, closed, rule(internships))
+    assert places[2] == 0 and not has_host[2] and has_host[0]
+
+
+# ---- research --------------------------------------------------------------------------------------
+def test_research_rates_by_hand():
+    r = rule(research)
+    assert research.papers_rate(1.5, 0.5, 0.2, r) == pytest.approx(1.0 * 1.5 * (1 + 0.3 * 0.5 + 0.1 * 0.2))
+    assert research.foreign_coauthor_probability(0.2, 3, 4, True, r) == pytest.approx(
+        logistic(-3.0 + 1.5 * 0.2 + 0.25 * math.log(4) + 0.03 * 4 + 2.0))
+    assert research.move_probability(12_000.0, 48_000.0, 0.9, r) == pytest.approx(
+        logistic(-5.2 + 0.8 * math.log(4) + 1.0 * 0.9))
+    assert research.visit_probability(0.4, r) == pytest.approx(logistic(-4.0 + 2.5 * 0.4))
+
+
+def test_citations_and_their_international_premium_by_hand():
+    r = rule(research)
+    assert research.citation_premium(1, r) == 1.0
+    assert research.citation_premium(3, r) == pytest.approx(1 + 0.45 * (1 - math.exp(-2 / 1.5)))
+    assert research.citations(0.5, 0.7, 2, r) == pytest.approx(
+        math.exp(1.6 + 1.0 * 0.5 + 1.5 * 0.2) * (1 + 0.45 * (1 - math.exp(-1 / 1.5))))
+
+
+def test_poisson_is_the_inverse_cdf():
+    # lambda 2: P(0) = e^-2 = 0.135, P(<= 1) = 3 e^-2 = 0.406, P(<= 2) = 5 e^-2 = 0.677
+    assert [research.poisson(2.0, u) for u in (0.1, 0.3, 0.5, 0.7)] == [0, 1, 2, 3]
+
+
+def test_open_share_needs_both_sides(world):
+    shares = research.open_share(world.edge_from, world.edge_to, world.univ_country, np.array([1.0, 0.5, 0.0]), 4)
+    assert shares.tolist() == [0.5, 0.0, 0.5, 0.0]   # A-B: 1 x 0.5; A-C: 1 x 0
+
+
+# ---- service ---------------------------------------------------------------------------------------
+def test_service_rates_by_hand():
+    r = rule(service)
+    assert service.project_rate(500.0, 3, 0.4, 1.5, r) == pytest.approx(0.6 * 5 * (1 + 0.04 * 3) * (1 + 1.5 * 0.4) * 1.5)
+    assert service.foreign_partner_probability(0.4, False, r) == pytest.approx(logistic(-1.2 + 1.5 * 0.4))
+    assert service.foreign_partner_probability(0.4, True, r) == 0.0
+
+
+# ---- education quality -------------------------------------------------------------------------------
+def test_teaching_quality_update_by_hand(world):
+    """University 2 (B) sent 2 students to university 0 (A, better) along agreement 2 -> 0."""
+    q = rule(quality)
+    teaching = np.array([0.8, 0.6, 0.5, 0.4])
+    base = np.array([0.8, 0.5, 0.5, 0.4])
+    capacity = np.array([40, 40, 100, 60])
+    enrolled = np.array([38, 30, 100, 30])        # below the crowding threshold but at university 2
+    t = quality.teaching_update(teaching, base, world.edge_from, world.edge_to, np.array([0, 0, 2, 0]), capacity,
+                                enrolled, np.array([0.0, 0.1, 0.0, 0.0]), np.array([1.0, 1.0, 1.5, 1.0]),
+                                np.array([0.8, 0.6, 0.9, 0.4]), np.array([0.0, 0.0, 10.0, 0.0]), q)
+    # university 2: traffic 2 = full intensity (2% of 100 seats); gap 0.3; guests 10 per 100 staff from 0.9;
+    # reputation 1.5; full: occupancy 1.0 > 0.97
+    u2 = 0.5 + 0.15 * 1 * 0.3 + 0.03 * 10 * 0.4 + 0.02 * 0.5 - 0.5 * 0.03
+    # university 1: reverts 15% of its 0.1 gain above base; grew 10% (expansion penalty 0.3)
+    u1 = 0.6 + 0.15 * (0.5 - 0.6) - 0.3 * 0.1
+    np.testing.assert_allclose(t, [0.8, u1, u2, 0.4])
+
+
+def test_reputation_choice_quality_and_courses_by_hand(world):
+    rep = quality.reputation_update(np.ones(4), np.array([30, 10, 0, 20]), np.array([3, 1, 0, 4]), 0.3)
+    # citations per head 10, 10, -, 5: mean 25 / 3; relative 1.2, 1.2, 1 (no staff), 0.6
+    np.testing.assert_allclose(rep, [0.7 + 0.3 * 1.2, 0.7 + 0.3 * 1.2, 1.0, 0.7 + 0.3 * 0.6])
+    seen = quality.choice_quality(np.array([[0.5]]), np.array([math.e]), np.array([0.7]), np.array([0.6]), 0.08)
+    assert seen[0, 0] == pytest.approx(0.5 + 0.08 * 1 + 0.1)
+    assert quality.courses(np.array([0.3, 0.1, 0.2, 0.0]), world.univ_country,
+                           np.array([0.25, 0.0, 0.5])).tolist() == [0.3, 0.25, 0.2, 0.5]
