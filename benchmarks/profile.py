@@ -15,12 +15,13 @@ import time
 
 from sim import model as model_module
 from sim import population
-from sim.mechanisms import admission, careers, choice, enrolment, exchange, internships, learning, research
+from sim.mechanisms import admission, careers, choice, enrolment, exchange, internships, learning, progression, research
 
 PHASES = {
     **{cls: ("step",) for cls in model_module.SCHEDULE},   # each mechanism's whole step, kernels included
     model_module.HemsimModel: ("_outcomes",),
-    choice.DegreeChoice: ("step", "tables"),
+    choice.DegreeChoice: ("step", "tables", "probabilities"),
+    progression.Progression: ("step", "tables"),
     population.ArrayStudents: ("add_cohort", "keep", "seats_taken"),
     choice: ("first_applications", "applications"),
     admission: ("admit_round", "clearing"),

@@ -21,7 +21,8 @@ _HALF = uint64(32)
 
 
 @njit(cache=True)
-def _build_row(p, accept, alias, g):
+def _build_row(p, g, accept, alias, small, large, scaled):
+    """Vose's method on row g of p, into accept and alias (workspaces of the row's length)."""
     k = p.shape[1]
     total = 0.0
     best = 0
@@ -29,9 +30,6 @@ def _build_row(p, accept, alias, g):
         total += p[g, j]
         if p[g, j] > p[g, best]:
             best = j
-    small = np.empty(k, np.int64)
-    large = np.empty(k, np.int64)
-    scaled = np.empty(k, np.float64)
     ns = 0
     nl = 0
     for j in range(k):
@@ -47,8 +45,8 @@ def _build_row(p, accept, alias, g):
         s = small[ns]
         nl -= 1
         big = large[nl]
-        accept[g, s] = scaled[s]
-        alias[g, s] = big
+        accept[s] = scaled[s]
+        alias[s] = big
         scaled[big] = (scaled[big] + scaled[s]) - 1.0
         if scaled[big] < 1.0:
             small[ns] = big
@@ -58,29 +56,39 @@ def _build_row(p, accept, alias, g):
             nl += 1
     # Leftovers hold ~1 up to rounding; a clearly small leftover must never be drawn itself.
     for i in range(nl):
-        accept[g, large[i]] = 1.0
-        alias[g, large[i]] = large[i]
+        accept[large[i]] = 1.0
+        alias[large[i]] = large[i]
     for i in range(ns):
         s = small[i]
         if scaled[s] > 0.5:
-            accept[g, s] = 1.0
-            alias[g, s] = s
+            accept[s] = 1.0
+            alias[s] = s
         else:
-            accept[g, s] = 0.0
-            alias[g, s] = best
+            accept[s] = 0.0
+            alias[s] = best
 
 
 @njit(cache=True, parallel=True)
 def build(p):
-    """The alias table of each row of p (rows need not be normalised; each must have a positive entry)."""
-    accept = np.zeros(p.shape, np.float64)
-    alias = np.zeros(p.shape, np.int32)
+    """The alias table of each row of p (rows need not be normalised; each must have a positive entry).
+
+    Rows are built in blocks, each with its own workspaces (allocating them per row cost more than
+    the algorithm)."""
+    rows, k = p.shape
     table = np.empty(p.shape, np.uint64)
-    for g in prange(p.shape[0]):
-        _build_row(p, accept, alias, g)
-        for j in range(p.shape[1]):
-            threshold = min(uint64(accept[g, j] * 4294967296.0), _LOW)  # accept 1: alias is the column itself
-            table[g, j] = (threshold << _HALF) | uint64(alias[g, j])
+    n_blocks = min(rows, 64)
+    size = (rows + n_blocks - 1) // max(n_blocks, 1)
+    for b in prange(n_blocks):
+        accept = np.zeros(k, np.float64)
+        alias = np.zeros(k, np.int64)
+        small = np.empty(k, np.int64)
+        large = np.empty(k, np.int64)
+        scaled = np.empty(k, np.float64)
+        for g in range(b * size, min((b + 1) * size, rows)):
+            _build_row(p, g, accept, alias, small, large, scaled)
+            for j in range(k):
+                threshold = min(uint64(accept[j] * 4294967296.0), _LOW)  # accept 1: alias is the column itself
+                table[g, j] = (threshold << _HALF) | uint64(alias[j])
     return table
 
 

@@ -17,11 +17,16 @@ from sim.errors import ConfigError
 from sim.mechanisms.careers import Params as CareerParams
 from sim.mechanisms.choice import Params as ChoiceParams
 from sim.mechanisms.exchange import Params as ExchangeParams
+from sim.mechanisms.finance import Params as FinanceParams
+from sim.mechanisms.innovation import Params as InnovationParams
 from sim.mechanisms.internships import Params as InternshipParams
 from sim.mechanisms.learning import Params as StudyParams
+from sim.mechanisms.progression import Params as ProgressionParams
 from sim.mechanisms.quality import Params as QualityParams
 from sim.mechanisms.research import Params as ResearchParams
 from sim.mechanisms.service import Params as ServiceParams
+from sim.mechanisms.workforce import Params as WorkforceParams
+from sim.transitions import Params as ResearchCareersParams
 from sim.policies import LEVERS
 
 MISSING = "???"  # omegaconf.MISSING (a required key), spelt out so the library does not import omegaconf
@@ -47,11 +52,16 @@ class BehaviourConfig:
     mechanism's own module as `Params`."""
     choice: ChoiceParams = field(default_factory=ChoiceParams)
     study: StudyParams = field(default_factory=StudyParams)
+    progression: ProgressionParams = field(default_factory=ProgressionParams)
     careers: CareerParams = field(default_factory=CareerParams)
+    finance: FinanceParams = field(default_factory=FinanceParams)
     exchange: ExchangeParams = field(default_factory=ExchangeParams)
     internships: InternshipParams = field(default_factory=InternshipParams)
     quality: QualityParams = field(default_factory=QualityParams)
     research: ResearchParams = field(default_factory=ResearchParams)
+    research_careers: ResearchCareersParams = field(default_factory=ResearchCareersParams)
+    workforce: WorkforceParams = field(default_factory=WorkforceParams)
+    innovation: InnovationParams = field(default_factory=InnovationParams)
     service: ServiceParams = field(default_factory=ServiceParams)
 
 

@@ -21,14 +21,14 @@ from sim.agents import AgentStudents, Country, University
 from sim.config import Config, Rules
 from sim.diaspora import Diaspora
 from sim.errors import ConfigError
-from sim.mechanisms import careers, choice, enrolment, exchange, expansion, internships, learning, quality, research, \
-    service
+from sim.mechanisms import careers, choice, enrolment, exchange, expansion, finance, innovation, internships, \
+    learning, progression, quality, research, service, workforce
 from sim.outcomes import Flow, Metric
 from sim.policies import build_tables, in_force
 from sim.population import ArrayStudents
 from sim.researchers import Researchers
 from sim.results import FLOW_ORDER, METRIC_ORDER, WORLD, Recorder, Results, in_order
-from sim.transitions import Graduation
+from sim.transitions import Graduation, ResearchCareers
 from sim.universities import Agreements, Universities
 from sim.world import synthetic
 from sim.world.world import World
@@ -40,10 +40,15 @@ SCHEDULE = (
     exchange.Exchange,          # exchange studies along agreements
     internships.Internships,    # final-year internships abroad
     learning.Learning,          # the study year: learning, dropout, graduation
+    finance.Finance,            # universities' income, scholarships, the research posts budgets fund
+    progression.Progression,    # graduates go on to a master's or a doctorate
     careers.Careers,            # graduates abroad stay or return; employability
+    workforce.Workforce,        # graduates join the workforce where they settle
     research.Research,          # researchers' mobility, teams, papers, citations
+    innovation.Innovation,      # patent applications
     service.Service,            # service projects
     quality.Quality,            # reputation, teaching quality, the quality students see, courses
+    ResearchCareers,            # researchers leave or retire; doctoral graduates are hired into posts
     Graduation,                 # graduates and dropouts leave the student population
 )
 
@@ -93,7 +98,6 @@ class HemsimModel(mesa.Model):
         self.agreements = Agreements.from_world(w)
         self.diaspora = Diaspora.empty(w.n_countries)
         self.students = ArrayStudents(cfg.seed) if cfg.backend == "numba" else AgentStudents(self)
-        self.researchers = Researchers(w, cfg.seed)
         self.country_agents = [Country(self, i) for i in range(w.n_countries)]
         self.university_agents = [University(self, u) for u in range(w.n_universities)]
         # the yearly cycle and what it records
@@ -109,13 +113,14 @@ class HemsimModel(mesa.Model):
             | {name: partial(_last, key=name) for name in self.metric_names})
         self.census = None                 # who studied where this year (learning.Census), set by the study year
         self.sampling = False              # take the per-student sample this year
-        spin_up = max(cfg.behaviour.study.first_degree_years, cfg.behaviour.study.postgraduate_years)
-        self.year = cfg.start_year - spin_up  # the year the next step simulates
+        self.year = cfg.start_year - self.spin_up_years  # the year the next step simulates
+        self.researchers = Researchers(w, cfg.seed, first_year=self.year)
         if state is not None:
             self._restore(state)
         else:
             self.diaspora = self._initial_diaspora()
-            for _ in range(spin_up):
+            self.researchers.seed_origins(w.univ_country, *self.mechanism(ResearchCareers).initial_origins(self))
+            for _ in range(self.spin_up_years):
                 self._year(recorded=False)
         self.running = self.year < self.end_year
 
@@ -123,6 +128,13 @@ class HemsimModel(mesa.Model):
     def reference(self) -> bool:
         """The Mesa reference backend (one mesa.Agent per student)."""
         return self.students.reference
+
+    @property
+    def spin_up_years(self) -> int:
+        """Years simulated before the first recorded one: the longest path through first degree, master's and
+        doctorate, so the first recorded year starts from full programmes and a flowing doctoral pipeline."""
+        b = self.cfg.behaviour
+        return b.study.first_degree_years + b.study.postgraduate_years + b.progression.doctoral_years_max
 
     @property
     def end_year(self) -> int:
@@ -183,8 +195,7 @@ class HemsimModel(mesa.Model):
         w, study = self.world, self.rules.study
         prob = self.mechanism(choice.DegreeChoice).probabilities(self)
         entrants = choice.expected_entrants(prob, w, study.postgraduate_share) * w.scale
-        years = (1 - study.postgraduate_share) * study.first_degree_years \
-            + study.postgraduate_share * study.postgraduate_years
+        years = progression.years_enrolled(study, self.rules.progression)
         return Diaspora.before_the_start(entrants, years, self.rules.careers.diaspora_decay, w.observed_stock)
 
     # ---- checkpoints ------------------------------------------------------------------------------
@@ -196,6 +207,7 @@ class HemsimModel(mesa.Model):
         return {"year": self.year,  # Mesa's own clock (steps, time) restarts at 0 in a resumed model
                 "universities": self.universities.state(), "diaspora": self.diaspora.state(),
                 "students": self.students.state(), "researchers": self.researchers.state(),
+                "mechanisms": {m.name: m.state() for m in self.mechanisms},
                 "recorded": (self.recorder.flow_chunks, self.recorder.metric_chunks, self.recorder.student_chunks)}
 
     def _restore(self, state: dict) -> None:
@@ -204,6 +216,8 @@ class HemsimModel(mesa.Model):
         self.diaspora = Diaspora.from_state(state["diaspora"])
         self.students = ArrayStudents.from_state(state["students"])
         self.researchers = Researchers.from_state(state["researchers"])
+        for m in self.mechanisms:
+            m.restore(state["mechanisms"][m.name])
         self.recorder.flow_chunks, self.recorder.metric_chunks, self.recorder.student_chunks = state["recorded"]
         for year, values in self.recorder.world_values().items():   # the years recorded before the checkpoint
             self.world_metrics = {"year": year} | values

@@ -29,13 +29,17 @@ METRIC_ORDER = (
     "new_inbound_degree", "new_outbound_degree", "international_share", "returnees", "stayers", "brain_drain",
     "net_talent_gain", "mean_skill", "mean_intercultural_competence", "mean_intercultural_competence_nonmobile",
     "exchange_students", "exchange_inbound", "exchange_participation_rate", "exchange_term_or_year_share",
-    "internships", "internships_hosted", "intl_experienced_graduates", "graduate_employability", "enrolment_rate",
-    "teaching_quality", "intl_course_share", "capacity", "researchers", "papers", "intl_coauthored_share",
+    "internships", "internships_hosted", "intl_experienced_graduates", "graduate_employability",
+    "graduate_stock", "graduate_stock_abroad_share", "graduate_stock_doctoral",
+    "master_progressions", "doctoral_entrants", "doctoral_students", "doctoral_international_share", "enrolment_rate",
+    "teaching_quality", "intl_course_share", "capacity", "university_income", "tuition_revenue", "tuition_share",
+    "scholarship_cost", "research_posts", "researchers", "researcher_entries", "researcher_exits",
+    "foreign_born_researcher_share", "papers", "intl_coauthored_share",
     "citations_per_paper", "citations_per_paper_intl", "citations_per_paper_domestic", "research_reputation",
     "researcher_visits", "researchers_moved_out", "researchers_moved_in", "researchers_returned",
-    "service_projects", "service_projects_international", "people_reached")
-FLOW_ORDER = ("degree", "enrolled", "return", "stay", "exchange", "internship", "researcher_visit", "researcher_move",
-              "researcher_return")
+    "patent_applications", "service_projects", "service_projects_international", "people_reached")
+FLOW_ORDER = ("degree", "enrolled", "return", "stay", "exchange", "internship", "doctoral", "researcher_entry",
+              "researcher_visit", "researcher_move", "researcher_return")
 
 
 def in_order(names: list[str], order: tuple[str, ...]) -> list[str]:

@@ -42,6 +42,11 @@ RESEARCH_TEAM = 51
 RESEARCH_CITES = 52
 RESEARCH_VISIT = 53
 RESEARCH_MIGRATE = 54
+RESEARCH_EXIT = 55      # researchers leaving research
+RESEARCH_HIRE = 56      # new researchers' productivity
+PROGRESSION = 40        # a graduate goes on to a further degree (a master's, a doctorate)
+PROGRESSION_CHOICE = 41 # where they apply
+DOCTORAL_LENGTH = 42    # the doctorate's length (drawn once: year 0)
 SERVICE = 60
 SAMPLE = 70        # which students the per-student sample follows
 

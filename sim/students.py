@@ -40,9 +40,9 @@ TRANSIENT = {name: c.dtype for name, c in EVENTS.items()}
 ALL = COLUMNS | TRANSIENT
 RESET = {"partner": -1, "stay": 0.0, "host": -1}            # events' values at the start of a year
 
-# level: codes 0, 1
-FIRST_DEGREE, POSTGRADUATE = 0, 1
-LEVELS = ("first_degree", "postgraduate")
+# level: codes 0, 1, 2 (entrants start at 0 or 1; master's graduates may go on to 2)
+FIRST_DEGREE, POSTGRADUATE, DOCTORAL = 0, 1, 2
+LEVELS = ("first_degree", "postgraduate", "doctoral")
 
 # outcome: this year's outcome, codes 0..4 (set by learning, then careers for graduates abroad)
 CONTINUING, DROPPED, GRADUATED, RETURNED, STAYED = 0, 1, 2, 3, 4

@@ -21,6 +21,17 @@ class Universities:
     courses: np.ndarray      # (U,) share of programmes taught as international courses (quality)
     reputation: np.ndarray   # (U,) research reputation, world mean 1 (quality)
     growth: np.ndarray       # (U,) this year's capacity growth rate (expansion)
+    posts: np.ndarray        # (U,) funded research posts, in researcher agents (research careers hire into them)
+    posts_per_usd: np.ndarray  # (U,) research posts a dollar of budget funds (set when recording starts: finance)
+    # this year's money, set by finance (USD a year)
+    budget: np.ndarray       # (U,) income: public funding + international tuition
+    tuition: np.ndarray      # (U,) international tuition revenue
+    # this year's students, set by the study year (learning)
+    enrolled: np.ndarray     # (U,) students enrolled
+    fee_paying: np.ndarray   # (U,) international students below the doctorate (they pay international tuition)
+    continuing: np.ndarray   # (U,) students who go on next year
+    doctoral_students: np.ndarray    # (U,) doctoral students enrolled
+    doctoral_continuing: np.ndarray  # (U,) of whom go on next year
     # this year's research, set by the research mechanism
     researchers: np.ndarray  # (U,) researchers appointed (agents)
     papers: np.ndarray       # (U,) papers led
@@ -28,7 +39,7 @@ class Universities:
     citations: np.ndarray    # (U,) citations of those papers, fixed point (research.CITES_FIXED_POINT)
     intl_citations: np.ndarray  # (U,) of the international papers, fixed point
 
-    SAVED = ("capacity", "quality", "teaching", "courses", "reputation", "growth")
+    SAVED = ("capacity", "quality", "teaching", "courses", "reputation", "growth", "posts", "posts_per_usd")
 
     @classmethod
     def from_world(cls, w: World) -> "Universities":
@@ -36,7 +47,10 @@ class Universities:
         zeros = np.zeros(u, np.int64)
         return cls(capacity=w.univ_capacity.copy(), quality=w.univ_quality.copy(), teaching=w.univ_teaching.copy(),
                    courses=w.univ_intl_courses.copy(), reputation=np.ones(u), growth=np.zeros(u),
-                   researchers=zeros.copy(), papers=zeros.copy(), intl_papers=zeros.copy(), citations=zeros.copy(),
+                   posts=w.researchers.astype(np.int64), posts_per_usd=np.zeros(u), budget=np.zeros(u),
+                   tuition=np.zeros(u), enrolled=zeros.copy(), fee_paying=zeros.copy(),
+                   continuing=zeros.copy(), doctoral_students=zeros.copy(),
+                   doctoral_continuing=zeros.copy(), researchers=zeros.copy(), papers=zeros.copy(), intl_papers=zeros.copy(), citations=zeros.copy(),
                    intl_citations=zeros.copy())
 
     def __len__(self) -> int:
@@ -48,7 +62,8 @@ class Universities:
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> "Universities":
         u = len(state["capacity"])
-        this_year = {f.name: np.zeros(u, np.int64) for f in fields(cls) if f.name not in cls.SAVED}
+        this_year = {f.name: np.zeros(u, np.float64 if f.name in ("budget", "tuition") else np.int64)
+                     for f in fields(cls) if f.name not in cls.SAVED}
         return cls(**{k: state[k] for k in cls.SAVED}, **this_year)
 
 
@@ -74,6 +89,14 @@ class Agreements:
 
     def __len__(self) -> int:
         return len(self.source)
+
+    def open_this_year(self, univ_country: np.ndarray, policy: dict[str, np.ndarray]) -> np.ndarray:
+        """(E,) whether each agreement is open under this year's levers: a regional agreement once both
+        countries join the regional programme; none across a closed border."""
+        c_from, c_to = univ_country[self.source], univ_country[self.partner]
+        regional_open = (policy["regional_programme"][c_from] > 0.5) & (policy["regional_programme"][c_to] > 0.5)
+        closed = (policy["border_closed"][c_from] > 0.5) | (policy["border_closed"][c_to] > 0.5)
+        return np.where(self.regional, regional_open, True) & ~closed
 
     def degree(self) -> np.ndarray:
         """(U,) agreements of each university."""

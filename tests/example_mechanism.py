@@ -1,5 +1,5 @@
 """The worked example of docs/adding-a-mechanism.md: a mechanism in one module, tested by
-tests/test_adding_a_mechanism.py. (An illustration: hemsim's own graduate workforce is issue 11's.)
+tests/test_adding_a_mechanism.py. (An illustration: hemsim's own workforce is sim/mechanisms/workforce.py.)
 
 Graduate stock: each year's graduates join the workforce of their country of origin (by where
 they studied: at home or abroad), and a share of the stock retires.

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from sim import alias
-from sim.mechanisms import (admission, careers, choice, enrolment, exchange, internships, learning, quality, research,
-                            service)
+from sim.mechanisms import (admission, careers, choice, enrolment, exchange, internships, learning, progression, quality,
+                            research, service)
 from sim.policies import build_tables, in_force
 from sim.students import CONTINUING, DROPPED, GRADUATED
 from worlds import three_countries
@@ -144,7 +144,7 @@ def test_home_ranking_orders_each_countrys_universities_by_mean_quality(world):
 def test_a_study_year_adds_skill_and_competence_by_the_formula():
     r = rule(learning, dropout_constant=-50.0)
     skill, competence, outcome = learning.study_year(0, 2016, 1, 1.0, 0.3, 0.1, 0.5, 0.6, 0.4, 1, 0, 2, r,
-                                                     rule(internships))
+                                                     rule(internships), rule(progression))
     assert skill == pytest.approx(0.3 + 0.25 * 0.6 * (1 + 0.2 * 1.0) + 0.08)          # 0.56
     assert competence == pytest.approx(0.1 + 0.02 + 0.25 * 0.5 + 0.1 * 0.4 + 0.15)     # 0.435
     assert outcome == CONTINUING                                                       # year 3 of 4
@@ -153,9 +153,12 @@ def test_a_study_year_adds_skill_and_competence_by_the_formula():
 def test_the_last_year_graduates_and_a_certain_dropout_drops():
     never, always = rule(learning, dropout_constant=-50.0), rule(learning, dropout_constant=50.0)
     args = (0, 2016, 1, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0)
-    assert learning.study_year(*args, 0, 3, never, rule(internships))[2] == GRADUATED   # 4th year of a first degree
-    assert learning.study_year(*args, 1, 1, never, rule(internships))[2] == GRADUATED   # 2nd of a postgraduate one
-    assert learning.study_year(*args, 0, 0, always, rule(internships))[2] == DROPPED
+    three = rule(progression, doctoral_years_min=3, doctoral_years_max=3)
+    assert learning.study_year(*args, 0, 3, never, rule(internships), three)[2] == GRADUATED  # 4th year of a first degree
+    assert learning.study_year(*args, 1, 1, never, rule(internships), three)[2] == GRADUATED  # 2nd of a master's
+    assert learning.study_year(*args, 2, 1, never, rule(internships), three)[2] == CONTINUING  # 2nd of 3 doctoral years
+    assert learning.study_year(*args, 2, 2, never, rule(internships), three)[2] == GRADUATED
+    assert learning.study_year(*args, 0, 0, always, rule(internships), three)[2] == DROPPED
 
 
 def test_conditions_blend_the_partners_teaching_during_an_exchange(world):
@@ -169,7 +172,7 @@ def test_conditions_blend_the_partners_teaching_during_an_exchange(world):
 # ---- careers ---------------------------------------------------------------------------------------
 def test_stay_probability_by_hand(world, policy):
     pol = dict(policy, return_incentive=np.array([0.0, 0.5, 0.0]))
-    p = careers.stay_probabilities(world, pol, rule(careers))
+    p = careers.stay_probabilities(world, pol, rule(careers), -1.6)
     # a graduate of B in A: -1.6 + 0.35 x 2 years + 0.8 ln(48,000 / 12,000) - 2.0 x 0.5 + 0.8 x 0.9
     assert p[1, 0] == pytest.approx(logistic(-1.6 + 0.35 * 2 + 0.8 * math.log(4) - 2.0 * 0.5 + 0.8 * 0.9))
     # a graduate of A in C: no work rights, a poorer country, a closed-ish visa
@@ -221,25 +224,31 @@ def test_internship_eligibility_and_priority():
 
 
 def test_internship_places_and_hosts(world, policy):
-    pol = dict(policy, internship_funding=np.array([0.3, 0.0, 0.0]))
-    table, places, has_host = internships.host_tables(world, pol, rule(internships))
-    assert places.tolist() == [round(6 * 1.1), round(3 * 1.1), round(1 * 1.1)]   # x (1 + 1.0 x mean funding 0.1)
+    pol = dict(policy, internship_funding=np.array([0.5, 0.0, 0.0]))
+    table, places, funded, has_host = internships.host_tables(world, pol, rule(internships))
+    assert places.tolist() == [6, 3, 1]                   # enterprises' own places, open to all
     mass = alias.probabilities(table)
     w_ab, w_ac = 3 * math.exp(1.0 - 0.8 * math.log(2000)), 1 * math.exp(-0.8 * math.log(8000))  # A's hosts
     np.testing.assert_allclose(mass[0], [0, w_ab / (w_ab + w_ac), w_ac / (w_ab + w_ac)], atol=2e-9)
+    # A's funding (0.5) buys places_funding x 0.5 x demand at each host, spread as A's students apply there
+    assert funded[0].tolist() == [0, round(0.5 * 3 * w_ab / (w_ab + w_ac)), round(0.5 * 1 * w_ac / (w_ab + w_ac))]
+    assert funded[1:].sum() == 0                          # B and C fund nothing
     closed = dict(pol, border_closed=np.array([0.0, 0.0, 1.0]))
-    _, places, has_host = internships.host_tables(world, closed, rule(internships))
-    assert places[2] == 0 and not has_host[2] and has_host[0]
+    _, places, funded, has_host = internships.host_tables(world, closed, rule(internships))
+    assert places[2] == 0 and funded[:, 2].sum() == 0 and not has_host[2] and has_host[0]
 
 
 # ---- research --------------------------------------------------------------------------------------
 def test_research_rates_by_hand():
     r = rule(research)
-    assert research.papers_rate(1.5, 0.5, 0.2, r) == pytest.approx(1.0 * 1.5 * (1 + 0.3 * 0.5 + 0.1 * 0.2))
+    assert research.papers_rate(1.5, 0.5, 0.2, 0.4, r) == pytest.approx(1.0 * 1.5 * (1 + 0.3 * 0.5 + 0.1 * 0.2
+                                                                                       + 0.5 * 0.4))
     assert research.foreign_coauthor_probability(0.2, 3, 4, True, r) == pytest.approx(
         logistic(-3.0 + 1.5 * 0.2 + 0.25 * math.log(4) + 0.03 * 4 + 2.0))
-    assert research.move_probability(12_000.0, 48_000.0, 0.9, r) == pytest.approx(
-        logistic(-5.2 + 0.8 * math.log(4) + 1.0 * 0.9))
+    assert research.move_probability(12_000.0, 48_000.0, 0.9, 1.0, 2.0, r) == pytest.approx(
+        logistic(-5.2 + 0.8 * math.log(4) + 1.0 * 0.9 + 0.6 * math.log(2)))
+    # ties abroad: the foreign-born to their country of citizenship, returnees to where they trained
+    assert [research.tie_country(1, 1, 0), research.tie_country(0, 2, 0), research.tie_country(0, 0, 0)] == [1, 2, -1]
     assert research.visit_probability(0.4, r) == pytest.approx(logistic(-4.0 + 2.5 * 0.4))
 
 
@@ -296,3 +305,54 @@ def test_reputation_choice_quality_and_courses_by_hand(world):
     assert seen[0, 0] == pytest.approx(0.5 + 0.08 * 1 + 0.1)
     assert quality.courses(np.array([0.3, 0.1, 0.2, 0.0]), world.univ_country,
                            np.array([0.25, 0.0, 0.5])).tolist() == [0.3, 0.25, 0.2, 0.5]
+
+
+# ---- progression, research careers, workforce, money, innovation ---------------------------------------
+def test_progression_by_hand():
+    sure, never = rule(progression, master_constant=50.0, doctoral_constant=50.0), rule(progression, master_constant=-50.0,
+                                                                                        doctoral_constant=-50.0)
+    assert progression.goes_on(0, 2016, 7, 0.0, 0, 4, 0, sure) and not progression.goes_on(0, 2016, 7, 0.0, 0, 4, 0, never)
+    assert progression.goes_on(0, 2016, 7, 0.0, 0, 4, 1, sure) and not progression.goes_on(0, 2016, 7, 0.0, 0, 4, 1, never)
+    lengths = {progression.doctoral_years(0, uid, rule(progression)) for uid in range(1, 200)}
+    assert lengths == {3, 4, 5}
+    # years enrolled: no progression -> first degree 0.9 x 4 + direct master's 0.1 x 2; certain progression -> + 0.9 x 2
+    # more master's years, and every master's graduate's doctorate of (3 + 5) / 2 years
+    study = rule(learning, postgraduate_share=0.1)
+    assert progression.years_enrolled(study, never) == pytest.approx(0.9 * 4 + 0.1 * 2, abs=1e-9)
+    assert progression.years_enrolled(study, sure) == pytest.approx(0.9 * 4 + 1.0 * 2 + 1.0 * 4, abs=1e-9)
+
+
+def test_research_careers_by_hand():
+    from sim import transitions
+    r = transitions.Rule(**dataclasses.asdict(transitions.Params()))
+    assert transitions.leaves(0, 2016, 3, 1.0, 37, r)                  # the 38th year: retires
+    assert not transitions.leaves(0, 2016, 3, 1.0, 5, r._replace(leave_constant=-50.0))
+    assert transitions.leaves(0, 2016, 3, 1.0, 5, r._replace(leave_constant=50.0))
+    # productivity: exp(0.6 z - 0.18), z = rho talent + sqrt(1 - rho^2) noise; at rho = 1, z is the talent
+    assert transitions.new_productivity(0, 2016, 3, 2.0, 1.0, r._replace(productivity_talent=1.0)) == pytest.approx(
+        math.exp(0.6 * 2 - 0.18), rel=1e-6)
+    assert transitions.new_productivity(0, 2016, 3, 2.0, 2.0, r._replace(productivity_talent=1.0)) == pytest.approx(
+        math.exp(0.6 * 2 - 0.18 + 0.4 * math.log(2)), rel=1e-6)              # a doctorate at twice the reputation
+
+
+def test_graduates_settle_where_careers_put_them():
+    from sim.mechanisms import workforce
+    from sim.students import RETURNED, STAYED
+    assert workforce.settles_in(1, 0, STAYED) == 0 and workforce.settles_in(1, 0, RETURNED) == 1
+    assert workforce.settles_in(1, 1, GRADUATED) == 1 and workforce.settles_in(1, 1, CONTINUING) == -1
+
+
+def test_scholarship_costs_by_hand():
+    from sim.mechanisms import finance
+    students = np.array([[0.0, 100.0], [10.0, 0.0]])       # 100 of A study in B, 10 of B in A
+    cost = np.array([30_000.0, 10_000.0])
+    paid = finance.scholarship_costs(students, cost, inbound=np.array([0.5, 0.0]), outbound=np.array([0.2, 0.0]))
+    # A hosts 10 and pays half their cost; A pays 20% of the (unsubsidised) cost of its 100 in B
+    assert paid.tolist() == pytest.approx([0.5 * 30_000 * 10 + 0.2 * 10_000 * 100, 0.0])
+
+
+def test_patents_by_hand():
+    from sim.mechanisms import innovation
+    r = rule(innovation)
+    p = innovation.patents(np.array([2000.0]), np.array([0.2]), np.array([0.5]), r, 1000.0, 0.1)
+    assert p[0] == pytest.approx(0.4 * 1000 * 2 ** 0.8 * 2 ** 0.5 * (1 + 0.3 * 0.5))

@@ -10,13 +10,16 @@ from worlds import three_countries
 
 
 def test_seats_cohorts_and_graduates_follow_the_programme_length():
-    """Nobody goes abroad or drops out; four-year programmes; B has 100 seats for cohorts of 30.
+    """Nobody goes abroad, drops out or goes on to a further degree; four-year programmes; B has 100
+    seats for cohorts of 30.
 
-    From the first spin-up year (2012) B admits 30, 30, 30, then only 10 (90 continue, 20 turned
-    away); each cohort graduates after four years, freeing its seats. From 2016 (the fifth year)
-    70 continue and 30 are admitted, three years running, then 90 continue and 10 are admitted:
-        entrants   2016..2023: 30 30 30 10 30 30 30 10  (unplaced: 20 when 10 are admitted)
-        graduates  2016..2023: 30 30 10 30 30 30 10 30  (the cohorts of 2013, 2014, 2015, 2016, ...)
+    From the first spin-up year B admits 30, 30, 30, then only 10 (90 continue, 20 turned away);
+    each cohort graduates after four years, freeing its seats, so the pattern repeats every four
+    years: year k of the run (k = 1 the first spin-up year) admits 10 when k = 0 mod 4, else 30, and
+    graduates the cohort admitted three years earlier. The spin-up lasts 4 + 2 + 5 = 11 years, so
+    2016 is year 12:
+        entrants   2016..2023: 10 30 30 30 10 30 30 30  (unplaced: 20 when 10 are admitted)
+        graduates  2016..2023: 30 30 30 10 30 30 30 10  (admitted in years 9, 10, 11, 12, ...)
     A's two universities hold 80 = four cohorts of 20 exactly; C's 150 seats never fill.
     """
     cfg = Config()
@@ -24,15 +27,19 @@ def test_seats_cohorts_and_graduates_follow_the_programme_length():
     cfg.behaviour.choice.abroad_constant = -50.0      # nobody goes abroad
     cfg.behaviour.study.dropout_constant = -50.0      # nobody drops out
     cfg.behaviour.study.postgraduate_share = 0.0      # every programme lasts first_degree_years = 4
+    cfg.behaviour.progression.master_constant = -50.0  # nobody goes on to a further degree
+    cfg.behaviour.progression.doctoral_constant = -50.0
     world = three_countries(univ_capacity=np.array([40, 40, 100, 150], np.int64))
-    r = HemsimModel(cfg, world).run()
+    model = HemsimModel(cfg, world)
+    assert model.spin_up_years == 11
+    r = model.run()
 
     def series(metric, country):
         return (r.metric(metric, country) / world.scale).tolist()
 
-    assert series("entrants", "B") == [30, 30, 30, 10, 30, 30, 30, 10]
-    assert series("unplaced", "B") == [0, 0, 0, 20, 0, 0, 0, 20]
-    assert series("graduates", "B") == [30, 30, 10, 30, 30, 30, 10, 30]
+    assert series("entrants", "B") == [10, 30, 30, 30, 10, 30, 30, 30]
+    assert series("unplaced", "B") == [20, 0, 0, 0, 20, 0, 0, 0]
+    assert series("graduates", "B") == [30, 30, 30, 10, 30, 30, 30, 10]
     assert series("enrolled", "B") == [100] * 8
     assert series("enrolled", "A") == [80] * 8 and series("unplaced", "A") == [0] * 8
     assert series("enrolled", "C") == [120] * 8 and series("graduates", "C") == [30] * 8

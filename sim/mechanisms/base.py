@@ -67,6 +67,14 @@ class Mechanism:
     def step_agents(self, model) -> None:
         raise NotImplementedError
 
+    def state(self) -> dict:
+        """What the mechanism itself carries from year to year (most carry nothing: state lives in the
+        model's structures of arrays), for checkpoints."""
+        return {}
+
+    def restore(self, state: dict) -> None:
+        """Take back what `state` returned."""
+
     def metrics(self, model) -> dict[str, np.ndarray]:
         """This year's value of each declared Metric, in real units: (C + 1,) per country and WORLD."""
         return {}

@@ -20,13 +20,14 @@ from numba import njit, prange
 from sim import rng
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import FIXED_POINT, Flow, Metric, blocks, fixed, off_diagonal, ratio, with_world
-from sim.students import GRADUATED, INTERNED, RETURNED, STAYED
+from sim.students import DOCTORAL, GRADUATED, INTERNED, RETURNED, STAYED
 
 
 @dataclass
 class Params:
     """behaviour.careers: stay or return after graduating abroad (logit of staying); employability."""
     stay_constant: float = -1.6
+    doctoral_stay_constant: float = 0.2    # the same for doctoral graduates (Finn 2014: most US doctorates stay)
     post_study_work: float = 0.35    # per year of post-study work right
     income_gap: float = 0.8          # per log(GDP pc destination / origin)
     return_incentive: float = 2.0    # per unit of return incentive (0..1)
@@ -53,9 +54,9 @@ def employability(skill, competence, interned, rule):
     return 1.0 / (1.0 + np.exp(-logit))
 
 
-def stay_probabilities(world, policy, p) -> np.ndarray:
-    """(C, C) probability that a graduate of origin o who studied in d stays in d."""
-    logit = (p.stay_constant + p.post_study_work * policy["post_study_work_years"][None, :]
+def stay_probabilities(world, policy, p, constant: float) -> np.ndarray:
+    """(C, C) probability that a graduate of origin o who studied in d stays in d (`constant`: the level's)."""
+    logit = (constant + p.post_study_work * policy["post_study_work_years"][None, :]
              + p.income_gap * np.log(world.gdp_pc[None, :] / world.gdp_pc[:, None])
              - p.return_incentive * policy["return_incentive"][:, None]
              + p.visa * policy["visa_openness"][None, :])
@@ -76,9 +77,10 @@ GRADUATES, EMPLOYABILITY, EXPERIENCED = 0, 1, 2
 
 
 @njit(cache=True, parallel=True)
-def decide(seed, year, uid, origin, univ, outcome, skill, competence, mobility, univ_country, p_stay, rule, n,
-           n_blocks):
-    """Graduates abroad (outcome GRADUATED) become RETURNED or STAYED, in place.
+def decide(seed, year, uid, origin, univ, level, outcome, skill, competence, mobility, univ_country, p_stay,
+           p_stay_doctoral, rule, n, n_blocks):
+    """Graduates abroad (outcome GRADUATED) become RETURNED or STAYED, in place (doctoral graduates by
+    their own probabilities).
 
     Returns counts[k, o, d] (k: STAYERS, RETURNEES) of graduates of origin o who studied in d, and
     by_origin[k, o] over all graduates of o: GRADUATES, their EMPLOYABILITY (fixed point) and the
@@ -92,7 +94,7 @@ def decide(seed, year, uid, origin, univ, outcome, skill, competence, mobility, 
                 continue
             o, d = origin[i], univ_country[univ[i]]
             if d != o:
-                if stays(seed, year, uid[i], p_stay[o, d]):
+                if stays(seed, year, uid[i], p_stay_doctoral[o, d] if level[i] == DOCTORAL else p_stay[o, d]):
                     outcome[i] = STAYED
                     counts[b, STAYERS, o, d] += 1
                 else:
@@ -107,13 +109,14 @@ def decide(seed, year, uid, origin, univ, outcome, skill, competence, mobility, 
 
 
 class CareerTables(NamedTuple):
-    p_stay: np.ndarray  # (C, C) probability of staying after graduating abroad, origin x destination
+    p_stay: np.ndarray           # (C, C) probability of staying after graduating abroad, origin x destination
+    p_stay_doctoral: np.ndarray  # (C, C) the same after a doctorate
 
 
 class Careers(Mechanism):
     """Graduates of foreign universities stay or go home; stayers join the diaspora (alumni).
     Every graduate's employability is recorded."""
-    reads = ("uid", "origin", "univ", "outcome", "skill", "competence", "mobility")
+    reads = ("uid", "origin", "univ", "level", "outcome", "skill", "competence", "mobility")
     writes = ("outcome",)
     outcomes = (
         Metric("returnees", "students/year", "nationals who graduated abroad and came home (brain circulation)"),
@@ -129,13 +132,16 @@ class Careers(Mechanism):
     )
 
     def tables(self, m) -> CareerTables:
-        return CareerTables(p_stay=stay_probabilities(m.world, m.policy, m.rules.careers))
+        p = m.rules.careers
+        return CareerTables(p_stay=stay_probabilities(m.world, m.policy, p, p.stay_constant),
+                            p_stay_doctoral=stay_probabilities(m.world, m.policy, p, p.doctoral_stay_constant))
 
     def step_arrays(self, m) -> None:
         a, w = m.students.a, m.world
-        self.counts, self.by_origin = decide(m.seed, m.year, a["uid"], a["origin"], a["univ"], a["outcome"], a["skill"],
-                                             a["competence"], a["mobility"], w.univ_country, self.tables(m).p_stay,
-                                             m.rules.careers, w.n_countries, blocks())
+        t = self.tables(m)
+        self.counts, self.by_origin = decide(m.seed, m.year, a["uid"], a["origin"], a["univ"], a["level"], a["outcome"],
+                                             a["skill"], a["competence"], a["mobility"], w.univ_country, t.p_stay,
+                                             t.p_stay_doctoral, m.rules.careers, w.n_countries, blocks())
         self._join_diaspora(m)
 
     def step_agents(self, m) -> None:
@@ -146,7 +152,8 @@ class Careers(Mechanism):
                 continue
             d = int(w.univ_country[s.univ])
             if d != s.origin:
-                stay = stays(m.seed, m.year, s.uid, t.p_stay[s.origin, d])
+                p = t.p_stay_doctoral if s.level == DOCTORAL else t.p_stay
+                stay = stays(m.seed, m.year, s.uid, p[s.origin, d])
                 s.outcome = STAYED if stay else RETURNED
                 self.counts[STAYERS if stay else RETURNEES, s.origin, d] += 1
             self.by_origin[GRADUATES, s.origin] += 1

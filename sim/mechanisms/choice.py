@@ -46,7 +46,7 @@ from sim.outcomes import Flow, Metric, blocks, off_diagonal, pair_counts, with_w
 @dataclass
 class Params:
     """behaviour.choice: degree-mobility choice (multinomial logit over destination countries, then universities)."""
-    abroad_constant: float = -4.75   # utility of any foreign destination vs home
+    abroad_constant: float = -5.0    # utility of any foreign destination vs home
     postgraduate_abroad: float = 1.2  # extra abroad utility for postgraduate entrants
     talent_abroad: float = 0.35      # abroad utility per talent band step
     resources_abroad: float = 0.6    # abroad utility per family-resources band step
@@ -81,8 +81,17 @@ def quality_index(quality: np.ndarray, capacity: np.ndarray, univ_country: np.nd
     return np.log(out) / beta
 
 
-def destination_probabilities(world, policy, network, quality_idx, tuition, courses, p) -> np.ndarray:
-    """(groups, C) choice probabilities over destination countries (home included)."""
+def entry_asc(p) -> np.ndarray:
+    """(T, R, L) utility of going abroad at all, by talent band, resources band and level (the first line of V)."""
+    t = np.arange(TALENT_BANDS)[:, None, None] - 1.5
+    r = np.arange(RESOURCE_BANDS)[None, :, None] - 1.0
+    lv = np.arange(LEVELS)[None, None, :]
+    return p.abroad_constant + p.talent_abroad * t + p.resources_abroad * r + p.postgraduate_abroad * lv
+
+
+def destination_probabilities(world, policy, network, quality_idx, tuition, courses, p, asc=None) -> np.ndarray:
+    """(groups, C) choice probabilities over destination countries (home included). `asc`: the (T, R, L)
+    utility of going abroad at all (default: an entrant's, `entry_asc`)."""
     n, f = world.n_countries, world.n_fields
     eye = np.eye(n, dtype=bool)
     pair = (p.log_distance * np.log(np.where(eye, 1.0, world.distance_km))
@@ -94,10 +103,7 @@ def destination_probabilities(world, policy, network, quality_idx, tuition, cour
     net = cost[None, :] * (1 - policy["inbound_scholarship"][None, :]) * (1 - policy["outbound_scholarship"][:, None])
     income = world.gdp_pc[:, None, None] * RESOURCE_INCOME_FACTOR[None, :, None]          # (o, r, 1)
     money = -p.cost * np.log1p(net[:, None, :] / income)                                     # (o, r, d)
-    t = np.arange(TALENT_BANDS)[:, None, None] - 1.5
-    r = np.arange(RESOURCE_BANDS)[None, :, None] - 1.0
-    lv = np.arange(LEVELS)[None, None, :]
-    asc = p.abroad_constant + p.talent_abroad * t + p.resources_abroad * r + p.postgraduate_abroad * lv  # (t, r, l)
+    asc = entry_asc(p) if asc is None else asc                                               # (t, r, l)
     v = (pair[:, None, None, None, None, :] + money[:, None, None, :, None, :]
          + p.quality * quality_idx.T[None, :, None, None, None, :])                        # (o, f, t, r, l, d)
     home = p.quality * quality_idx                                                             # (o, f)
@@ -119,18 +125,24 @@ def destination_probabilities(world, policy, network, quality_idx, tuition, cour
     return prob.reshape(n * f * TALENT_BANDS * RESOURCE_BANDS * LEVELS, n)
 
 
-def university_tables(world, quality: np.ndarray, capacity: np.ndarray, beta: float) -> np.ndarray:
-    """Alias table of the within-country choice, one row per (country, field): column j of row
-    (d, f) is university first_univ[d] + j, the j-th university of d (a country's universities
-    are one index range); columns past a country's universities have no weight and are never drawn.
-    """
+def university_tables(world, weight: np.ndarray) -> np.ndarray:
+    """Alias table of the within-country choice, one row per (country, field), from (U, F) weights:
+    column j of row (d, f) is university first_univ[d] + j, the j-th university of d (a country's
+    universities are one index range); columns past a country's universities have no weight and are
+    never drawn. A country whose universities all weigh 0 draws its first one."""
     n, f = world.n_countries, world.n_fields
     first = world.first_univ
     width = int(np.diff(first).max())
     column = np.arange(world.n_universities) - first[world.univ_country]
-    weight = np.zeros((n, f, width))
-    weight[world.univ_country, :, column] = capacity[:, None] * np.exp(beta * (quality - quality.max()))
-    return alias.build(weight.reshape(n * f, width))
+    table = np.zeros((n, f, width))
+    table[world.univ_country, :, column] = weight
+    table[:, :, 0] += table.sum(axis=2) == 0
+    return alias.build(table.reshape(n * f, width))
+
+
+def seat_weights(quality: np.ndarray, capacity: np.ndarray, beta: float) -> np.ndarray:
+    """(U, F) weight of each university in an entrant's choice within its country: capacity x exp(beta x quality)."""
+    return capacity[:, None] * np.exp(beta * (quality - quality.max()))
 
 
 @njit(cache=True, inline="always")
@@ -218,6 +230,13 @@ def expected_entrants(prob: np.ndarray, world, postgraduate_share: float) -> np.
     return np.einsum("og,ogd->od", share, p) * world.cohort[:, None]
 
 
+def students_at_home(m) -> np.ndarray:
+    """(C, 1) real students of each origin: its cohort x the mean years a student stays enrolled."""
+    from sim.mechanisms.progression import years_enrolled
+    w = m.world
+    return np.maximum(w.cohort * w.scale, 1.0)[:, None] * years_enrolled(m.rules.study, m.rules.progression)
+
+
 class ChoiceTables(NamedTuple):
     c_table: np.ndarray       # destination-country alias table, one row per choice group
     u_table: np.ndarray       # university alias table, one row per (country, field)
@@ -240,22 +259,24 @@ class DegreeChoice(Mechanism):
         Flow("degree", "new degree-mobile entrants: origin -> country of study"),
     )
 
-    def probabilities(self, m) -> np.ndarray:
-        """(groups, C) choice probabilities over destination countries (home included) this year."""
+    def probabilities(self, m, quality=None, asc=None) -> np.ndarray:
+        """(groups, C) choice probabilities over destination countries (home included) this year; by default
+        an entrant's, seeing universities' quality (another choice, e.g. a doctorate's, passes its own)."""
         w, u, p = m.world, m.universities, m.rules.choice
         seats = np.bincount(w.univ_country, u.capacity, w.n_countries)
         capacity_courses = np.bincount(w.univ_country, u.courses * u.capacity, w.n_countries) / seats
-        q = quality_index(u.quality, u.capacity, w.univ_country, w.n_countries, p.university_quality)
+        q = quality_index(u.quality if quality is None else quality, u.capacity, w.univ_country, w.n_countries,
+                          p.university_quality)
         tuition = np.bincount(w.univ_country, w.univ_tuition_intl * u.capacity, w.n_countries) / seats
         # the network in real students per 100,000 students of the origin: invariant to world.scale
-        students_at_home = np.maximum(w.cohort * w.scale, 1.0)[:, None] * 4.0
-        return destination_probabilities(w, m.policy, m.diaspora.per_100k(students_at_home), q, tuition,
-                                         capacity_courses, p)
+        return destination_probabilities(w, m.policy, m.diaspora.per_100k(students_at_home(m)), q, tuition,
+                                         capacity_courses, p, asc)
 
     def tables(self, m) -> ChoiceTables:
         w, u = m.world, m.universities
         return ChoiceTables(c_table=alias.build(self.probabilities(m)),
-                            u_table=university_tables(w, u.quality, u.capacity, m.rules.choice.university_quality),
+                            u_table=university_tables(w, seat_weights(u.quality, u.capacity,
+                                                                      m.rules.choice.university_quality)),
                             first_univ=w.first_univ, ranked_univs=admission.home_ranking(w.univ_country, u.quality),
                             n_fields=w.n_fields)
 

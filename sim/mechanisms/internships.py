@@ -4,8 +4,10 @@ Final-year students studying in their own country may seek an internship with an
 abroad. The propensity rises with intercultural competence, talent and the placement funding of
 their country (internship programmes). They apply to a host country drawn from a table that
 weighs the host's enterprise demand by distance and common language; each host takes the most
-competent applicants (funded applicants first among equals) up to its places, which are the
-enterprises' own demand plus the places that placement programmes pay for.
+competent applicants (funded applicants first among equals) up to its places: first the places
+an origin's placement funding bought for its own students at that host (`places_funding` x
+funding of the origin x the host's demand, spread over hosts as the origin's students apply),
+then the enterprises' own demand, open to all.
 """
 
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from sim.mechanisms import admission
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
 from sim.population import nonnegative
-from sim.students import INTERNED, POSTGRADUATE
+from sim.students import DOCTORAL, INTERNED, POSTGRADUATE
 
 
 @dataclass
@@ -41,9 +43,9 @@ Rule = InternshipRule = rule_type(Params, "InternshipRule")
 
 @njit(cache=True)
 def eligible(level, year_in, first_degree_years, postgraduate_years, at_home):
-    """Students in the last year of their level, studying in their own country."""
+    """Students in the last year of a first degree or a master's, studying in their own country."""
     duration = postgraduate_years if level == POSTGRADUATE else first_degree_years
-    return at_home and year_in == duration - 1
+    return at_home and level != DOCTORAL and year_in == duration - 1
 
 
 @njit(cache=True)
@@ -91,25 +93,28 @@ def priorities(applicants, competence, origin, funding):
 
 
 def host_tables(world, policy, p):
-    """Alias tables of host countries per origin, the places per host, and which origins have any host."""
+    """Alias tables of host countries per origin; the enterprises' own places per host; the places each
+    origin's placement funding buys at each host (origin x host); and which origins have any host."""
     n = world.n_countries
     eye = np.eye(n, dtype=bool)
     closed = policy["border_closed"] > 0.5
-    # placement funding buys places on top of enterprises' own demand
-    funded = 1.0 + p.places_funding * policy["internship_funding"].mean()
-    places = np.where(closed, 0, np.round(world.internship_demand * funded)).astype(np.int64)
+    places = np.where(closed, 0, world.internship_demand).astype(np.int64)
     w = (places[None, :].astype(float) * np.exp(p.host_language * world.common_language
                                                 + p.host_distance * np.log(np.where(eye, 1.0, world.distance_km))))
     w[eye] = 0.0
     w[closed, :] = 0.0
     has_host = w.sum(axis=1) > 0
+    # an origin's placement funding buys places for its own students, spread over hosts as they apply
+    share = np.divide(w, w.sum(axis=1, keepdims=True), out=np.zeros_like(w), where=has_host[:, None])
+    funded = np.round(p.places_funding * policy["internship_funding"][:, None] * places[None, :] * share)
     w[~has_host, 0] = 1.0  # never drawn: origins without hosts do not apply
-    return alias.build(w), places, has_host
+    return alias.build(w), places, funded.astype(np.int64), has_host
 
 
 class InternshipTables(NamedTuple):
     table: np.ndarray         # host-country alias table, one row per origin
-    places: np.ndarray        # (C,) internship places per host
+    places: np.ndarray        # (C,) internship places enterprises offer per host
+    funded: np.ndarray        # (C, C) places an origin's placement funding buys at each host
     has_host: np.ndarray      # (C,) whether an origin has any host open
     funding: np.ndarray       # (C,) placement funding in force
     univ_country: np.ndarray  # (U,)
@@ -129,9 +134,10 @@ class Internships(Mechanism):
     )
 
     def tables(self, m) -> InternshipTables:
-        table, places, has_host = host_tables(m.world, m.policy, m.rules.internships)
+        table, places, funded, has_host = host_tables(m.world, m.policy, m.rules.internships)
         study = m.rules.study
-        return InternshipTables(table=table, places=places, has_host=has_host, funding=m.policy["internship_funding"],
+        return InternshipTables(table=table, places=places, funded=funded, has_host=has_host,
+                                funding=m.policy["internship_funding"],
                                 univ_country=m.world.univ_country, first_degree_years=study.first_degree_years,
                                 postgraduate_years=study.postgraduate_years)
 
@@ -141,12 +147,18 @@ class Internships(Mechanism):
         applications(m.seed, m.year, a["uid"], a["origin"], a["univ"], a["talent"], a["competence"], a["level"],
                      a["year_in"], t, m.rules.internships, apps)
         who = nonnegative(apps)
+        n = m.world.n_countries
         score = priorities(who, a["competence"], a["origin"], t.funding)
-        host_of = admission.admit_round(np.arange(len(who)), apps[who], score, t.places.copy())
+        # first the places an origin's funding bought at the host, for its own students; then the rest
+        funded = admission.admit_round(np.arange(len(who)), (a["origin"][who].astype(np.int64) * n + apps[who]).astype(
+            np.int32), score, t.funded.ravel().copy())
+        host_of = np.where(funded >= 0, funded % n, -1).astype(np.int32)
+        rest = np.flatnonzero(funded < 0)
+        host_of[rest] = admission.admit_round(rest, apps[who][rest], score, t.places.copy())
         went = who[host_of >= 0]
         a["host"][went] = host_of[host_of >= 0]
         a["mobility"][went] |= INTERNED
-        self.students = pairs(a["origin"][went], host_of[host_of >= 0], m.world.n_countries)
+        self.students = pairs(a["origin"][went], host_of[host_of >= 0], n)
 
     def step_agents(self, m) -> None:
         """Each eligible student decides and picks a host country; each host takes the applicants with
@@ -163,8 +175,14 @@ class Internships(Mechanism):
                     and wants_internship(m.seed, m.year, s.uid, s.talent, s.competence, funding, rule):
                 score[s] = float(priority(s.competence, funding))
                 by_host.setdefault(int(host(m.seed, m.year, s.uid, s.origin, t.table)), []).append(s)
-        went = [(s, h) for h, applicants in by_host.items()
-                for s in select(applicants, int(t.places[h]), lambda s: score[s])]
+        went, n = [], m.world.n_countries
+        for h, applicants in by_host.items():           # first the places each origin's funding bought here
+            for o in sorted({s.origin for s in applicants}):
+                went += [(s, h) for s in select([s for s in applicants if s.origin == o], int(t.funded[o, h]),
+                                                lambda s: score[s])]
+            placed = {s for s, _ in went}
+            went += [(s, h) for s in select([s for s in applicants if s not in placed], int(t.places[h]),
+                                            lambda s: score[s])]
         for s, h in went:
             s.host = h
             s.mobility |= INTERNED

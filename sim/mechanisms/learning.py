@@ -18,7 +18,8 @@ from numba import njit, prange
 from sim import rng
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import FIXED_POINT, Flow, Metric, blocks, fixed, off_diagonal, ratio, with_world
-from sim.students import CONTINUING, DROPPED, GRADUATED, POSTGRADUATE
+from sim.mechanisms.progression import doctoral_years
+from sim.students import CONTINUING, DOCTORAL, DROPPED, GRADUATED, POSTGRADUATE
 
 
 @dataclass
@@ -26,7 +27,7 @@ class Params:
     """behaviour.study: programmes, progression, dropout and learning."""
     first_degree_years: int = 4
     postgraduate_years: int = 2
-    postgraduate_share: float = 0.3  # share of entrants at postgraduate level
+    postgraduate_share: float = 0.1  # share of entrants who start at postgraduate level (others progress: progression.py)
     dropout_constant: float = -3.0   # logit of the yearly dropout probability
     dropout_talent: float = -0.5
     dropout_teaching: float = -1.0
@@ -43,13 +44,14 @@ Rule = StudyRule = rule_type(Params, "StudyRule")
 
 @njit(cache=True)
 def study_year(seed, year, uid, talent, skill, competence, abroad, teaching, courses, intern, level, year_in, rule,
-               internship):
+               internship, progression):
     """(skill, competence, outcome) after one year of study: the rule both backends use.
 
     abroad: share of the year spent abroad (1 for a degree abroad, the stay's length for an
     exchange); teaching: the teaching quality met; courses: the university's share of
     international courses; intern: 1 if the student interned abroad this year, when they gain
-    internship.skill and internship.competence (the internships' rule).
+    internship.skill and internship.competence (the internships' rule). A doctorate lasts
+    progression.doctoral_years(...) years (the progression rule).
     """
     skill = skill + rule.skill_rate * teaching * (1.0 + rule.skill_talent * talent) + internship.skill * intern
     competence = (competence + rule.competence_home + rule.competence_abroad * abroad
@@ -58,7 +60,10 @@ def study_year(seed, year, uid, talent, skill, competence, abroad, teaching, cou
              + rule.dropout_abroad * abroad)
     if rng.uniform(seed, rng.DROPOUT, year, uid, 0) < 1.0 / (1.0 + np.exp(-logit)):
         return skill, competence, DROPPED
-    duration = rule.postgraduate_years if level == POSTGRADUATE else rule.first_degree_years
+    if level == DOCTORAL:
+        duration = doctoral_years(seed, uid, progression)
+    else:
+        duration = rule.postgraduate_years if level == POSTGRADUATE else rule.first_degree_years
     if year_in + 1 >= duration:
         return skill, competence, GRADUATED
     return skill, competence, CONTINUING
@@ -81,25 +86,32 @@ class Census(NamedTuple):
     enrolled: np.ndarray    # enrolled during the year
     graduates: np.ndarray   # graduated at the end of it
     dropouts: np.ndarray    # dropped out during it
+    doctoral: np.ndarray    # doctoral students enrolled during the year
 
 
-# what the study year counts: students by origin x country of study, and sums by country of study
-ENROLLED, GRADUATES, DROPOUTS = 0, 1, 2
+# what the study year counts: students by origin x country of study, sums by country of study, and
+# doctoral students by university
+ENROLLED, GRADUATES, DROPOUTS, DOCTORAL_STUDENTS = 0, 1, 2, 3
 SKILL, COMPETENCE, COMPETENCE_NONMOBILE, NONMOBILE = 0, 1, 2, 3
+DOCTORAL_ENROLLED, DOCTORAL_CONTINUING, CONTINUING_ALL, ENROLLED_ALL, FEE_PAYING = 0, 1, 2, 3, 4
 
 
 @njit(cache=True, parallel=True)
 def study(seed, year, uid, origin, univ, talent, skill, competence, level, year_in, outcome, partner, stay, host,
-          mobility, univ_country, teaching, courses, rule, internship, n, n_blocks):
+          mobility, univ_country, teaching, courses, rule, internship, progression, n, n_blocks):
     """One study year for every student, in place; outcome[i] gets CONTINUING, DROPPED or GRADUATED.
     host[i] >= 0: the student interns abroad this year.
 
-    Returns what happened: counts[k, o, d] (k: ENROLLED, GRADUATES, DROPOUTS) of students of
-    origin o studying in country d, and sums[k, d] (k: SKILL, COMPETENCE, COMPETENCE_NONMOBILE in
-    fixed point, NONMOBILE) over the students studying in d, the last two over those at home who
-    never went abroad."""
-    counts = np.zeros((n_blocks, 3, n, n), np.int64)
+    Returns what happened: counts[k, o, d] (k: ENROLLED, GRADUATES, DROPOUTS, DOCTORAL_STUDENTS) of
+    students of origin o studying in country d; sums[k, d] (k: SKILL, COMPETENCE,
+    COMPETENCE_NONMOBILE in fixed point, NONMOBILE) over the students studying in d, the last two
+    over those at home who never went abroad; and by_univ[k, u] (k: DOCTORAL_ENROLLED,
+    DOCTORAL_CONTINUING, CONTINUING_ALL, ENROLLED_ALL, FEE_PAYING): doctoral students of university u,
+    those of them who go on next year, all its students who go on next year, all its students, and
+    its international students below the doctorate (who pay international tuition)."""
+    counts = np.zeros((n_blocks, 4, n, n), np.int64)
     sums = np.zeros((n_blocks, 4, n), np.int64)
+    by_univ = np.zeros((n_blocks, 5, teaching.shape[0]), np.int64)
     size = (uid.shape[0] + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
         for i in range(b * size, min((b + 1) * size, uid.shape[0])):
@@ -108,7 +120,7 @@ def study(seed, year, uid, origin, univ, talent, skill, competence, level, year_
             abroad, taught = conditions(o, u, partner[i], stay[i], univ_country, teaching)
             s, c, result = study_year(seed, year, uid[i], np.float64(talent[i]), np.float64(skill[i]),
                                       np.float64(competence[i]), abroad, taught, courses[u], np.uint8(host[i] >= 0),
-                                      level[i], year_in[i], rule, internship)
+                                      level[i], year_in[i], rule, internship, progression)
             skill[i] = s
             competence[i] = c
             outcome[i] = result
@@ -118,12 +130,19 @@ def study(seed, year, uid, origin, univ, talent, skill, competence, level, year_
                 counts[b, GRADUATES, o, d] += 1
             elif result == DROPPED:
                 counts[b, DROPOUTS, o, d] += 1
+            if level[i] == DOCTORAL:
+                counts[b, DOCTORAL_STUDENTS, o, d] += 1
+                by_univ[b, DOCTORAL_ENROLLED, u] += 1
+                by_univ[b, DOCTORAL_CONTINUING, u] += result == CONTINUING
+            by_univ[b, CONTINUING_ALL, u] += result == CONTINUING
+            by_univ[b, ENROLLED_ALL, u] += 1
+            by_univ[b, FEE_PAYING, u] += (d != o) & (level[i] != DOCTORAL)
             sums[b, SKILL, d] += fixed(skill[i])
             sums[b, COMPETENCE, d] += fixed(competence[i])
             if d == o and mobility[i] == 0:
                 sums[b, COMPETENCE_NONMOBILE, d] += fixed(competence[i])
                 sums[b, NONMOBILE, d] += 1
-    return counts.sum(axis=0), sums.sum(axis=0)
+    return counts.sum(axis=0), sums.sum(axis=0), by_univ.sum(axis=0)
 
 
 class Learning(Mechanism):
@@ -147,26 +166,30 @@ class Learning(Mechanism):
         Metric("mean_intercultural_competence_nonmobile", "competence units",
                "the same for students at home who never went abroad"),
         Metric("enrolment_rate", "share", "gross enrolment ratio: enrolled / tertiary-age population"),
+        Metric("doctoral_students", "students", "doctoral students enrolled at the country's universities"),
+        Metric("doctoral_international_share", "share", "international doctoral students / doctoral students"),
         Flow("enrolled", "stock of degree-mobile students enrolled during the year (comparable to UIS/OECD stocks)"),
     )
 
     def step_arrays(self, m) -> None:
         a, w, u = m.students.a, m.world, m.universities
-        counts, sums = study(m.seed, m.year, a["uid"], a["origin"], a["univ"], a["talent"], a["skill"],
-                             a["competence"], a["level"], a["year_in"], a["outcome"], a["partner"], a["stay"],
-                             a["host"], a["mobility"], w.univ_country, u.teaching, u.courses, m.rules.study,
-                             m.rules.internships, w.n_countries, blocks())
-        m.census, self.sums = Census(*counts), sums
+        counts, self.sums, by_univ = study(
+            m.seed, m.year, a["uid"], a["origin"], a["univ"], a["talent"], a["skill"], a["competence"], a["level"],
+            a["year_in"], a["outcome"], a["partner"], a["stay"], a["host"], a["mobility"], w.univ_country, u.teaching,
+            u.courses, m.rules.study, m.rules.internships, m.rules.progression, w.n_countries, blocks())
+        m.census = Census(*counts)
+        u.doctoral_students, u.doctoral_continuing, u.continuing, u.enrolled, u.fee_paying = by_univ
 
     def step_agents(self, m) -> None:
         w, u, rule, internship = m.world, m.universities, m.rules.study, m.rules.internships
         n = w.n_countries
-        counts, self.sums = np.zeros((3, n, n), np.int64), np.zeros((4, n), np.int64)
+        counts, self.sums = np.zeros((4, n, n), np.int64), np.zeros((4, n), np.int64)
+        by_univ = np.zeros((5, w.n_universities), np.int64)
         for s in m.students.all:
             abroad, taught = conditions(s.origin, s.univ, s.partner, s.stay, w.univ_country, u.teaching)
             skill, competence, outcome = study_year(
                 m.seed, m.year, s.uid, s.talent, s.skill, s.competence, abroad, taught, float(u.courses[s.univ]),
-                int(s.host >= 0), s.level, s.year_in, rule, internship)
+                int(s.host >= 0), s.level, s.year_in, rule, internship, m.rules.progression)
             s.skill = float(np.float32(skill))  # stored as float32, as in the array backend
             s.competence = float(np.float32(competence))
             s.year_in += 1
@@ -175,12 +198,20 @@ class Learning(Mechanism):
             counts[ENROLLED, s.origin, d] += 1
             counts[GRADUATES, s.origin, d] += s.outcome == GRADUATED
             counts[DROPOUTS, s.origin, d] += s.outcome == DROPPED
+            if s.level == DOCTORAL:
+                counts[DOCTORAL_STUDENTS, s.origin, d] += 1
+                by_univ[DOCTORAL_ENROLLED, s.univ] += 1
+                by_univ[DOCTORAL_CONTINUING, s.univ] += s.outcome == CONTINUING
+            by_univ[CONTINUING_ALL, s.univ] += s.outcome == CONTINUING
+            by_univ[ENROLLED_ALL, s.univ] += 1
+            by_univ[FEE_PAYING, s.univ] += d != s.origin and s.level != DOCTORAL
             self.sums[SKILL, d] += fixed(s.skill)
             self.sums[COMPETENCE, d] += fixed(s.competence)
             if d == s.origin and s.mobility == 0:
                 self.sums[COMPETENCE_NONMOBILE, d] += fixed(s.competence)
                 self.sums[NONMOBILE, d] += 1
         m.census = Census(*counts)
+        u.doctoral_students, u.doctoral_continuing, u.continuing, u.enrolled, u.fee_paying = by_univ
 
     def metrics(self, m) -> dict[str, np.ndarray]:
         c, s, scale = m.census, self.sums, m.world.scale
@@ -198,7 +229,10 @@ class Learning(Mechanism):
                 "mean_intercultural_competence": ratio(with_world(s[COMPETENCE]) / FIXED_POINT, enrolled_agents),
                 "mean_intercultural_competence_nonmobile": ratio(with_world(s[COMPETENCE_NONMOBILE]) / FIXED_POINT,
                                                                  with_world(s[NONMOBILE])),
-                "enrolment_rate": ratio(enrolled, with_world(m.world.population))}
+                "enrolment_rate": ratio(enrolled, with_world(m.world.population)),
+                "doctoral_students": with_world(c.doctoral.sum(axis=0)) * scale,
+                "doctoral_international_share": ratio(with_world(off_diagonal(c.doctoral).sum(axis=0)),
+                                                      with_world(c.doctoral.sum(axis=0)))}
 
     def flows(self, m) -> dict[str, np.ndarray]:
         return {"enrolled": off_diagonal(m.census.enrolled) * m.world.scale}

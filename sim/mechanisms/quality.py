@@ -74,12 +74,13 @@ def courses(base_courses, univ_country, target) -> np.ndarray:
     return np.maximum(base_courses, target[univ_country])
 
 
-def guest_teaching(researchers, teaching: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(guests, their mean home teaching quality) per university: researchers visiting it this year or
-    who moved to it this year, and the mean teaching quality at their home universities (the
-    university's own where it has none)."""
+def guest_teaching(researchers, teaching: np.ndarray, univ_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(guests, their mean home teaching quality) per university: researchers visiting it this year and
+    migrant researchers working there (moved from a university abroad, this year or earlier), and the
+    mean teaching quality at their home universities (the university's own where it has none)."""
     r, u = researchers, len(teaching)
-    guest_at = np.where(r.visiting >= 0, r.visiting, np.where(r.moved == 1, r.univ, -1))
+    migrant = univ_country[r.univ] != univ_country[r.home]
+    guest_at = np.where(r.visiting >= 0, r.visiting, np.where(migrant, r.univ, -1))
     is_guest = guest_at >= 0
     total = np.bincount(guest_at[is_guest], teaching[r.home[is_guest]], u)
     count = np.bincount(guest_at[is_guest], minlength=u)
@@ -90,7 +91,6 @@ class Quality(Mechanism):
     """At the end of the year: research reputation follows this year's citations; teaching quality
     moves with exchanges, guest researchers, research, crowding and expansion; the quality students
     see and the international-course shares follow (for next year's choices)."""
-    reads = ("univ",)
     outcomes = (
         Metric("teaching_quality", "index 0..1",
                "capacity-weighted mean teaching quality of the country's universities (education quality)"),
@@ -101,8 +101,8 @@ class Quality(Mechanism):
 
     def step(self, m) -> None:
         w, u, g, q = m.world, m.universities, m.agreements, m.rules.quality
-        enrolled = m.students.seats_taken(w.n_universities)
-        guests, guests_teaching = guest_teaching(m.researchers, u.teaching)
+        enrolled = u.enrolled                      # this year's students (learning)
+        guests, guests_teaching = guest_teaching(m.researchers, u.teaching, w.univ_country)
         staff = np.maximum(u.researchers, 1)
         u.reputation = reputation_update(u.reputation, u.citations, u.researchers, q.reputation_memory)
         u.teaching = teaching_update(u.teaching, w.univ_teaching, g.source, g.partner, g.traffic, u.capacity, enrolled,

@@ -1,19 +1,29 @@
 """Researchers: mobility, team assembly, papers and citations.
 
 Each year a researcher may visit a partner university abroad (more with mobility grants; the
-host's visa openness applies), move to one for good (more towards richer, open countries;
-Sanliturk et al. 2023 find scholars' emigration rises with the income gap) or, having moved,
-return home. Then each researcher leads Poisson(papers x productivity) papers. A team forms
-by the team-assembly process of Guimera, Uzzi, Spiro & Amaral (2005, Science 308:697): each
-co-author slot goes, with probability `incumbent_share`, to one of the lead's recent
-collaborators (repeat collaboration); otherwise to a newcomer, from a partner university abroad
-with a probability that rises with research-cooperation funding, the university's agreements,
-a visit abroad and time, or else from the lead's own university. Citations are lognormal in the
-team's university quality, with a premium for international co-authorship that saturates as
-more countries join (Adams 2013, Nature 497:557: the fourth age of research).
+host's visa openness applies), move to one for good (more towards richer, open countries and
+better-reputed universities; Sanliturk et al. 2023 find scholars' emigration rises with the
+income gap) or, having moved, return home. Only open agreements carry them (a regional agreement
+opens when both countries join the regional programme; a closed border closes every agreement
+across it).
+
+Then each researcher leads Poisson(papers_rate) papers, where the rate grows with productivity,
+open science, cooperation funding and the doctoral students who co-author their supervisors'
+papers (per researcher of the university). A team forms by the team-assembly process of Guimera,
+Uzzi, Spiro & Amaral (2005, Science 308:697): each co-author slot goes, with probability
+`incumbent_share`, to one of the lead's recent collaborators (repeat collaboration); otherwise to
+a newcomer: for a researcher with ties abroad (a foreign-born researcher: to the country of
+citizenship; a returnee: to the country of the doctorate), from a university of that country
+with probability `tie_share` (Scellato, Franzoni & Stephan 2015: migrant scientists keep links
+with home); else from a partner university abroad with a probability that rises with
+research-cooperation funding, the university's agreements, a visit abroad and time (calendar
+years since TREND_BASE_YEAR); else from the lead's own university. No new co-author comes across
+a closed border. Citations are lognormal in the team's mean university quality, with a premium
+for international co-authorship that saturates as more countries join (Adams 2013, Nature
+497:557: the fourth age of research).
 
 Papers count for the lead author's university (first-author counting); the WORLD counts each
-paper once.
+paper once. A researcher's dice are keyed by their uid, never their row.
 """
 
 from dataclasses import dataclass
@@ -28,8 +38,9 @@ from sim.researchers import RING
 
 MAX_COAUTHORS = 15
 MAX_PAPERS = 40
-DRAWS_PER_PAPER = 64     # draw indexes reserved per paper (4 per co-author slot)
+DRAWS_PER_PAPER = 96     # draw indexes reserved per paper (5 per co-author slot)
 CITES_FIXED_POINT = 1024.0
+TREND_BASE_YEAR = 2016   # the co-authorship trend counts calendar years from here (whatever the run's start)
 
 
 @dataclass
@@ -41,8 +52,9 @@ class Params:
     intl_constant: float = -3.0        # logit of a new co-author coming from a partner abroad
     intl_cooperation: float = 1.5      # per unit of research-cooperation funding
     intl_partners: float = 0.25        # per log(1 + agreements of the university)
-    intl_trend: float = 0.03           # per year since the start (falling costs of collaborating)
+    intl_trend: float = 0.03           # per calendar year since 2016 (falling costs of collaborating)
     intl_visit: float = 2.0            # while visiting a partner abroad
+    tie_share: float = 0.12            # a new co-author comes from the country of a researcher's ties abroad
     citations_log_mean: float = 1.6    # log citations of a domestic paper at quality 0.5
     citations_log_sd: float = 1.0
     citations_quality: float = 1.5     # per unit of the team's mean university quality
@@ -50,11 +62,13 @@ class Params:
     premium_countries: float = 1.5     # how fast the premium saturates with more countries
     open_science_productivity: float = 0.3  # productivity gain when the university and its partners share
     cooperation_productivity: float = 0.1   # productivity gain from cooperation funding
+    doctoral_productivity: float = 0.5      # productivity gain per doctoral student per researcher
     visit_constant: float = -4.0       # logit of a research visit abroad in a year
     visit_grants: float = 2.5          # per unit of researcher-mobility grants
     migrate_constant: float = -5.2     # logit of moving to a partner abroad
     migrate_income: float = 0.8        # per log income gap to the destination
     migrate_visa: float = 1.0          # per unit of the destination's visa openness
+    migrate_reputation: float = 0.6    # per log research-reputation ratio of the destination to home
     return_rate: float = 0.08          # yearly probability a migrant researcher returns
 
 
@@ -80,10 +94,10 @@ def logistic(x):
 
 
 @njit(cache=True)
-def move_probability(gdp_home, gdp_host, visa_host, rule):
+def move_probability(gdp_home, gdp_host, visa_host, reputation_home, reputation_host, rule):
     """Probability that a researcher who drew a partner abroad (and passed its visa) moves there for good."""
     return logistic(rule.migrate_constant + rule.migrate_income * np.log(gdp_host / gdp_home)
-                    + rule.migrate_visa * visa_host)
+                    + rule.migrate_visa * visa_host + rule.migrate_reputation * np.log(reputation_host / reputation_home))
 
 
 @njit(cache=True)
@@ -93,17 +107,29 @@ def visit_probability(grants, rule):
 
 
 @njit(cache=True)
-def papers_rate(productivity, open_share, cooperation, rule):
+def papers_rate(productivity, open_share, cooperation, doctoral_per_researcher, rule):
     """Expected papers a researcher leads in a year (the mean of their Poisson count)."""
     return rule.papers_per_researcher * productivity * (1.0 + rule.open_science_productivity * open_share
-                                                        + rule.cooperation_productivity * cooperation)
+                                                        + rule.cooperation_productivity * cooperation
+                                                        + rule.doctoral_productivity * doctoral_per_researcher)
 
 
 @njit(cache=True)
-def foreign_coauthor_probability(cooperation, agreements, years_since_start, visiting, rule):
+def foreign_coauthor_probability(cooperation, agreements, trend_years, visiting, rule):
     """Probability that a new co-author comes from a partner university abroad."""
     return logistic(rule.intl_constant + rule.intl_cooperation * cooperation + rule.intl_partners * np.log1p(agreements)
-                    + rule.intl_trend * years_since_start + (rule.intl_visit if visiting else 0.0))
+                    + rule.intl_trend * trend_years + (rule.intl_visit if visiting else 0.0))
+
+
+@njit(cache=True)
+def tie_country(citizenship, trained, works_in):
+    """The country of a researcher's ties abroad: of citizenship for the foreign-born, of the doctorate
+    for a returnee (a citizen trained abroad), else -1."""
+    if citizenship != works_in:
+        return np.int64(citizenship)
+    if trained != citizenship:
+        return np.int64(trained)
+    return np.int64(-1)
 
 
 @njit(cache=True)
@@ -121,28 +147,29 @@ def citation_premium(n_countries, rule):
 
 
 @njit(cache=True, parallel=True)
-def mobility(seed, year, univ, home, visiting, moved, edge_offsets, edge_to, univ_country, gdp_pc, visa, closed,
-             grants, rule):
+def mobility(seed, year, uid, univ, home, visiting, moved, offsets, partner, agreement_open, univ_country, gdp_pc,
+             reputation, visa, closed, grants, rule):
     """Visits, moves and returns, in place. moved[i]: 0 none, 1 moved abroad, 2 returned home."""
     for i in prange(univ.shape[0]):
         visiting[i] = -1
         moved[i] = 0
         u = univ[i]
-        k = rng.key(seed, rng.RESEARCH_VISIT, year, i)
+        k = rng.key(seed, rng.RESEARCH_VISIT, year, uid[i])
         c = univ_country[u]
         if univ_country[home[i]] != c:                       # a migrant: return home?
             if rng.uniform_at(k, 0) < rule.return_rate:
                 univ[i] = home[i]
                 moved[i] = 2
             continue
-        deg = edge_offsets[u + 1] - edge_offsets[u]
+        deg = offsets[u + 1] - offsets[u]
         if deg == 0 or closed[c]:
             continue
-        v = edge_to[edge_offsets[u] + int(rng.uniform_at(k, 1) * deg)]
+        e = offsets[u] + int(rng.uniform_at(k, 1) * deg)
+        v = partner[e]
         d = univ_country[v]
-        if closed[d] or rng.uniform_at(k, 2) >= visa[d]:
+        if not agreement_open[e] or rng.uniform_at(k, 2) >= visa[d]:
             continue
-        if rng.uniform_at(k, 3) < move_probability(gdp_pc[c], gdp_pc[d], visa[d], rule):
+        if rng.uniform_at(k, 3) < move_probability(gdp_pc[c], gdp_pc[d], visa[d], reputation[u], reputation[v], rule):
             univ[i] = v
             moved[i] = 1
             continue
@@ -167,58 +194,73 @@ def members_by_university(univ, n_universities):
 
 
 @njit(cache=True, parallel=True)
-def papers(seed, year, years_since_start, univ, visiting, productivity, collab, n_collab, edge_offsets, edge_to,
-           univ_country, quality, cooperation, open_share, rule):
-    """Papers each researcher leads this year: (papers, international, citations, international citations).
+def papers(seed, year, uid, univ, visiting, productivity, citizenship, trained, collab, n_collab, offsets, partner,
+           agreement_open, univ_country, first_univ, quality, cooperation, open_share, doctoral_per_researcher,
+           closed, rule):
+    """Papers each researcher leads this year: (papers, international, citations, international citations,
+    papers with a co-author in the lead's tie country).
 
     Citations in fixed point (x CITES_FIXED_POINT) so sums are exact. Updates each researcher's
-    ring of recent collaborators in place (only the researcher's own row: no races).
+    ring of recent collaborators (their uids) in place (only the researcher's own row: no races).
     """
     n = univ.shape[0]
     n_univ = quality.shape[0]
-    offsets, members = members_by_university(univ, n_univ)
+    uni, members = members_by_university(univ, n_univ)
     out_papers = np.zeros(n, np.int32)
     out_intl = np.zeros(n, np.int32)
     out_cites = np.zeros(n, np.int64)
     out_cites_intl = np.zeros(n, np.int64)
+    out_tie = np.zeros(n, np.int32)
+    trend_years = year - TREND_BASE_YEAR
     for i in prange(n):
         home_u = univ[i]
         u = visiting[i] if visiting[i] >= 0 else home_u
         c = univ_country[home_u]
-        lam = papers_rate(productivity[i], open_share[home_u], cooperation[c], rule)
-        k = rng.key(seed, rng.RESEARCH, year, i)
+        lam = papers_rate(productivity[i], open_share[home_u], cooperation[c], doctoral_per_researcher[home_u], rule)
+        k = rng.key(seed, rng.RESEARCH, year, uid[i])
         count = min(poisson(lam, rng.uniform_at(k, 0)), MAX_PAPERS)
-        deg = edge_offsets[u + 1] - edge_offsets[u]
-        p_intl = foreign_coauthor_probability(cooperation[c], deg, years_since_start, visiting[i] >= 0, rule)
+        deg = offsets[u + 1] - offsets[u]
+        p_intl = foreign_coauthor_probability(cooperation[c], deg, trend_years, visiting[i] >= 0, rule)
+        tie = tie_country(citizenship[i], trained[i], c)
         countries = np.empty(MAX_COAUTHORS + 1, np.int64)
-        team_key = rng.key(seed, rng.RESEARCH_TEAM, year, i)
+        team_key = rng.key(seed, rng.RESEARCH_TEAM, year, uid[i])
         for p in range(count):
             base = p * DRAWS_PER_PAPER
             m = min(poisson(rule.coauthors, rng.uniform_at(team_key, base)), MAX_COAUTHORS)
             countries[0] = univ_country[u]
             n_countries = 1
             q_sum = quality[u]
+            added = 0
+            with_tie = False
             for s in range(m):
-                r = rng.uniform_at(team_key, base + 1 + 4 * s)
-                pick = rng.uniform_at(team_key, base + 2 + 4 * s)
+                r = rng.uniform_at(team_key, base + 1 + 5 * s)
+                pick = rng.uniform_at(team_key, base + 2 + 5 * s)
                 j = -1
-                if r < rule.incumbent_share and n_collab[i] > 0:
-                    j = collab[i, int(pick * min(n_collab[i], RING))]
-                    v = univ[j]
-                elif rng.uniform_at(team_key, base + 3 + 4 * s) < p_intl and deg > 0:
-                    v = edge_to[edge_offsets[u] + int(pick * deg)]
-                else:
+                if r < rule.incumbent_share and n_collab[i] > 0:       # a repeat collaborator, if still in research
+                    wanted = collab[i, int(pick * min(n_collab[i], RING))]
+                    found = np.searchsorted(uid, wanted)
+                    if found < n and uid[found] == wanted and found != i:
+                        j = found
+                        v = univ[j]
+                if j < 0:                                              # a newcomer
                     v = u
-                if j < 0:
-                    size = offsets[v + 1] - offsets[v]
+                    if tie >= 0 and rng.uniform_at(team_key, base + 3 + 5 * s) < rule.tie_share:
+                        if not closed[c] and not closed[tie] and first_univ[tie + 1] > first_univ[tie]:
+                            v = first_univ[tie] + int(pick * (first_univ[tie + 1] - first_univ[tie]))
+                    elif rng.uniform_at(team_key, base + 4 + 5 * s) < p_intl and deg > 0:
+                        e = offsets[u] + int(pick * deg)
+                        if agreement_open[e] and not closed[c] and not closed[univ_country[partner[e]]]:
+                            v = partner[e]
+                    size = uni[v + 1] - uni[v]
                     if size == 0:
                         continue
-                    j = members[offsets[v] + int(rng.uniform_at(team_key, base + 4 + 4 * s) * size)]
+                    j = members[uni[v] + int(rng.uniform_at(team_key, base + 5 + 5 * s) * size)]
                     if j == i:
                         continue
-                    collab[i, n_collab[i] % RING] = j   # a newcomer joins the lead's recent collaborators
+                    collab[i, n_collab[i] % RING] = uid[j]   # a newcomer joins the lead's recent collaborators
                     n_collab[i] = min(n_collab[i] + 1, 255)
                 cj = univ_country[v]
+                with_tie = with_tie or cj == tie
                 new = True
                 for x in range(n_countries):
                     if countries[x] == cj:
@@ -227,14 +269,16 @@ def papers(seed, year, years_since_start, univ, visiting, productivity, collab, 
                     countries[n_countries] = cj
                     n_countries += 1
                 q_sum += quality[v]
-            z = rng.normal_at(rng.key(seed, rng.RESEARCH_CITES, year, i), 2 * p)
-            fixed = np.int64(np.rint(citations(z, q_sum / (m + 1), n_countries, rule) * CITES_FIXED_POINT))
+                added += 1
+            z = rng.normal_at(rng.key(seed, rng.RESEARCH_CITES, year, uid[i]), 2 * p)
+            fixed = np.int64(np.rint(citations(z, q_sum / (added + 1), n_countries, rule) * CITES_FIXED_POINT))
             out_papers[i] += 1
             out_cites[i] += fixed
+            out_tie[i] += with_tie
             if n_countries > 1:
                 out_intl[i] += 1
                 out_cites_intl[i] += fixed
-    return out_papers, out_intl, out_cites, out_cites_intl
+    return out_papers, out_intl, out_cites, out_cites_intl, out_tie
 
 
 def open_share(edge_from, edge_to, univ_country, open_science, n_universities) -> np.ndarray:
@@ -252,9 +296,9 @@ def _int_bincount(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 
 
 class Research(Mechanism):
-    """Researchers visit, move or return along their universities' agreements; then lead papers with
-    teams of incumbents, partners abroad and colleagues; citations. Each university's output of the
-    year goes to `model.universities` (researchers, papers, citations), which quality reads."""
+    """Researchers visit, move or return along their universities' open agreements; then lead papers with
+    teams of incumbents, tie-country colleagues, partners abroad and colleagues; citations. Each
+    university's output of the year goes to `model.universities` (researchers, papers, citations)."""
     outcomes = (
         Metric("researchers", "researchers", "researchers appointed at the country's universities"),
         Metric("papers", "papers/year", "papers led by the country's researchers (WORLD: every paper once)"),
@@ -262,6 +306,8 @@ class Research(Mechanism):
         Metric("citations_per_paper", "citations", "mean citations of the papers"),
         Metric("citations_per_paper_intl", "citations", "of internationally co-authored papers"),
         Metric("citations_per_paper_domestic", "citations", "of the other papers"),
+        Metric("foreign_born_researcher_share", "share",
+               "researchers working in the country who are citizens of another / researchers"),
         Metric("researcher_visits", "researchers/year", "the country's researchers visiting abroad"),
         Metric("researchers_moved_out", "researchers/year",
                "researchers leaving for a university abroad (by home country)"),
@@ -275,19 +321,28 @@ class Research(Mechanism):
     def step(self, m) -> None:
         r, w, g, u, p, rule = m.researchers, m.world, m.agreements, m.universities, m.policy, m.rules.research
         c = w.univ_country
+        closed = p["border_closed"] > 0.5
+        is_open = g.open_this_year(c, p)
         before = c[r.univ]                                   # where each researcher worked last year
-        mobility(m.seed, m.year, r.univ, r.home, r.visiting, r.moved, g.offsets, g.partner, c, w.gdp_pc,
-                 p["visa_openness"], p["border_closed"] > 0.5, p["researcher_mobility"], rule)
-        shared = open_share(g.source, g.partner, c, p["open_science"], w.n_universities)
-        led, intl, cites, cites_intl = papers(
-            m.seed, m.year, m.year - m.cfg.start_year, r.univ, r.visiting, r.productivity, r.collab, r.n_collab,
-            g.offsets, g.partner, c, u.quality.mean(axis=1), p["research_cooperation"], shared, rule)
+        mobility(m.seed, m.year, r.uid, r.univ, r.home, r.visiting, r.moved, g.offsets, g.partner, is_open, c,
+                 w.gdp_pc, u.reputation, p["visa_openness"], closed, p["researcher_mobility"], rule)
         n_u, n_c = w.n_universities, w.n_countries
-        u.researchers = np.bincount(r.univ, minlength=n_u)
+        staff = np.bincount(r.univ, minlength=n_u)
+        doctoral_per_researcher = np.divide(u.doctoral_students * w.scale, staff * w.researcher_scale,
+                                            out=np.zeros(n_u), where=staff > 0)
+        shared = open_share(g.source, g.partner, c, p["open_science"], n_u)
+        led, intl, cites, cites_intl, tie = papers(
+            m.seed, m.year, r.uid, r.univ, r.visiting, r.productivity, r.citizenship, r.trained, r.collab, r.n_collab,
+            g.offsets, g.partner, is_open, c, w.first_univ, u.quality.mean(axis=1), p["research_cooperation"], shared,
+            doctoral_per_researcher, closed, rule)
+        self.tie_papers = tie
+        u.researchers = staff
         u.papers = np.bincount(r.univ, led, n_u).astype(np.int64)
         u.intl_papers = np.bincount(r.univ, intl, n_u).astype(np.int64)
         u.citations = _int_bincount(r.univ, cites, n_u)
         u.intl_citations = _int_bincount(r.univ, cites_intl, n_u)
+        works_in = c[r.univ]
+        self.foreign_born = np.bincount(works_in[r.citizenship != works_in], minlength=n_c)
         home_c = c[r.home]
         visiting = r.visiting >= 0
         self.visits = np.zeros((n_c, n_c), np.int64)
@@ -312,6 +367,8 @@ class Research(Mechanism):
                 "citations_per_paper": ratio(cites, led),
                 "citations_per_paper_intl": ratio(cites_intl, intl),
                 "citations_per_paper_domestic": ratio(cites - cites_intl, led - intl),
+                "foreign_born_researcher_share": ratio(with_world(self.foreign_born),
+                                                       with_world(by_country(u.researchers, uc, n))),
                 "researcher_visits": with_world(self.visits.sum(axis=1) - np.diag(self.visits)) * rs,
                 "researchers_moved_out": with_world(self.moves.sum(axis=1) - np.diag(self.moves)) * rs,
                 "researchers_moved_in": with_world(self.moves.sum(axis=0) - np.diag(self.moves)) * rs,

@@ -11,6 +11,7 @@ seed of a sweep plays on the same world.
 import numpy as np
 
 from sim.config import Config
+from sim.mechanisms.progression import years_enrolled
 from sim.world.world import World
 
 EARTH_RADIUS_KM = 6371.0
@@ -61,8 +62,7 @@ def assemble(cfg: Config, rng, *, codes, names, gdp_pc, enrolment, enrolled, reg
     w = cfg.world
     n, f = len(codes), field_share.shape[1]
     income_rank = np.argsort(np.argsort(gdp_pc)) / max(n - 1, 1)
-    years_in_system = (1 - cfg.behaviour.study.postgraduate_share) * cfg.behaviour.study.first_degree_years \
-        + cfg.behaviour.study.postgraduate_share * cfg.behaviour.study.postgraduate_years
+    years_in_system = years_enrolled(cfg.behaviour.study, cfg.behaviour.progression)
     cohort = np.maximum(1, np.round(enrolled / years_in_system)).astype(np.int64)
 
     univ_country = _allocate_universities(rng, enrolled, w.universities)

@@ -1,0 +1,80 @@
+"""Universities' money: international tuition, scholarships, budgets and the research posts they fund.
+
+A university's income in a year (USD) is public funding for its domestic students,
+`public_per_student` x GDP per capita of its country per domestic student (OECD Education at a
+Glance: public spending per tertiary student is a third or so of GDP per capita), plus the
+international tuition its international students below the doctorate pay: the university's
+international fee x the `tuition_factor` lever (doctoral students are funded, not charged).
+Scholarships do not change what a university receives; they change who pays: a destination's
+`inbound_scholarship` pays that share of its international students' cost (tuition and living), an
+origin's `outbound_scholarship` that share of the rest for its nationals abroad (the cost the
+destination choice sees, choice.py).
+
+The budget funds research: research posts follow the budget, `posts = posts_per_usd x budget`,
+where posts_per_usd is fixed when recording starts so that the posts of the first recorded year
+are the world's research staff. So fewer international students can mean less income and fewer
+posts, which hiring (sim/transitions.py) and doctoral places (progression.py) follow.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.choice import LIVING_COST_SHARE
+from sim.outcomes import Metric, by_country, ratio, with_world
+
+
+@dataclass
+class Params:
+    """behaviour.finance: universities' public funding."""
+    public_per_student: float = 0.35  # public funding per domestic student, as a share of GDP per capita
+
+
+Rule = FinanceRule = rule_type(Params, "FinanceRule")
+
+
+def scholarship_costs(students: np.ndarray, cost: np.ndarray, inbound: np.ndarray, outbound: np.ndarray) -> np.ndarray:
+    """(C,) what each country pays a year for scholarships: inbound[d] x cost[d] for each international
+    student in d, outbound[o] x (1 - inbound[d]) x cost[d] for each national of o studying in d.
+    students: (C, C) real international students by origin x destination (domestic pairs zero)."""
+    by_destination = inbound * cost * students.sum(axis=0)
+    by_origin = outbound * (students * ((1 - inbound) * cost)[None, :]).sum(axis=1)
+    return by_destination + by_origin
+
+
+class Finance(Mechanism):
+    """Income of every university (public funding, international tuition), the scholarship bill of every
+    country, and the research posts budgets fund."""
+    outcomes = (
+        Metric("university_income", "USD/year", "income of the country's universities: public funding + tuition"),
+        Metric("tuition_revenue", "USD/year", "international tuition its universities receive"),
+        Metric("tuition_share", "share", "`tuition_revenue / university_income`"),
+        Metric("scholarship_cost", "USD/year",
+               "what the country pays for scholarships: to international students it hosts and nationals abroad"),
+        Metric("research_posts", "researchers", "research posts its universities' budgets fund"),
+    )
+
+    def step(self, m) -> None:
+        w, u, p, rule = m.world, m.universities, m.policy, m.rules.finance
+        c = w.univ_country
+        fee = w.univ_tuition_intl * p["tuition_factor"][c]
+        u.tuition = u.fee_paying * w.scale * fee
+        u.budget = rule.public_per_student * w.gdp_pc[c] * (u.enrolled - u.fee_paying) * w.scale + u.tuition
+        if m.year == m.cfg.start_year:   # the budget of the first recorded year funds the world's research staff
+            u.posts_per_usd = np.divide(m.world.researchers, u.budget, out=np.zeros(len(u)), where=u.budget > 0)
+        if m.year >= m.cfg.start_year:
+            u.posts = np.round(u.posts_per_usd * u.budget).astype(np.int64)
+        students = (m.census.enrolled - m.census.doctoral) * ~np.eye(w.n_countries, dtype=bool) * w.scale
+        seats = np.bincount(c, u.capacity, w.n_countries)
+        average_fee = np.bincount(c, fee * u.capacity, w.n_countries) / np.maximum(seats, 1)
+        self.scholarships = scholarship_costs(students, average_fee + LIVING_COST_SHARE * w.gdp_pc,
+                                              p["inbound_scholarship"], p["outbound_scholarship"])
+
+    def metrics(self, m) -> dict[str, np.ndarray]:
+        u, w = m.universities, m.world
+        income = with_world(by_country(u.budget, w.univ_country, w.n_countries))
+        tuition = with_world(by_country(u.tuition, w.univ_country, w.n_countries))
+        return {"university_income": income, "tuition_revenue": tuition, "tuition_share": ratio(tuition, income),
+                "scholarship_cost": with_world(self.scholarships),
+                "research_posts": with_world(by_country(u.posts, w.univ_country, w.n_countries)) * w.researcher_scale}

@@ -1,0 +1,70 @@
+"""Innovation: patent applications by country.
+
+A knowledge production function (Griliches 1979; Romer 1990): a country's patent applications a
+year are
+
+    patents = patents_per_researcher x researchers^research_elasticity x research scale
+              x (graduate stock / population)^skills_elasticity x skills scale
+              x (1 + graduate_students x international doctoral students / researchers)
+
+with the scales set so that a country with the world's mean researchers and graduate share files
+`patents_per_researcher` per researcher. Researchers and international graduate students both
+enter the R&D labour of the country (Chellaraj, Maskus & Mattoo 2008 find that foreign graduate
+students raise patent applications as well as skilled immigrants do); the skilled workforce
+absorbs and applies what research produces. A final outcome: patents feed nothing back.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.workforce import Workforce
+from sim.outcomes import Metric, by_country, with_world
+
+
+@dataclass
+class Params:
+    """behaviour.innovation: patent applications."""
+    patents_per_researcher: float = 0.4   # a year, at the world's mean researchers and graduate share
+    research_elasticity: float = 0.8      # of patents to researchers
+    skills_elasticity: float = 0.5        # of patents to the graduate share of the population
+    graduate_students: float = 0.3        # R&D labour of an international doctoral student, per researcher
+
+
+Rule = InnovationRule = rule_type(Params, "InnovationRule")
+
+
+def patents(researchers, graduate_share, students_per_researcher, rule, mean_researchers, mean_share) -> np.ndarray:
+    """(C,) patent applications a year (see the module docstring)."""
+    r = np.maximum(researchers, 0.0)
+    return (rule.patents_per_researcher * mean_researchers * (r / mean_researchers) ** rule.research_elasticity
+            * (np.maximum(graduate_share, 0.0) / mean_share) ** rule.skills_elasticity
+            * (1 + rule.graduate_students * students_per_researcher))
+
+
+class Innovation(Mechanism):
+    """Patent applications from researchers, the skilled workforce and international doctoral students."""
+    outcomes = (Metric("patent_applications", "patents/year", "patent applications of the country"),)
+
+    def __init__(self):
+        self.reference = None        # the world's mean researchers and graduate share in the first recorded year
+
+    def step(self, m) -> None:
+        w, u, c = m.world, m.universities, m.census
+        researchers = by_country(u.researchers, w.univ_country, w.n_countries) * w.researcher_scale
+        share = m.mechanism(Workforce).stock.sum(axis=(0, 1)) / w.population
+        international = (c.doctoral.sum(axis=0) - np.diag(c.doctoral)) * w.scale
+        per_researcher = np.divide(international, researchers, out=np.zeros(w.n_countries), where=researchers > 0)
+        if self.reference is None or m.year <= m.cfg.start_year:
+            self.reference = np.array([max(researchers.mean(), 1e-9), max(share.mean(), 1e-12)])
+        self.patents = patents(researchers, share, per_researcher, m.rules.innovation, *self.reference)
+
+    def state(self) -> dict:
+        return {"reference": self.reference}
+
+    def restore(self, state: dict) -> None:
+        self.reference = state["reference"]
+
+    def metrics(self, m) -> dict[str, np.ndarray]:
+        return {"patent_applications": with_world(self.patents)}

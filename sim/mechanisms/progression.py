@@ -1,0 +1,256 @@
+"""Progression: graduates who go on to a further degree (a master's, a doctorate), where, and who is admitted.
+
+At the end of the year a graduate goes on to the next level with probability
+
+    logit = constant + talent_coef x talent - field_coef x field / (fields - 1)
+
+(a master's after a first degree; a doctorate after a master's, more in the first, most
+research-intensive fields). They choose where through the entrants' destination choice
+(`choice.py`, the postgraduate row) with a constant of their own for going abroad, raised for
+those who studied abroad on exchange (`exchanged_abroad`: an exchange raises later international
+mobility, Parey & Waldinger 2011). Doctoral applicants see quality weighted by research
+reputation, q + reputation ln(research reputation). Universities admit them by talent, into their
+doctoral places (`places_per_post` doctoral students a funded research post) or, for a master's,
+into the seats that next year's continuing students leave. Admitted, they study at the new level
+from next year; an applicant admitted nowhere goes on as a graduate (careers.py). A doctorate
+lasts `doctoral_years_min` to `doctoral_years_max` years, drawn once per student (learning.py).
+"""
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+
+from sim import alias, rng
+from sim.mechanisms import admission, choice
+from sim.mechanisms.base import Mechanism, rule_type
+from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
+from sim.population import BLOCKS
+from sim.students import CONTINUING, DOCTORAL, EXCHANGED, FIRST_DEGREE, GRADUATED, POSTGRADUATE
+
+
+@dataclass
+class Params:
+    """behaviour.progression: graduates going on to a master's or a doctorate; doctoral places and length."""
+    master_constant: float = -1.4     # logit that a first-degree graduate goes on to a master's (talent 0)
+    master_talent: float = 0.7        # per unit of talent
+    doctoral_constant: float = -3.2   # logit that a master's graduate goes on to a doctorate (talent 0, field 0)
+    doctoral_talent: float = 1.0      # per unit of talent
+    doctoral_field: float = 0.8       # less from the first field to the last (research intensity)
+    master_abroad: float = 0.0        # utility of a master's abroad, added to choice.postgraduate_abroad
+    doctoral_abroad: float = 1.5      # utility of a doctorate abroad, added to choice.postgraduate_abroad
+    exchanged_abroad: float = 0.8     # having studied abroad on exchange (Parey & Waldinger 2011)
+    reputation: float = 0.3           # weight of log research reputation in the quality doctoral applicants see
+    places_per_post: float = 0.7      # doctoral places per funded research post (real people)
+    doctoral_years_min: int = 3       # a doctorate lasts doctoral_years_min .. doctoral_years_max years
+    doctoral_years_max: int = 5
+
+
+Rule = ProgressionRule = rule_type(Params, "ProgressionRule")
+
+
+def years_enrolled(study, progression) -> float:
+    """Years a typical entrant spends enrolled: a first degree (or a master's for direct entrants), the
+    master's a share of first-degree graduates go on to, the doctorate a share of master's graduates go
+    on to (progression shares averaged over talent ~ N(0, 1) and fields; dropout not counted). Sizes
+    cohorts from enrolment (world builders) and the students behind a country's network (choice.py)."""
+    talent = np.linspace(-5, 5, 1001)
+    weight = np.exp(-talent ** 2 / 2)
+    weight /= weight.sum()
+    p_master = float(weight @ (1 / (1 + np.exp(-(progression.master_constant + progression.master_talent * talent)))))
+    p_doctoral = float(weight @ (1 / (1 + np.exp(-(progression.doctoral_constant - progression.doctoral_field / 2
+                                                   + progression.doctoral_talent * talent)))))
+    first = 1 - study.postgraduate_share
+    master = study.postgraduate_share + first * p_master
+    doctoral = master * p_doctoral * (progression.doctoral_years_min + progression.doctoral_years_max) / 2
+    return first * study.first_degree_years + master * study.postgraduate_years + doctoral
+
+
+@njit(cache=True)
+def goes_on(seed, year, uid, talent, field, n_fields, level, rule):
+    """Whether a graduate of `level` goes on to the next level: the rule both backends use."""
+    if level == FIRST_DEGREE:
+        logit = rule.master_constant + rule.master_talent * talent
+    else:
+        logit = (rule.doctoral_constant + rule.doctoral_talent * talent
+                 - rule.doctoral_field * field / max(n_fields - 1, 1))
+    return rng.uniform(seed, rng.PROGRESSION, year, uid, 0) < 1.0 / (1.0 + np.exp(-logit))
+
+
+@njit(cache=True)
+def doctoral_years(seed, uid, rule):
+    """Length of a student's doctorate (drawn once: the same every year of it)."""
+    span = rule.doctoral_years_max - rule.doctoral_years_min + 1
+    return rule.doctoral_years_min + min(int(rng.uniform(seed, rng.DOCTORAL_LENGTH, 0, uid, 0) * span), span - 1)
+
+
+@njit(cache=True, parallel=True)
+def _graduates_of(level, outcome, of_level):
+    """Indices (ascending) of this year's graduates (outcome GRADUATED) of one level."""
+    size = (level.shape[0] + BLOCKS - 1) // BLOCKS
+    counts = np.zeros(BLOCKS + 1, np.int64)
+    for b in prange(BLOCKS):
+        for i in range(b * size, min((b + 1) * size, level.shape[0])):
+            counts[b + 1] += (level[i] == of_level) & (outcome[i] == GRADUATED)
+    offsets = np.cumsum(counts)
+    out = np.empty(offsets[-1], np.int64)
+    for b in prange(BLOCKS):
+        w = offsets[b]
+        for i in range(b * size, min((b + 1) * size, level.shape[0])):
+            if level[i] == of_level and outcome[i] == GRADUATED:
+                out[w] = i
+                w += 1
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _going_on(candidates, seed, year, uid, talent, field, n_fields, level, rule):
+    keep = np.empty(candidates.shape[0], np.bool_)
+    for m in prange(candidates.shape[0]):
+        i = candidates[m]
+        keep[m] = goes_on(seed, year, uid[i], np.float64(talent[i]), field[i], n_fields, level, rule)
+    return keep
+
+
+@njit(cache=True)
+def application(seed, year, uid, origin, field, talent, resources, exchanged, k, n_abroad, c_table, u_table,
+                first_univ, n_fields):
+    """The university of an applicant's k-th application (the rule both backends use): the entrants' rule
+    (choice.py) on this stage's tables, whose last group dimension is `exchanged` (0/1)."""
+    return choice._application(rng.key(seed, rng.PROGRESSION_CHOICE, year, uid), origin, field, talent, resources,
+                               exchanged, k, n_abroad, c_table, u_table, first_univ, n_fields)
+
+
+@njit(cache=True, parallel=True)
+def applications(candidates, exchanged, k, n_abroad, seed, year, uid, origin, field, talent, resources, c_table,
+                 u_table, first_univ, n_fields):
+    """The k-th application of each candidate (population indices; `exchanged`: per candidate)."""
+    out = np.empty(candidates.shape[0], np.int32)
+    for m in prange(candidates.shape[0]):
+        i = candidates[m]
+        out[m] = application(seed, year, uid[i], origin[i], field[i], talent[i], resources[i], exchanged[m], k,
+                             n_abroad, c_table, u_table, first_univ, n_fields)
+    return out
+
+
+class StageTables(NamedTuple):
+    c_table: np.ndarray      # destination-country alias table: groups (origin, field, talent, resources, exchanged)
+    u_table: np.ndarray      # university alias table per (country, field)
+    first_univ: np.ndarray   # (C + 1,)
+    places: np.ndarray       # (U,) places open for this stage (student agents)
+    n_fields: int
+
+
+class Progression(Mechanism):
+    """Graduates go on to a doctorate (after a master's) or a master's (after a first degree): they choose
+    where, and universities admit them by talent into their places. Admitted, they study at the new
+    level from next year (level POSTGRADUATE or DOCTORAL, year 0)."""
+    reads = ("uid", "origin", "univ", "talent", "field", "resources", "level", "mobility", "outcome")
+    writes = ("univ", "level", "year_in", "outcome")
+    outcomes = (
+        Metric("doctoral_entrants", "students", "new doctoral students admitted by the country's universities"),
+        Metric("master_progressions", "students", "first-degree graduates admitted to a master's by its universities"),
+        Flow("doctoral", "doctoral entrants: origin -> country of the doctorate"),
+    )
+    STAGES = ((POSTGRADUATE, DOCTORAL), (FIRST_DEGREE, POSTGRADUATE))   # doctorates first: they keep seats
+
+    def seen_quality(self, m, to_level: int) -> np.ndarray:
+        """(U, F) the quality applicants to this level see: doctoral applicants weigh research reputation."""
+        u, rule = m.universities, m.rules.progression
+        if to_level == DOCTORAL:
+            return np.clip(u.quality + rule.reputation * np.log(np.maximum(u.reputation, 1e-3))[:, None], 0.01, 0.99)
+        return u.quality
+
+    def probabilities(self, m, to_level: int) -> np.ndarray:
+        """(groups, C) destination-country probabilities of applicants to this level; the last group
+        dimension is whether they studied abroad on exchange."""
+        rule = m.rules.progression
+        abroad = rule.doctoral_abroad if to_level == DOCTORAL else rule.master_abroad
+        asc = choice.entry_asc(m.rules.choice)[:, :, 1:2] + abroad + rule.exchanged_abroad * np.arange(2)[None, None, :]
+        return m.mechanism(choice.DegreeChoice).probabilities(m, quality=self.seen_quality(m, to_level), asc=asc)
+
+    def expected_doctoral_flows(self, m) -> np.ndarray:
+        """(C, C) relative doctoral entrants by origin x destination under this year's tables (for the
+        initial state): the doctoral choice weighted by cohort, field and resources shares."""
+        return choice.expected_entrants(self.probabilities(m, DOCTORAL), m.world, 0.05)
+
+    def tables(self, m, to_level: int, places: np.ndarray) -> StageTables:
+        w, u, p = m.world, m.universities, m.rules.choice
+        seen = self.seen_quality(m, to_level)
+        c_table = alias.build(self.probabilities(m, to_level))
+        weight = np.minimum(places, u.capacity)[:, None] * np.exp(p.university_quality * (seen - seen.max()))
+        return StageTables(c_table=c_table, u_table=choice.university_tables(w, weight), first_univ=w.first_univ,
+                           places=places, n_fields=w.n_fields)
+
+    def places(self, m, to_level: int) -> np.ndarray:
+        """(U,) places open next year: doctoral places less the doctoral students going on (within the seats
+        left), or the seats left by every student going on and the new doctoral students."""
+        u, w, rule = m.universities, m.world, m.rules.progression
+        seats = np.maximum(u.capacity - u.continuing, 0)
+        if to_level == DOCTORAL:
+            posts_real = u.posts * w.researcher_scale
+            doctoral = np.floor(rule.places_per_post * posts_real / w.scale).astype(np.int64) - u.doctoral_continuing
+            return np.minimum(np.maximum(doctoral, 0), seats)
+        return seats - self.admitted[DOCTORAL]
+
+    def step_arrays(self, m) -> None:
+        a, w, rule = m.students.a, m.world, m.rules.progression
+        n_abroad, rounds = m.rules.choice.abroad_applications, m.rules.choice.applications
+        self.admitted, self.entrants = {}, {}
+        for from_level, to_level in self.STAGES:
+            graduates = _graduates_of(a["level"], a["outcome"], from_level)
+            pending = graduates[_going_on(graduates, m.seed, m.year, a["uid"], a["talent"], a["field"], w.n_fields,
+                                          from_level, rule)]
+            t = self.tables(m, to_level, self.places(m, to_level))
+            free, rows, seats = t.places.copy(), [], []
+            for k in range(rounds):
+                exchanged = ((a["mobility"][pending] & EXCHANGED) != 0).astype(np.uint8)
+                apps = applications(pending, exchanged, k, n_abroad, m.seed, m.year, a["uid"], a["origin"],
+                                    a["field"], a["talent"], a["resources"], t.c_table, t.u_table, t.first_univ,
+                                    t.n_fields)
+                seat = admission.admit_round(pending, apps, a["talent"], free)
+                rows.append(pending[seat >= 0])
+                seats.append(seat[seat >= 0])
+                pending = pending[seat < 0]
+            rows, seats = np.concatenate(rows), np.concatenate(seats)
+            a["univ"][rows] = seats
+            a["level"][rows] = to_level
+            a["year_in"][rows] = 0
+            a["outcome"][rows] = CONTINUING
+            self.admitted[to_level] = np.bincount(seats, minlength=w.n_universities)
+            self.entrants[to_level] = pairs(a["origin"][rows], w.univ_country[seats], w.n_countries)
+
+    def step_agents(self, m) -> None:
+        w, rule = m.world, m.rules.progression
+        n_abroad, rounds = m.rules.choice.abroad_applications, m.rules.choice.applications
+        self.admitted, self.entrants = {}, {}
+        for from_level, to_level in self.STAGES:
+            pending = [s for s in m.students.all if s.level == from_level and s.outcome == GRADUATED
+                       and goes_on(m.seed, m.year, s.uid, s.talent, s.field, w.n_fields, from_level, rule)]
+            t = self.tables(m, to_level, self.places(m, to_level))
+            free = t.places.copy()
+            self.admitted[to_level] = np.zeros(w.n_universities, np.int64)
+            self.entrants[to_level] = np.zeros((w.n_countries, w.n_countries), np.int64)
+            for k in range(rounds):
+                by_university: dict[int, list] = {}
+                for s in pending:
+                    u = application(m.seed, m.year, s.uid, s.origin, s.field, s.talent, s.resources,
+                                    int(bool(s.mobility & EXCHANGED)), k, n_abroad, t.c_table, t.u_table,
+                                    t.first_univ, t.n_fields)
+                    by_university.setdefault(int(u), []).append(s)
+                for u, applicants in by_university.items():
+                    for s in m.university_agents[u].admit(applicants, int(free[u])):
+                        s.univ, s.level, s.year_in, s.outcome = u, to_level, 0, CONTINUING
+                        free[u] -= 1
+                        self.admitted[to_level][u] += 1
+                        self.entrants[to_level][s.origin, w.univ_country[u]] += 1
+                pending = [s for s in pending if s.outcome != CONTINUING]
+
+    def metrics(self, m) -> dict[str, np.ndarray]:
+        scale = m.world.scale
+        return {"doctoral_entrants": with_world(self.entrants[DOCTORAL].sum(axis=0)) * scale,
+                "master_progressions": with_world(self.entrants[POSTGRADUATE].sum(axis=0)) * scale}
+
+    def flows(self, m) -> dict[str, np.ndarray]:
+        return {"doctoral": off_diagonal(self.entrants[DOCTORAL]) * m.world.scale}
