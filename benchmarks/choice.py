@@ -90,15 +90,24 @@ def _alias_draw(table, row, k, draw, tmp):
     return np.where(keep, j, (cell & np.uint64(0xFFFFFFFF)).astype(np.int64))
 
 
+def _uniform(k, draw, tmp):
+    """sim.rng.uniform_at for every student: 53 random bits of the draw-th word of key k."""
+    x = k + np.uint64(((draw + 1) * int(_GOLDEN)) & _MASK)
+    _mix(x, tmp)
+    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
 def draw_numpy(seed, year, uid, origin, field, talent, resources, level, t):
     """First applications (k=0) of a cohort, in vectorised numpy: the rule of choice.application."""
     tmp = np.empty_like(uid)
     band = np.searchsorted(np.array(enrolment.TALENT_CUTS), talent, side="right")
     group = (((origin.astype(np.int64) * t.n_fields + field) * choice.TALENT_BANDS + band)
              * choice.RESOURCE_BANDS + resources) * choice.LEVELS + level
+    row = (origin.astype(np.int64) * t.n_fields + field) * choice.RESOURCE_BANDS + resources
     key = _keys(seed, rng.CHOICE, year, uid, tmp)
-    country = _alias_draw(t.c_table, group, key, 0, tmp)
-    j = _alias_draw(t.u_table, country * t.n_fields + field, key, 1, tmp)
+    goes = _uniform(key, 0, tmp) < t.abroad[group]
+    country = np.where(goes, _alias_draw(t.where, row, key, 1, tmp), origin.astype(np.int64))
+    j = _alias_draw(t.u_table, country * t.n_fields + field, key, 2, tmp)
     return t.first_univ[country] + j
 
 
@@ -138,7 +147,8 @@ def bench(students: int = STUDENTS, countries: int = 40, universities: int = 400
 
     def numba_step():
         return choice.first_applications(seed, year, uid, origin, field, talent, resources, level,
-                                         tables.c_table, tables.u_table, tables.first_univ, tables.n_fields)
+                                         tables.abroad, tables.where, tables.u_table, tables.first_univ,
+                                         tables.n_fields)
 
     numba_step()
     t_numba, ours = _timed(numba_step, 201)
@@ -155,7 +165,8 @@ def bench(students: int = STUDENTS, countries: int = 40, universities: int = 400
 
     def mesa_step():
         return [choice.application(seed, year, s.uid, s.origin, s.field, s.talent, s.resources, s.level, 0,
-                                   rule.abroad_applications, t.c_table, t.u_table, t.first_univ, t.n_fields)
+                                   rule.abroad_applications, t.abroad, t.where, t.u_table, t.first_univ,
+                                   t.n_fields)
                 for s in agents]
     t_mesa, mesa_out = _timed(mesa_step, mesa_repeats)
     assert np.array_equal(np.array(mesa_out), ours), "mesa and numba choices differ"
@@ -168,7 +179,7 @@ def bench(students: int = STUDENTS, countries: int = 40, universities: int = 400
     abroad = float(np.mean(w.univ_country[ours] != origin))
     return dict(students=students, numba=t_numba, numpy=t_numpy, mesa=t_mesa, floor=floor,
                 bandwidth=bw, bytes_per_student=per_student, abroad_share=abroad, countries=w.n_countries,
-                universities=w.n_universities, groups=tables.c_table.shape[0])
+                universities=w.n_universities, groups=tables.abroad.shape[0])
 
 
 if __name__ == "__main__":

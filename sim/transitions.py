@@ -36,7 +36,7 @@ from sim.students import CONTINUING, DOCTORAL, GRADUATED, STAYED
 @dataclass
 class Params:
     """behaviour.research_careers: researchers leaving research; hiring from doctoral graduates."""
-    leave_constant: float = -3.6      # logit of leaving research in a year, at productivity 1
+    leave_constant: float = -3.4      # logit of leaving research in a year, at productivity 1
     leave_productivity: float = -1.0  # per log productivity (the less productive leave more)
     retirement_career: int = 38       # years in research at which a researcher retires
     academic_share: float = 0.5       # share of doctoral graduates who seek a research post

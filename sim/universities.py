@@ -23,6 +23,7 @@ class Universities:
     growth: np.ndarray       # (U,) this year's capacity growth rate (expansion)
     posts: np.ndarray        # (U,) funded research posts, in researcher agents (research careers hire into them)
     posts_per_usd: np.ndarray  # (U,) research posts a dollar of budget funds (set when recording starts: finance)
+    public_per_seat: np.ndarray  # (U,) public funding a seat (USD a year; set when recording starts: finance)
     # this year's money, set by finance (USD a year)
     budget: np.ndarray       # (U,) income: public funding + international tuition
     tuition: np.ndarray      # (U,) international tuition revenue
@@ -39,7 +40,8 @@ class Universities:
     citations: np.ndarray    # (U,) citations of those papers, fixed point (research.CITES_FIXED_POINT)
     intl_citations: np.ndarray  # (U,) of the international papers, fixed point
 
-    SAVED = ("capacity", "quality", "teaching", "courses", "reputation", "growth", "posts", "posts_per_usd")
+    SAVED = ("capacity", "quality", "teaching", "courses", "reputation", "growth", "posts", "posts_per_usd",
+             "public_per_seat")
 
     @classmethod
     def from_world(cls, w: World) -> "Universities":
@@ -47,7 +49,8 @@ class Universities:
         zeros = np.zeros(u, np.int64)
         return cls(capacity=w.univ_capacity.copy(), quality=w.univ_quality.copy(), teaching=w.univ_teaching.copy(),
                    courses=w.univ_intl_courses.copy(), reputation=np.ones(u), growth=np.zeros(u),
-                   posts=w.researchers.astype(np.int64), posts_per_usd=np.zeros(u), budget=np.zeros(u),
+                   posts=w.researchers.astype(np.int64), posts_per_usd=np.zeros(u), public_per_seat=np.zeros(u),
+                   budget=np.zeros(u),
                    tuition=np.zeros(u), enrolled=zeros.copy(), fee_paying=zeros.copy(),
                    continuing=zeros.copy(), doctoral_students=zeros.copy(),
                    doctoral_continuing=zeros.copy(), researchers=zeros.copy(), papers=zeros.copy(), intl_papers=zeros.copy(), citations=zeros.copy(),

@@ -95,8 +95,8 @@ PINNED = {  # small_config(students=20_000, years=6, seed=1, scenario="comprehen
     # an open research workforce hired from doctoral graduates, universities' money, the graduate
     # workforce, innovation, and the fixes of its item 7). Until then the pin held the results of the
     # code before the restructuring into mechanism modules (commit b01988b), unchanged by issue 10.
-    "flows": "daf21f606d1c0e0a6d370687c0fe316905e31b16c171c8c365696f27cbf4f7d6",
-    "metrics": "40199281ac17aa6b03d460562fc82e89eb44712480c769eacb1877fc6a31d1e4",
+    "flows": "55f6d90bb5f0ca27ab8863f25c9598067783048bad1498246c69fef8e1eed4e3",
+    "metrics": "23421aed82bc6d38f520fd0bc1e50318a0954897ce0a314c4acbee75d814aeb3",
 }
 
 

@@ -107,14 +107,19 @@ def test_cost_is_net_of_scholarships_relative_to_family_income(world, policy):
     np.testing.assert_allclose(prob[row], [math.exp(v_a) / total, 1 / total, math.exp(v_c) / total], rtol=1e-12)
 
 
-def test_an_application_lands_where_the_alias_tables_put_all_the_mass(world):
-    """Every weight on destination A and on its second university: the k-th application is university 1."""
+def test_an_application_goes_abroad_where_the_tables_put_all_the_mass(world):
+    """Everybody goes abroad, every destination weight on A and on its second university: the first two
+    applications (n_abroad = 2) are to university 1, the third at home, to B's only university, 2.
+    Nobody going abroad: every application is at home."""
     n_groups = 3 * 1 * 4 * 3 * 2
-    c_table = alias.build(np.tile([1.0, 0.0, 0.0], (n_groups, 1)))
+    where = alias.build(np.tile([1.0, 0.0, 0.0], (3 * 1 * 3, 1)))
     u_table = alias.build(np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]))
     first = world.first_univ
-    for k in range(3):  # abroad twice (n_abroad = 2), then home: B's only university, 2
-        assert choice.application(0, 2016, 123, 1, 0, 0.1, 1, 0, k, 2, c_table, u_table, first, 1) == (1 if k < 2 else 2)
+    for k in range(3):
+        assert choice.application(0, 2016, 123, 1, 0, 0.1, 1, 0, k, 2, np.ones(n_groups), where, u_table, first,
+                                  1) == (1 if k < 2 else 2)
+        assert choice.application(0, 2016, 123, 1, 0, 0.1, 1, 0, k, 2, np.zeros(n_groups), where, u_table, first,
+                                  1) == 2
 
 
 # ---- admission -------------------------------------------------------------------------------------

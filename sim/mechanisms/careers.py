@@ -27,7 +27,7 @@ from sim.students import DOCTORAL, GRADUATED, INTERNED, RETURNED, STAYED
 class Params:
     """behaviour.careers: stay or return after graduating abroad (logit of staying); employability."""
     stay_constant: float = -1.6
-    doctoral_stay_constant: float = 0.2    # the same for doctoral graduates (Finn 2014: most US doctorates stay)
+    doctoral_stay_constant: float = -1.2   # the same for doctoral graduates (Finn 2014: most US doctorates stay)
     post_study_work: float = 0.35    # per year of post-study work right
     income_gap: float = 0.8          # per log(GDP pc destination / origin)
     return_incentive: float = 2.0    # per unit of return incentive (0..1)
@@ -72,7 +72,7 @@ def stays(seed, year, uid, p_stay):
 
 
 # what careers count: graduates abroad by origin x destination; all graduates by origin
-STAYERS, RETURNEES = 0, 1
+STAYERS, RETURNEES, DOCTORAL_STAYERS, DOCTORAL_RETURNEES = 0, 1, 2, 3
 GRADUATES, EMPLOYABILITY, EXPERIENCED = 0, 1, 2
 
 
@@ -82,10 +82,11 @@ def decide(seed, year, uid, origin, univ, level, outcome, skill, competence, mob
     """Graduates abroad (outcome GRADUATED) become RETURNED or STAYED, in place (doctoral graduates by
     their own probabilities).
 
-    Returns counts[k, o, d] (k: STAYERS, RETURNEES) of graduates of origin o who studied in d, and
+    Returns counts[k, o, d] (k: STAYERS, RETURNEES, and the same of doctoral graduates) of graduates of
+    origin o who studied in d, and
     by_origin[k, o] over all graduates of o: GRADUATES, their EMPLOYABILITY (fixed point) and the
     EXPERIENCED (a degree, exchange or internship abroad)."""
-    counts = np.zeros((n_blocks, 2, n, n), np.int64)
+    counts = np.zeros((n_blocks, 4, n, n), np.int64)
     by_origin = np.zeros((n_blocks, 3, n), np.int64)
     size = (uid.shape[0] + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
@@ -94,12 +95,15 @@ def decide(seed, year, uid, origin, univ, level, outcome, skill, competence, mob
                 continue
             o, d = origin[i], univ_country[univ[i]]
             if d != o:
-                if stays(seed, year, uid[i], p_stay_doctoral[o, d] if level[i] == DOCTORAL else p_stay[o, d]):
+                doctoral = level[i] == DOCTORAL
+                if stays(seed, year, uid[i], p_stay_doctoral[o, d] if doctoral else p_stay[o, d]):
                     outcome[i] = STAYED
                     counts[b, STAYERS, o, d] += 1
+                    counts[b, DOCTORAL_STAYERS, o, d] += doctoral
                 else:
                     outcome[i] = RETURNED
                     counts[b, RETURNEES, o, d] += 1
+                    counts[b, DOCTORAL_RETURNEES, o, d] += doctoral
             by_origin[b, GRADUATES, o] += 1
             by_origin[b, EMPLOYABILITY, o] += fixed(employability(np.float64(skill[i]), np.float64(competence[i]),
                                                                   (mobility[i] & INTERNED) != 0, rule))
@@ -123,6 +127,8 @@ class Careers(Mechanism):
         Metric("stayers", "students/year", "foreign graduates of the country's universities who stayed (brain gain)"),
         Metric("brain_drain", "students/year", "nationals who graduated abroad and stayed there"),
         Metric("net_talent_gain", "students/year", "`stayers - brain_drain` (0 for WORLD)"),
+        Metric("doctoral_stay_rate", "share",
+               "foreign doctoral graduates of the country's universities who stayed / all who finished"),
         Metric("intl_experienced_graduates", "students/year",
                "graduates (by origin) with a degree, exchange or internship abroad"),
         Metric("graduate_employability", "probability",
@@ -146,7 +152,7 @@ class Careers(Mechanism):
 
     def step_agents(self, m) -> None:
         w, t, rule, n = m.world, self.tables(m), m.rules.careers, m.world.n_countries
-        self.counts, self.by_origin = np.zeros((2, n, n), np.int64), np.zeros((3, n), np.int64)
+        self.counts, self.by_origin = np.zeros((4, n, n), np.int64), np.zeros((3, n), np.int64)
         for s in m.students.all:
             if s.outcome != GRADUATED:
                 continue
@@ -156,6 +162,8 @@ class Careers(Mechanism):
                 stay = stays(m.seed, m.year, s.uid, p[s.origin, d])
                 s.outcome = STAYED if stay else RETURNED
                 self.counts[STAYERS if stay else RETURNEES, s.origin, d] += 1
+                if s.level == DOCTORAL:
+                    self.counts[DOCTORAL_STAYERS if stay else DOCTORAL_RETURNEES, s.origin, d] += 1
             self.by_origin[GRADUATES, s.origin] += 1
             self.by_origin[EMPLOYABILITY, s.origin] += fixed(employability(s.skill, s.competence,
                                                                            bool(s.mobility & INTERNED), rule))
@@ -175,6 +183,9 @@ class Careers(Mechanism):
                 "stayers": stayers,
                 "brain_drain": drain,
                 "net_talent_gain": stayers - drain,
+                "doctoral_stay_rate": ratio(with_world(off_diagonal(self.counts[DOCTORAL_STAYERS]).sum(axis=0)),
+                                            with_world(off_diagonal(self.counts[DOCTORAL_STAYERS]
+                                                                    + self.counts[DOCTORAL_RETURNEES]).sum(axis=0))),
                 "intl_experienced_graduates": with_world(g[EXPERIENCED]) * scale,
                 "graduate_employability": ratio(with_world(g[EMPLOYABILITY]) / FIXED_POINT, with_world(g[GRADUATES]))}
 

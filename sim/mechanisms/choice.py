@@ -19,14 +19,15 @@ mobility (Beine, Noel & Ragot 2014; Abbott & Silles 2016): quality, distance, la
 colonial ties, networks, costs and migration prospects. The network is the diaspora (graduates who stayed, decaying) plus current students of o in d, per
 100,000 students of o, so behaviour does not depend on how many real students an agent stands for.
 A closed border or a visa openness of
-0 makes a destination impossible. Utilities live on group tables (origin x field x talent x
-resources x level), never per student; students sample from alias tables.
+0 makes a destination impossible. Utilities live on group tables, never per student: the
+destinations nest by (origin, field, resources band: talent and level do not enter it), going
+abroad by (origin, field, talent band, resources band, level); students sample from them.
 
-A student's ranked applications: the first names a country drawn from the table. A student
-whose first country is foreign sends `abroad_applications` draws abroad (a draw may land at
-home); the rest go to home universities. All of a student's draws in a year come from one
-counter key (stream CHOICE): the k-th application's country is its draw 2k, its university
-draw 2k + 1.
+A student's ranked applications: whether to go abroad is decided once a year (the key's draw 0);
+a student who goes sends `abroad_applications` applications abroad, each to a destination drawn
+from the destinations nest, and the rest to home universities. All of a student's draws in a year
+come from one counter key (stream CHOICE): the k-th application's destination is its draw 3k + 1,
+its university draw 3k + 2.
 """
 
 from dataclasses import dataclass
@@ -89,10 +90,17 @@ def entry_asc(p) -> np.ndarray:
     return p.abroad_constant + p.talent_abroad * t + p.resources_abroad * r + p.postgraduate_abroad * lv
 
 
-def destination_probabilities(world, policy, network, quality_idx, tuition, courses, p, asc=None) -> np.ndarray:
-    """(groups, C) choice probabilities over destination countries (home included). `asc`: the (T, R, L)
-    utility of going abroad at all (default: an entrant's, `entry_asc`)."""
-    n, f = world.n_countries, world.n_fields
+class Destinations(NamedTuple):
+    """Where students go if they go abroad, and what going abroad is worth to them."""
+    share: np.ndarray      # (C, F, R, C) probability of each destination given going abroad (0: home, blocked)
+    inclusive: np.ndarray  # (C, F, R) ln sum_d exp(V_d - asc) over open foreign destinations (-inf: none open)
+    home: np.ndarray       # (C, F) utility of studying at home
+
+
+def destinations(world, policy, network, quality_idx, tuition, courses, p) -> Destinations:
+    """The lower nest of the choice: the utilities of foreign destinations (without the constant of going
+    abroad, which does not depend on the destination) by origin, field and resources band."""
+    n = world.n_countries
     eye = np.eye(n, dtype=bool)
     pair = (p.log_distance * np.log(np.where(eye, 1.0, world.distance_km))
             + p.common_language * world.common_language + p.colonial_tie * world.colonial_tie
@@ -103,26 +111,47 @@ def destination_probabilities(world, policy, network, quality_idx, tuition, cour
     net = cost[None, :] * (1 - policy["inbound_scholarship"][None, :]) * (1 - policy["outbound_scholarship"][:, None])
     income = world.gdp_pc[:, None, None] * RESOURCE_INCOME_FACTOR[None, :, None]          # (o, r, 1)
     money = -p.cost * np.log1p(net[:, None, :] / income)                                     # (o, r, d)
-    asc = entry_asc(p) if asc is None else asc                                               # (t, r, l)
-    v = (pair[:, None, None, None, None, :] + money[:, None, None, :, None, :]
-         + p.quality * quality_idx.T[None, :, None, None, None, :])                        # (o, f, t, r, l, d)
-    home = p.quality * quality_idx                                                             # (o, f)
+    v = pair[:, None, None, :] + money[:, None, :, :] + p.quality * quality_idx.T[None, :, None, :]  # (o, f, r, d)
     closed = policy["border_closed"] > 0.5
     blocked = (closed[:, None] | closed[None, :] | (policy["visa_openness"] <= 0)[None, :]) | eye
-    v = np.where(blocked[:, None, None, None, None, :], -np.inf, v)
-    # nested logit: where to go among foreign destinations, then whether to go (weight `nest` on the
-    # inclusive value; nest = 1 is the plain multinomial logit over home and all destinations)
+    v = np.where(blocked[:, None, None, :], -np.inf, v)
     top = v.max(axis=-1, keepdims=True)
     finite = np.isfinite(top)
     e = np.exp(np.where(finite, v - np.where(finite, top, 0.0), -np.inf))
     total = e.sum(axis=-1, keepdims=True)
     inclusive = np.where(finite, np.log(np.where(total > 0, total, 1.0)) + np.where(finite, top, 0.0), -np.inf)
-    go = asc[None, None, :, :, :, None] + p.nest * inclusive - home[:, :, None, None, None, None]
-    p_abroad = np.where(np.isfinite(go), 1.0 / (1.0 + np.exp(-np.where(np.isfinite(go), go, 0.0))), 0.0)
-    prob = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0) * p_abroad
+    share = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
+    return Destinations(share=share, inclusive=inclusive[..., 0], home=p.quality * quality_idx)
+
+
+def abroad_probabilities(d: Destinations, asc: np.ndarray, nest: float) -> np.ndarray:
+    """(C, F, T, R, L) probability of going abroad at all: logistic(asc + nest x inclusive value - V_home),
+    the upper nest (nest = 1: the plain multinomial logit over home and all destinations)."""
+    go = asc[None, None, :, :, :] + nest * d.inclusive[:, :, None, :, None] - d.home[:, :, None, None, None]
+    return np.where(np.isfinite(go), 1.0 / (1.0 + np.exp(-np.where(np.isfinite(go), go, 0.0))), 0.0)
+
+
+def destination_probabilities(world, policy, network, quality_idx, tuition, courses, p, asc=None) -> np.ndarray:
+    """(groups, C) choice probabilities over destination countries (home included), groups (origin, field,
+    talent band, resources band, level): the two nests composed. `asc`: the (T, R, L) utility of going
+    abroad at all (default: an entrant's, `entry_asc`)."""
+    d = destinations(world, policy, network, quality_idx, tuition, courses, p)
+    p_abroad = abroad_probabilities(d, entry_asc(p) if asc is None else asc, p.nest)      # (o, f, t, r, l)
+    n = world.n_countries
+    prob = d.share[:, :, None, :, None, :] * p_abroad[..., None]
     idx = np.arange(n)
-    prob[idx, :, :, :, :, idx] = 1.0 - p_abroad[idx, :, :, :, :, 0]
-    return prob.reshape(n * f * TALENT_BANDS * RESOURCE_BANDS * LEVELS, n)
+    prob[idx, :, :, :, :, idx] = 1.0 - p_abroad[idx]
+    return prob.reshape(-1, n)
+
+
+def where_table(d: Destinations) -> np.ndarray:
+    """Alias table of the destination given going abroad, one row per (origin, field, resources band); a
+    row with no open destination (never drawn: its students do not go abroad) points at home."""
+    n = d.share.shape[0]
+    rows = d.share.reshape(-1, n).copy()
+    empty = rows.sum(axis=1) == 0
+    rows[empty, np.repeat(np.arange(n), rows.shape[0] // n)[empty]] = 1.0
+    return alias.build(rows)
 
 
 def university_tables(world, weight: np.ndarray) -> np.ndarray:
@@ -147,27 +176,33 @@ def seat_weights(quality: np.ndarray, capacity: np.ndarray, beta: float) -> np.n
 
 @njit(cache=True, inline="always")
 def group_of(origin, field, talent, resources, level, n_fields):
+    """Row of the going-abroad table: (origin, field, talent band, resources band, level)."""
     return (((np.int64(origin) * n_fields + field) * TALENT_BANDS + talent_band(talent)) * RESOURCE_BANDS
             + resources) * LEVELS + level
 
 
+@njit(cache=True, inline="always")
+def where_row(origin, field, resources, n_fields):
+    """Row of the destination table: (origin, field, resources band)."""
+    return (np.int64(origin) * n_fields + field) * RESOURCE_BANDS + resources
+
+
 @njit(cache=True)
-def application(seed, year, uid, origin, field, talent, resources, level, k, n_abroad, c_table, u_table, first_univ,
-                n_fields):
+def application(seed, year, uid, origin, field, talent, resources, level, k, n_abroad, abroad, where, u_table,
+                first_univ, n_fields):
     """The university of a student's k-th ranked application (the rule both backends use)."""
     return _application(rng.key(seed, rng.CHOICE, year, uid), origin, field, talent, resources, level, k, n_abroad,
-                        c_table, u_table, first_univ, n_fields)
+                        abroad, where, u_table, first_univ, n_fields)
 
 
 @njit(cache=True, inline="always")  # inlined into the kernels' loops: a call per student costs more than the rule
-def _application(key, origin, field, talent, resources, level, k, n_abroad, c_table, u_table, first_univ, n_fields):
-    """`application` given the student's key."""
-    g = group_of(origin, field, talent, resources, level, n_fields)
-    first = alias.draw(c_table, g, key, 0)
-    if k == 0:
-        country = first
-    elif first != origin and k < n_abroad:
-        country = alias.draw(c_table, g, key, 2 * k)
+def _application(key, origin, field, talent, resources, level, k, n_abroad, abroad, where, u_table, first_univ,
+                 n_fields):
+    """`application` given the student's key: whether to go abroad is the key's draw 0; the k-th application's
+    destination (among foreign countries) its draw 3k + 1, its university its draw 3k + 2."""
+    goes = rng.uniform_at(key, 0) < abroad[group_of(origin, field, talent, resources, level, n_fields)]
+    if goes and k < n_abroad:
+        country = alias.draw(where, where_row(origin, field, resources, n_fields), key, 3 * k + 1)
     else:
         country = np.int64(origin)
     return _university(key, country, field, k, u_table, first_univ, n_fields)
@@ -175,12 +210,12 @@ def _application(key, origin, field, talent, resources, level, k, n_abroad, c_ta
 
 @njit(cache=True, inline="always")
 def _university(key, country, field, k, u_table, first_univ, n_fields):
-    """The university of the k-th application, in `country`: the key's draw 2k + 1."""
-    return first_univ[country] + alias.draw(u_table, country * n_fields + field, key, 2 * k + 1)
+    """The university of the k-th application, in `country`: the key's draw 3k + 2."""
+    return first_univ[country] + alias.draw(u_table, country * n_fields + field, key, 3 * k + 2)
 
 
 @njit(cache=True, parallel=True)
-def first_applications(seed, year, uid, origin, field, talent, resources, level, c_table, u_table, first_univ,
+def first_applications(seed, year, uid, origin, field, talent, resources, level, abroad, where, u_table, first_univ,
                        n_fields):
     """The first application (k = 0 of `application`) of every student in the given columns: the
     entrants, a contiguous block (pass slices), read in order with the rule written out flat so
@@ -189,22 +224,24 @@ def first_applications(seed, year, uid, origin, field, talent, resources, level,
     pre = rng.prefix(seed, rng.CHOICE, year)       # shared by every student: computed once
     for i in prange(uid.shape[0]):
         key = rng.key_from(pre, uid[i])
-        country = alias.draw(c_table, group_of(origin[i], field[i], talent[i], resources[i], level[i], n_fields),
-                             key, 0)
+        goes = rng.uniform_at(key, 0) < abroad[group_of(origin[i], field[i], talent[i], resources[i], level[i],
+                                                        n_fields)]
+        there = alias.draw(where, where_row(origin[i], field[i], resources[i], n_fields), key, 1)
+        country = there if goes else np.int64(origin[i])
         out[i] = _university(key, country, field[i], 0, u_table, first_univ, n_fields)
     return out
 
 
 @njit(cache=True, parallel=True)
 def applications(candidates, k, n_abroad, seed, year, uid, origin, field, talent, resources, level,
-                 c_table, u_table, first_univ, n_fields):
+                 abroad, where, u_table, first_univ, n_fields):
     """The k-th application of each candidate (indices into the population)."""
     out = np.empty(candidates.shape[0], np.int32)
     pre = rng.prefix(seed, rng.CHOICE, year)
     for m in prange(candidates.shape[0]):
         i = candidates[m]
         out[m] = _application(rng.key_from(pre, uid[i]), origin[i], field[i], talent[i], resources[i], level[i], k,
-                              n_abroad, c_table, u_table, first_univ, n_fields)
+                              n_abroad, abroad, where, u_table, first_univ, n_fields)
     return out
 
 
@@ -238,7 +275,8 @@ def students_at_home(m) -> np.ndarray:
 
 
 class ChoiceTables(NamedTuple):
-    c_table: np.ndarray       # destination-country alias table, one row per choice group
+    abroad: np.ndarray        # (groups,) probability of going abroad, groups (origin, field, talent, resources, level)
+    where: np.ndarray         # destination alias table given going abroad, rows (origin, field, resources)
     u_table: np.ndarray       # university alias table, one row per (country, field)
     first_univ: np.ndarray    # (C + 1,) each country's first university (u_table column j: first_univ[d] + j)
     ranked_univs: np.ndarray  # each country's universities, best first (clearing), at positions first_univ[d]..
@@ -259,9 +297,12 @@ class DegreeChoice(Mechanism):
         Flow("degree", "new degree-mobile entrants: origin -> country of study"),
     )
 
-    def probabilities(self, m, quality=None, asc=None) -> np.ndarray:
-        """(groups, C) choice probabilities over destination countries (home included) this year; by default
-        an entrant's, seeing universities' quality (another choice, e.g. a doctorate's, passes its own)."""
+    def destinations(self, m, quality=None) -> tuple[Destinations, np.ndarray]:
+        """This year's destinations nest and its alias table, seeing universities' quality (another choice,
+        e.g. a doctorate's, passes its own). Entrants' are computed once a year and kept (progression
+        to a master's sees the same)."""
+        if quality is None and getattr(self, "_destinations", (None,))[0] == m.year:
+            return self._destinations[1:]
         w, u, p = m.world, m.universities, m.rules.choice
         seats = np.bincount(w.univ_country, u.capacity, w.n_countries)
         capacity_courses = np.bincount(w.univ_country, u.courses * u.capacity, w.n_countries) / seats
@@ -269,12 +310,27 @@ class DegreeChoice(Mechanism):
                           p.university_quality)
         tuition = np.bincount(w.univ_country, w.univ_tuition_intl * u.capacity, w.n_countries) / seats
         # the network in real students per 100,000 students of the origin: invariant to world.scale
-        return destination_probabilities(w, m.policy, m.diaspora.per_100k(students_at_home(m)), q, tuition,
-                                         capacity_courses, p, asc)
+        d = destinations(w, m.policy, m.diaspora.per_100k(students_at_home(m)), q, tuition, capacity_courses, p)
+        out = (d, where_table(d))
+        if quality is None:
+            self._destinations = (m.year, *out)
+        return out
+
+    def probabilities(self, m, quality=None, asc=None) -> np.ndarray:
+        """(groups, C) choice probabilities over destination countries (home included) this year (for the
+        expected flows of the initial state)."""
+        d, _ = self.destinations(m, quality)
+        p_abroad = abroad_probabilities(d, entry_asc(m.rules.choice) if asc is None else asc, m.rules.choice.nest)
+        prob = d.share[:, :, None, :, None, :] * p_abroad[..., None]
+        idx = np.arange(m.world.n_countries)
+        prob[idx, :, :, :, :, idx] = 1.0 - p_abroad[idx]
+        return prob.reshape(-1, m.world.n_countries)
 
     def tables(self, m) -> ChoiceTables:
         w, u = m.world, m.universities
-        return ChoiceTables(c_table=alias.build(self.probabilities(m)),
+        d, where = self.destinations(m)
+        return ChoiceTables(abroad=abroad_probabilities(d, entry_asc(m.rules.choice), m.rules.choice.nest).ravel(),
+                            where=where,
                             u_table=university_tables(w, seat_weights(u.quality, u.capacity,
                                                                       m.rules.choice.university_quality)),
                             first_univ=w.first_univ, ranked_univs=admission.home_ranking(w.univ_country, u.quality),
@@ -286,7 +342,7 @@ class DegreeChoice(Mechanism):
         free = np.maximum(m.universities.capacity - s.seats_taken(w.n_universities, rows=first), 0)
         pending = np.arange(first, len(s), dtype=np.int64)
         columns = ("uid", "origin", "field", "talent", "resources", "level")
-        choosing = (t.c_table, t.u_table, t.first_univ, t.n_fields)
+        choosing = (t.abroad, t.where, t.u_table, t.first_univ, t.n_fields)
         for k in range(rule.applications):
             if k == 0:  # every entrant: a contiguous block
                 apps = first_applications(m.seed, m.year, *(a[c][first:] for c in columns), *choosing)
@@ -319,7 +375,8 @@ class DegreeChoice(Mechanism):
             by_university: dict[int, list] = {}
             for s in pending:
                 choice = application(m.seed, m.year, s.uid, s.origin, s.field, s.talent, s.resources, s.level, k,
-                                     rule.abroad_applications, t.c_table, t.u_table, t.first_univ, t.n_fields)
+                                     rule.abroad_applications, t.abroad, t.where, t.u_table, t.first_univ,
+                                     t.n_fields)
                 by_university.setdefault(int(choice), []).append(s)
             for u, applicants in by_university.items():
                 for s in m.university_agents[u].admit(applicants, int(free[u])):

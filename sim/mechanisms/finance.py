@@ -1,10 +1,13 @@
 """Universities' money: international tuition, scholarships, budgets and the research posts they fund.
 
-A university's income in a year (USD) is public funding for its domestic students,
-`public_per_student` x GDP per capita of its country per domestic student (OECD Education at a
-Glance: public spending per tertiary student is a third or so of GDP per capita), plus the
-international tuition its international students below the doctorate pay: the university's
-international fee x the `tuition_factor` lever (doctoral students are funded, not charged).
+A university's income in a year (USD) is public funding for its seats plus the international
+tuition its international students below the doctorate pay: the university's international fee x
+the `tuition_factor` lever (doctoral students are funded, not charged). Public funding is
+`public_per_student` x GDP per capita of its country (OECD Education at a Glance: public spending
+per tertiary student is a third or so of GDP per capita) for each domestic student it had when
+recording started, scaled with its seats since: new seats (the `capacity_growth` lever) come with
+funding, and an international student who takes a seat a domestic student would have taken brings
+tuition without costing public funding.
 Scholarships do not change what a university receives; they change who pays: a destination's
 `inbound_scholarship` pays that share of its international students' cost (tuition and living), an
 origin's `outbound_scholarship` that share of the rest for its nationals abroad (the cost the
@@ -60,7 +63,10 @@ class Finance(Mechanism):
         c = w.univ_country
         fee = w.univ_tuition_intl * p["tuition_factor"][c]
         u.tuition = u.fee_paying * w.scale * fee
-        u.budget = rule.public_per_student * w.gdp_pc[c] * (u.enrolled - u.fee_paying) * w.scale + u.tuition
+        if m.year <= m.cfg.start_year:   # until recording starts: funding follows the domestic students
+            domestic = rule.public_per_student * w.gdp_pc[c] * (u.enrolled - u.fee_paying) * w.scale
+            u.public_per_seat = domestic / np.maximum(u.capacity, 1)
+        u.budget = u.public_per_seat * u.capacity + u.tuition
         if m.year == m.cfg.start_year:   # the budget of the first recorded year funds the world's research staff
             u.posts_per_usd = np.divide(m.world.researchers, u.budget, out=np.zeros(len(u)), where=u.budget > 0)
         if m.year >= m.cfg.start_year:

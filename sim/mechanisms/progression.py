@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from sim import alias, rng
+from sim import rng
 from sim.mechanisms import admission, choice
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
@@ -114,28 +114,29 @@ def _going_on(candidates, seed, year, uid, talent, field, n_fields, level, rule)
 
 
 @njit(cache=True)
-def application(seed, year, uid, origin, field, talent, resources, exchanged, k, n_abroad, c_table, u_table,
+def application(seed, year, uid, origin, field, talent, resources, exchanged, k, n_abroad, abroad, where, u_table,
                 first_univ, n_fields):
     """The university of an applicant's k-th application (the rule both backends use): the entrants' rule
     (choice.py) on this stage's tables, whose last group dimension is `exchanged` (0/1)."""
     return choice._application(rng.key(seed, rng.PROGRESSION_CHOICE, year, uid), origin, field, talent, resources,
-                               exchanged, k, n_abroad, c_table, u_table, first_univ, n_fields)
+                               exchanged, k, n_abroad, abroad, where, u_table, first_univ, n_fields)
 
 
 @njit(cache=True, parallel=True)
-def applications(candidates, exchanged, k, n_abroad, seed, year, uid, origin, field, talent, resources, c_table,
+def applications(candidates, exchanged, k, n_abroad, seed, year, uid, origin, field, talent, resources, abroad, where,
                  u_table, first_univ, n_fields):
     """The k-th application of each candidate (population indices; `exchanged`: per candidate)."""
     out = np.empty(candidates.shape[0], np.int32)
     for m in prange(candidates.shape[0]):
         i = candidates[m]
         out[m] = application(seed, year, uid[i], origin[i], field[i], talent[i], resources[i], exchanged[m], k,
-                             n_abroad, c_table, u_table, first_univ, n_fields)
+                             n_abroad, abroad, where, u_table, first_univ, n_fields)
     return out
 
 
 class StageTables(NamedTuple):
-    c_table: np.ndarray      # destination-country alias table: groups (origin, field, talent, resources, exchanged)
+    abroad: np.ndarray       # (groups,) probability of going abroad: groups (origin, field, talent, resources, exchanged)
+    where: np.ndarray        # destination alias table given going abroad, rows (origin, field, resources)
     u_table: np.ndarray      # university alias table per (country, field)
     first_univ: np.ndarray   # (C + 1,)
     places: np.ndarray       # (U,) places open for this stage (student agents)
@@ -162,13 +163,17 @@ class Progression(Mechanism):
             return np.clip(u.quality + rule.reputation * np.log(np.maximum(u.reputation, 1e-3))[:, None], 0.01, 0.99)
         return u.quality
 
-    def probabilities(self, m, to_level: int) -> np.ndarray:
-        """(groups, C) destination-country probabilities of applicants to this level; the last group
-        dimension is whether they studied abroad on exchange."""
+    def asc(self, m, to_level: int) -> np.ndarray:
+        """(T, R, 2) utility of going abroad for applicants to this level, by talent and resources band and
+        whether they studied abroad on exchange: the postgraduate row of an entrant's, plus this stage's."""
         rule = m.rules.progression
         abroad = rule.doctoral_abroad if to_level == DOCTORAL else rule.master_abroad
-        asc = choice.entry_asc(m.rules.choice)[:, :, 1:2] + abroad + rule.exchanged_abroad * np.arange(2)[None, None, :]
-        return m.mechanism(choice.DegreeChoice).probabilities(m, quality=self.seen_quality(m, to_level), asc=asc)
+        return choice.entry_asc(m.rules.choice)[:, :, 1:2] + abroad + rule.exchanged_abroad * np.arange(2)[None, None, :]
+
+    def probabilities(self, m, to_level: int) -> np.ndarray:
+        """(groups, C) destination-country probabilities of applicants to this level (home included)."""
+        quality = self.seen_quality(m, to_level) if to_level == DOCTORAL else None
+        return m.mechanism(choice.DegreeChoice).probabilities(m, quality=quality, asc=self.asc(m, to_level))
 
     def expected_doctoral_flows(self, m) -> np.ndarray:
         """(C, C) relative doctoral entrants by origin x destination under this year's tables (for the
@@ -178,10 +183,11 @@ class Progression(Mechanism):
     def tables(self, m, to_level: int, places: np.ndarray) -> StageTables:
         w, u, p = m.world, m.universities, m.rules.choice
         seen = self.seen_quality(m, to_level)
-        c_table = alias.build(self.probabilities(m, to_level))
+        d, where = m.mechanism(choice.DegreeChoice).destinations(m, seen if to_level == DOCTORAL else None)
         weight = np.minimum(places, u.capacity)[:, None] * np.exp(p.university_quality * (seen - seen.max()))
-        return StageTables(c_table=c_table, u_table=choice.university_tables(w, weight), first_univ=w.first_univ,
-                           places=places, n_fields=w.n_fields)
+        return StageTables(abroad=choice.abroad_probabilities(d, self.asc(m, to_level), p.nest).ravel(), where=where,
+                           u_table=choice.university_tables(w, weight), first_univ=w.first_univ, places=places,
+                           n_fields=w.n_fields)
 
     def places(self, m, to_level: int) -> np.ndarray:
         """(U,) places open next year: doctoral places less the doctoral students going on (within the seats
@@ -207,7 +213,7 @@ class Progression(Mechanism):
             for k in range(rounds):
                 exchanged = ((a["mobility"][pending] & EXCHANGED) != 0).astype(np.uint8)
                 apps = applications(pending, exchanged, k, n_abroad, m.seed, m.year, a["uid"], a["origin"],
-                                    a["field"], a["talent"], a["resources"], t.c_table, t.u_table, t.first_univ,
+                                    a["field"], a["talent"], a["resources"], t.abroad, t.where, t.u_table, t.first_univ,
                                     t.n_fields)
                 seat = admission.admit_round(pending, apps, a["talent"], free)
                 rows.append(pending[seat >= 0])
@@ -236,7 +242,7 @@ class Progression(Mechanism):
                 by_university: dict[int, list] = {}
                 for s in pending:
                     u = application(m.seed, m.year, s.uid, s.origin, s.field, s.talent, s.resources,
-                                    int(bool(s.mobility & EXCHANGED)), k, n_abroad, t.c_table, t.u_table,
+                                    int(bool(s.mobility & EXCHANGED)), k, n_abroad, t.abroad, t.where, t.u_table,
                                     t.first_univ, t.n_fields)
                     by_university.setdefault(int(u), []).append(s)
                 for u, applicants in by_university.items():

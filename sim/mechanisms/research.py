@@ -306,6 +306,8 @@ class Research(Mechanism):
         Metric("citations_per_paper", "citations", "mean citations of the papers"),
         Metric("citations_per_paper_intl", "citations", "of internationally co-authored papers"),
         Metric("citations_per_paper_domestic", "citations", "of the other papers"),
+        Metric("tie_coauthored_papers", "papers/year",
+               "papers whose lead has ties abroad (foreign-born, or trained abroad) co-authored with that country"),
         Metric("foreign_born_researcher_share", "share",
                "researchers working in the country who are citizens of another / researchers"),
         Metric("researcher_visits", "researchers/year", "the country's researchers visiting abroad"),
@@ -335,7 +337,7 @@ class Research(Mechanism):
             m.seed, m.year, r.uid, r.univ, r.visiting, r.productivity, r.citizenship, r.trained, r.collab, r.n_collab,
             g.offsets, g.partner, is_open, c, w.first_univ, u.quality.mean(axis=1), p["research_cooperation"], shared,
             doctoral_per_researcher, closed, rule)
-        self.tie_papers = tie
+        self.tie_papers = np.bincount(c[r.univ], tie, n_c)         # by the country the lead works in
         u.researchers = staff
         u.papers = np.bincount(r.univ, led, n_u).astype(np.int64)
         u.intl_papers = np.bincount(r.univ, intl, n_u).astype(np.int64)
@@ -367,6 +369,7 @@ class Research(Mechanism):
                 "citations_per_paper": ratio(cites, led),
                 "citations_per_paper_intl": ratio(cites_intl, intl),
                 "citations_per_paper_domestic": ratio(cites - cites_intl, led - intl),
+                "tie_coauthored_papers": with_world(self.tie_papers) * rs,
                 "foreign_born_researcher_share": ratio(with_world(self.foreign_born),
                                                        with_world(by_country(u.researchers, uc, n))),
                 "researcher_visits": with_world(self.visits.sum(axis=1) - np.diag(self.visits)) * rs,
