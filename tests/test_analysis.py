@@ -12,7 +12,8 @@ from conftest import HEMSIM
 
 SCENARIOS = ("baseline", "post_study_work")
 SEEDS = (0, 1)
-FIGURES = [f"{theme}_{kind}" for theme in ("talent", "education", "research") for kind in ("timeseries", "effects")] \
+THEMES = ("talent", "education", "research", "money")
+FIGURES = [f"{theme}_{kind}" for theme in THEMES for kind in ("timeseries", "effects")] \
     + ["country_effects", "flow_matrices", "brain_gain"]
 
 

@@ -25,7 +25,7 @@ THEMES = {
         "stayers": ("Graduates abroad who stay", "thousand per year", 1e-3),
         "returnees": ("Graduates abroad who return", "thousand per year", 1e-3),
         "exchange_students": ("Students on exchange", "thousand per year", 1e-3),
-        "internships": ("Internships abroad", "thousand per year", 1e-3),
+        "doctoral_international_share": ("International doctoral students", "% of doctoral students", 100.0),
     },
     "education": {
         "teaching_quality": ("Teaching quality", "index 0-1", 1.0),
@@ -38,10 +38,18 @@ THEMES = {
     "research": {
         "papers": ("Papers", "thousand per year", 1e-3),
         "intl_coauthored_share": ("Internationally co-authored papers", "% of papers", 100.0),
-        "citations_per_paper": ("Citations per paper", "citations", 1.0),
-        "researcher_visits": ("Researchers visiting abroad", "researchers per year", 1.0),
+        "researchers": ("Researchers", "thousand", 1e-3),
+        "foreign_born_researcher_share": ("Foreign-born researchers", "% of researchers", 100.0),
+        "patent_applications": ("Patent applications", "thousand per year", 1e-3),
         "service_projects": ("Service projects", "projects per year", 1.0),
-        "people_reached": ("People reached by service projects", "million", 1e-6),
+    },
+    "money": {
+        "tuition_revenue": ("International tuition", "USD billion per year", 1e-9),
+        "university_income": ("Universities' income", "USD billion per year", 1e-9),
+        "tuition_share": ("Tuition share of income", "% of income", 100.0),
+        "scholarship_cost": ("Scholarship costs", "USD million per year", 1e-6),
+        "research_posts": ("Funded research posts", "thousand", 1e-3),
+        "doctoral_students": ("Doctoral students", "thousand", 1e-3),
     },
 }
 OUTCOMES = {k: v for theme in THEMES.values() for k, v in theme.items()}

@@ -8,10 +8,11 @@ from sim.analysis import figures, stats, sweep
 from sim.errors import UserError
 
 SUMMARY_OUTCOMES = ["international_share", "inbound_degree", "stayers", "returnees", "exchange_students",
-                    "teaching_quality", "mean_intercultural_competence", "graduate_employability", "papers",
-                    "intl_coauthored_share", "service_projects"]
+                    "doctoral_students", "doctoral_international_share", "teaching_quality",
+                    "mean_intercultural_competence", "graduate_employability", "tuition_revenue", "research_posts",
+                    "researchers", "papers", "intl_coauthored_share", "patent_applications", "service_projects"]
 THEME_TITLES = {"talent": "Talent flows", "education": "Education quality and international talents",
-                "research": "Research and service to society"}
+                "research": "Research, innovation and service to society", "money": "Universities' money"}
 
 
 def compare(sweep_dir: Path, baseline: str, out_dir: Path | None = None) -> tuple[Path, pd.DataFrame]:
