@@ -298,11 +298,8 @@ class DegreeChoice(Mechanism):
     )
 
     def destinations(self, m, quality=None) -> tuple[Destinations, np.ndarray]:
-        """This year's destinations nest and its alias table, seeing universities' quality (another choice,
-        e.g. a doctorate's, passes its own). Entrants' are computed once a year and kept (progression
-        to a master's sees the same)."""
-        if quality is None and getattr(self, "_destinations", (None,))[0] == m.year:
-            return self._destinations[1:]
+        """The destinations nest under the model's state now, and its alias table, seeing universities'
+        quality (another choice, e.g. a doctorate's, passes its own)."""
         w, u, p = m.world, m.universities, m.rules.choice
         seats = np.bincount(w.univ_country, u.capacity, w.n_countries)
         capacity_courses = np.bincount(w.univ_country, u.courses * u.capacity, w.n_countries) / seats
@@ -311,10 +308,7 @@ class DegreeChoice(Mechanism):
         tuition = np.bincount(w.univ_country, w.univ_tuition_intl * u.capacity, w.n_countries) / seats
         # the network in real students per 100,000 students of the origin: invariant to world.scale
         d = destinations(w, m.policy, m.diaspora.per_100k(students_at_home(m)), q, tuition, capacity_courses, p)
-        out = (d, where_table(d))
-        if quality is None:
-            self._destinations = (m.year, *out)
-        return out
+        return d, where_table(d)
 
     def probabilities(self, m, quality=None, asc=None) -> np.ndarray:
         """(groups, C) choice probabilities over destination countries (home included) this year (for the
@@ -328,7 +322,7 @@ class DegreeChoice(Mechanism):
 
     def tables(self, m) -> ChoiceTables:
         w, u = m.world, m.universities
-        d, where = self.destinations(m)
+        d, where = self.year_destinations = self.destinations(m)   # kept for the year: a master's sees the same
         return ChoiceTables(abroad=abroad_probabilities(d, entry_asc(m.rules.choice), m.rules.choice.nest).ravel(),
                             where=where,
                             u_table=university_tables(w, seat_weights(u.quality, u.capacity,

@@ -183,7 +183,8 @@ class Progression(Mechanism):
     def tables(self, m, to_level: int, places: np.ndarray) -> StageTables:
         w, u, p = m.world, m.universities, m.rules.choice
         seen = self.seen_quality(m, to_level)
-        d, where = m.mechanism(choice.DegreeChoice).destinations(m, seen if to_level == DOCTORAL else None)
+        degree_choice = m.mechanism(choice.DegreeChoice)   # it ran earlier this year: its destinations are this year's
+        d, where = degree_choice.destinations(m, seen) if to_level == DOCTORAL else degree_choice.year_destinations
         weight = np.minimum(places, u.capacity)[:, None] * np.exp(p.university_quality * (seen - seen.max()))
         return StageTables(abroad=choice.abroad_probabilities(d, self.asc(m, to_level), p.nest).ravel(), where=where,
                            u_table=choice.university_tables(w, weight), first_univ=w.first_univ, places=places,
