@@ -71,6 +71,26 @@ def nonnegative(x):
     return out
 
 
+@njit(cache=True, parallel=True)
+def rows_at(level, outcome, of_level, lowest, highest):
+    """Indices (ascending) of the rows at level `of_level` whose outcome code is in lowest..highest (this
+    year's graduates of a level, say), without a mask as long as the population."""
+    size = (level.shape[0] + BLOCKS - 1) // BLOCKS
+    counts = np.zeros(BLOCKS + 1, np.int64)
+    for b in prange(BLOCKS):
+        for i in range(b * size, min((b + 1) * size, level.shape[0])):
+            counts[b + 1] += (level[i] == of_level) & (outcome[i] >= lowest) & (outcome[i] <= highest)
+    offsets = np.cumsum(counts)
+    out = np.empty(offsets[-1], np.int64)
+    for b in prange(BLOCKS):
+        w = offsets[b]
+        for i in range(b * size, min((b + 1) * size, level.shape[0])):
+            if level[i] == of_level and lowest <= outcome[i] <= highest:
+                out[w] = i
+                w += 1
+    return out
+
+
 class ArrayStudents:
     """The fast backend: students as arrays (`a`: column name -> view of the live rows)."""
 

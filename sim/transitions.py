@@ -26,9 +26,10 @@ import numpy as np
 from numba import njit, prange
 
 from sim import rng
+from sim.mechanisms.admission import home_ranking
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, student_sample, with_world
-from sim.population import BLOCKS
+from sim.population import rows_at
 from sim.researchers import uids
 from sim.students import CONTINUING, DOCTORAL, GRADUATED, STAYED
 
@@ -81,25 +82,6 @@ def _new_productivities(seed, year, uid, talent, reputation, rule):
     return out
 
 
-@njit(cache=True, parallel=True)
-def _doctoral_graduates(level, outcome):
-    """Indices (ascending) of this year's doctoral graduates (GRADUATED, RETURNED or STAYED)."""
-    size = (level.shape[0] + BLOCKS - 1) // BLOCKS
-    counts = np.zeros(BLOCKS + 1, np.int64)
-    for b in prange(BLOCKS):
-        for i in range(b * size, min((b + 1) * size, level.shape[0])):
-            counts[b + 1] += (level[i] == DOCTORAL) & (outcome[i] >= GRADUATED)
-    offsets = np.cumsum(counts)
-    out = np.empty(offsets[-1], np.int64)
-    for b in prange(BLOCKS):
-        w = offsets[b]
-        for i in range(b * size, min((b + 1) * size, level.shape[0])):
-            if level[i] == DOCTORAL and outcome[i] >= GRADUATED:
-                out[w] = i
-                w += 1
-    return out
-
-
 class ResearchCareers(Mechanism):
     """Researchers leave research or retire; universities hire doctoral graduates into vacant posts."""
     reads = ("uid", "origin", "univ", "talent", "level", "outcome")
@@ -112,7 +94,7 @@ class ResearchCareers(Mechanism):
 
     def step_arrays(self, m) -> None:
         a, w = m.students.a, m.world
-        rows = _doctoral_graduates(a["level"], a["outcome"])
+        rows = rows_at(a["level"], a["outcome"], DOCTORAL, GRADUATED, STAYED)   # graduated, at home or abroad
         study = w.univ_country[a["univ"][rows]]
         settled = np.where(a["outcome"][rows] == STAYED, study, a["origin"][rows])
         self._turn_over(m, a["uid"][rows], a["talent"][rows], a["origin"][rows], study, settled, a["univ"][rows])
@@ -152,27 +134,23 @@ class ResearchCareers(Mechanism):
         r.keep(~leaving)
         r.career = np.minimum(r.career.astype(np.int64) + 1, 255).astype(np.uint8)
         vacant = np.maximum(u.posts - np.bincount(r.univ, minlength=w.n_universities), 0)
-        per = m.rules.research_careers.academic_share * w.scale / w.researcher_scale   # agents a candidate supplies
-        ranked = np.lexsort((np.arange(w.n_universities), -u.quality.mean(axis=1), w.univ_country))
+        per = rule.academic_share * w.scale / w.researcher_scale   # researcher agents a candidate supplies
+        ranked = home_ranking(w.univ_country, u.quality)              # each country's universities, best first
         order = np.lexsort((uid, -talent, settled))        # by country, the most talented first (ties: lower uid)
         first = np.searchsorted(settled[order], np.arange(n + 1))
-        hires = []
+        hires = [np.zeros(0, np.int64)] * 4                  # universities, candidates, countries, ranks
         for c in range(n):
             lo, hi = w.first_univ[c], w.first_univ[c + 1]
             slots = np.repeat(ranked[lo:hi], vacant[ranked[lo:hi]])
             count = min(len(slots), int((first[c + 1] - first[c]) * per))
-            if count:
-                who = order[first[c] + (np.arange(count) / per).astype(np.int64)]
-                hires.append((c, slots[:count], who))
-        new = {k: np.concatenate([h[i] for h in hires]) if hires else np.zeros(0, np.int64)
-               for i, k in ((1, "univ"), (2, "who"))}
-        country = np.concatenate([np.full(len(h[1]), h[0]) for h in hires]) if hires else np.zeros(0, np.int64)
-        rank = np.arange(len(country)) - np.searchsorted(country, country)
+            best = order[first[c] + (np.arange(count) / per).astype(np.int64)]
+            hires = [np.concatenate([h, x]) for h, x in zip(hires, (slots[:count], best, np.full(count, c),
+                                                                    np.arange(count)))]
+        univ, who, country, rank = hires
         ids = uids(m.year, country, rank)
-        who = new["who"]
-        r.add({"uid": ids, "citizenship": citizenship[who], "trained": trained[who], "home": new["univ"],
-               "univ": new["univ"], "productivity": _new_productivities(
-                   m.seed, m.year, ids, talent[who], np.maximum(u.reputation[doctoral_univ[who]], 1e-3), rule)})
+        r.add({"uid": ids, "citizenship": citizenship[who], "trained": trained[who], "home": univ, "univ": univ,
+               "productivity": _new_productivities(m.seed, m.year, ids, talent[who],
+                                                   np.maximum(u.reputation[doctoral_univ[who]], 1e-3), rule)})
         self.entries = pairs(citizenship[who].astype(np.int64), country, n)
 
     def metrics(self, m) -> dict[str, np.ndarray]:

@@ -52,6 +52,14 @@ def run(scenario: str = "baseline", **kwargs):
     return _run((scenario, *sorted(kwargs.items())))
 
 
+def final(results, metric: str, countries=None, window: int = 3) -> float:
+    """A metric's yearly mean over the last `window` recorded years: WORLD, or summed over `countries`."""
+    m = results.metrics.to_pandas()
+    m = m[(m.metric == metric) & (m.year > m.year.max() - window)]
+    m = m[m.country.isin(countries)] if countries else m[m.country == "WORLD"]
+    return m.value.sum() / window
+
+
 def levers(*items: dict) -> list[Lever]:
     return [Lever(**copy.deepcopy(i)) for i in items]
 

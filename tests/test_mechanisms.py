@@ -4,17 +4,10 @@ its outcome moves the expected way, and outcomes with no channel from the lever 
 import pandas as pd
 import pytest
 
-from conftest import run, small_config
+from conftest import final, run, small_config
 
 YEARS = 8
 START = 2018
-
-
-def final(results, metric, countries=None, window=3):
-    m = results.metrics.to_pandas()
-    m = m[(m.metric == metric) & (m.year > m.year.max() - window)]
-    m = m[m.country.isin(countries)] if countries else m[m.country == "WORLD"]
-    return m.value.sum() / window
 
 
 def flows(results, kind, year=None):

@@ -8,17 +8,10 @@ that outcome must not move.
 import numpy as np
 import pytest
 
-from conftest import levers, run, small_config
+from conftest import final, levers, run, small_config
 from sim.model import HemsimModel
 
 YEARS = 8  # 2016-2023; the shipped scenarios start in 2018
-
-
-def final(results, metric, countries=None, window=3):
-    m = results.metrics.to_pandas()
-    m = m[(m.metric == metric) & (m.year > m.year.max() - window)]
-    m = m[m.country.isin(countries)] if countries else m[m.country == "WORLD"]
-    return m.value.sum() / window
 
 
 def group_codes(name):

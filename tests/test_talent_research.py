@@ -5,7 +5,7 @@ and the magnitudes of the literature (sources in docs/ODD.md) emerge from the me
 import numpy as np
 import pytest
 
-from conftest import run, small_config
+from conftest import final, run, small_config
 from sim.mechanisms.careers import DOCTORAL_RETURNEES, DOCTORAL_STAYERS, Careers
 from sim.model import HemsimModel, build_world
 
@@ -22,13 +22,6 @@ def group(name):
 
 
 LMIC = ["low_income", "lower_middle_income", "upper_middle_income"]
-
-
-def final(results, metric, countries=None, window=3):
-    m = results.metrics.to_pandas()
-    m = m[(m.metric == metric) & (m.year > m.year.max() - window)]
-    m = m[m.country.isin(countries)] if countries else m[m.country == "WORLD"]
-    return m.value.sum() / window
 
 
 def by_country(results, metric, window=3):

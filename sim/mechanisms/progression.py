@@ -26,7 +26,7 @@ from sim import rng
 from sim.mechanisms import admission, choice
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
-from sim.population import BLOCKS
+from sim.population import rows_at
 from sim.students import CONTINUING, DOCTORAL, EXCHANGED, FIRST_DEGREE, GRADUATED, POSTGRADUATE
 
 
@@ -83,25 +83,6 @@ def doctoral_years(seed, uid, rule):
     """Length of a student's doctorate (drawn once: the same every year of it)."""
     span = rule.doctoral_years_max - rule.doctoral_years_min + 1
     return rule.doctoral_years_min + min(int(rng.uniform(seed, rng.DOCTORAL_LENGTH, 0, uid, 0) * span), span - 1)
-
-
-@njit(cache=True, parallel=True)
-def _graduates_of(level, outcome, of_level):
-    """Indices (ascending) of this year's graduates (outcome GRADUATED) of one level."""
-    size = (level.shape[0] + BLOCKS - 1) // BLOCKS
-    counts = np.zeros(BLOCKS + 1, np.int64)
-    for b in prange(BLOCKS):
-        for i in range(b * size, min((b + 1) * size, level.shape[0])):
-            counts[b + 1] += (level[i] == of_level) & (outcome[i] == GRADUATED)
-    offsets = np.cumsum(counts)
-    out = np.empty(offsets[-1], np.int64)
-    for b in prange(BLOCKS):
-        w = offsets[b]
-        for i in range(b * size, min((b + 1) * size, level.shape[0])):
-            if level[i] == of_level and outcome[i] == GRADUATED:
-                out[w] = i
-                w += 1
-    return out
 
 
 @njit(cache=True, parallel=True)
@@ -206,7 +187,7 @@ class Progression(Mechanism):
         n_abroad, rounds = m.rules.choice.abroad_applications, m.rules.choice.applications
         self.admitted, self.entrants = {}, {}
         for from_level, to_level in self.STAGES:
-            graduates = _graduates_of(a["level"], a["outcome"], from_level)
+            graduates = rows_at(a["level"], a["outcome"], from_level, GRADUATED, GRADUATED)
             pending = graduates[_going_on(graduates, m.seed, m.year, a["uid"], a["talent"], a["field"], w.n_fields,
                                           from_level, rule)]
             t = self.tables(m, to_level, self.places(m, to_level))
