@@ -16,6 +16,7 @@ from typing import Any
 from sim.errors import ConfigError
 from sim.mechanisms.careers import Params as CareerParams
 from sim.mechanisms.choice import Params as ChoiceParams
+from sim.mechanisms.emigration import Params as EmigrationParams
 from sim.mechanisms.exchange import Params as ExchangeParams
 from sim.mechanisms.finance import Params as FinanceParams
 from sim.mechanisms.innovation import Params as InnovationParams
@@ -54,6 +55,7 @@ class BehaviourConfig:
     study: StudyParams = field(default_factory=StudyParams)
     progression: ProgressionParams = field(default_factory=ProgressionParams)
     careers: CareerParams = field(default_factory=CareerParams)
+    emigration: EmigrationParams = field(default_factory=EmigrationParams)
     finance: FinanceParams = field(default_factory=FinanceParams)
     exchange: ExchangeParams = field(default_factory=ExchangeParams)
     internships: InternshipParams = field(default_factory=InternshipParams)

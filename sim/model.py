@@ -21,7 +21,7 @@ from sim.agents import AgentStudents, Country, University
 from sim.config import Config, Rules
 from sim.diaspora import Diaspora
 from sim.errors import ConfigError
-from sim.mechanisms import careers, choice, enrolment, exchange, expansion, finance, innovation, internships, \
+from sim.mechanisms import careers, choice, emigration, enrolment, exchange, expansion, finance, innovation, internships, \
     learning, progression, quality, research, service, workforce
 from sim.outcomes import Flow, Metric
 from sim.policies import build_tables, in_force
@@ -43,6 +43,7 @@ SCHEDULE = (
     finance.Finance,            # universities' income, scholarships, the research posts budgets fund
     progression.Progression,    # graduates go on to a master's or a doctorate
     careers.Careers,            # graduates abroad stay or return; employability
+    emigration.Emigration,      # home graduates take jobs abroad
     workforce.Workforce,        # graduates join the workforce where they settle
     research.Research,          # researchers' mobility, teams, papers, citations
     innovation.Innovation,      # patent applications

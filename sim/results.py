@@ -31,7 +31,7 @@ METRIC_ORDER = (
     "mean_intercultural_competence_nonmobile",
     "exchange_students", "exchange_inbound", "exchange_participation_rate", "exchange_term_or_year_share",
     "internships", "internships_hosted", "intl_experienced_graduates", "graduate_employability",
-    "graduate_stock", "graduate_stock_abroad_share", "graduate_stock_doctoral",
+    "graduate_emigrants", "graduate_emigration_rate", "graduate_stock", "graduate_stock_abroad_share", "graduate_stock_doctoral",
     "master_progressions", "doctoral_entrants", "doctoral_students", "doctoral_international_share", "enrolment_rate",
     "teaching_quality", "intl_course_share", "capacity", "university_income", "tuition_revenue", "tuition_share",
     "scholarship_cost", "research_posts", "researchers", "researcher_entries", "researcher_exits",
@@ -39,7 +39,7 @@ METRIC_ORDER = (
     "citations_per_paper", "citations_per_paper_intl", "citations_per_paper_domestic", "research_reputation",
     "researcher_visits", "researchers_moved_out", "researchers_moved_in", "researchers_returned",
     "patent_applications", "service_projects", "service_projects_international", "people_reached")
-FLOW_ORDER = ("degree", "enrolled", "return", "stay", "exchange", "internship", "doctoral", "researcher_entry",
+FLOW_ORDER = ("degree", "enrolled", "return", "stay", "exchange", "internship", "work_abroad", "doctoral", "researcher_entry",
               "researcher_visit", "researcher_move", "researcher_return")
 
 

@@ -37,6 +37,7 @@ INTERNSHIP = 15
 INTERNSHIP_HOST = 16
 DROPOUT = 20
 RETURN = 30
+EMIGRATION = 31     # a home graduate looks for and takes a job abroad
 RESEARCH = 50
 RESEARCH_TEAM = 51
 RESEARCH_CITES = 52

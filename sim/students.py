@@ -44,9 +44,10 @@ RESET = {"partner": -1, "stay": 0.0, "host": -1}            # events' values at 
 FIRST_DEGREE, POSTGRADUATE, DOCTORAL = 0, 1, 2
 LEVELS = ("first_degree", "postgraduate", "doctoral")
 
-# outcome: this year's outcome, codes 0..4 (set by learning, then careers for graduates abroad)
-CONTINUING, DROPPED, GRADUATED, RETURNED, STAYED = 0, 1, 2, 3, 4
-OUTCOMES = ("continuing", "dropped", "graduated", "returned", "stayed")
+# outcome: this year's outcome, codes 0..5 (set by learning, then careers for graduates abroad and
+# emigration for graduates at home who take a job abroad)
+CONTINUING, DROPPED, GRADUATED, RETURNED, STAYED, EMIGRATED = 0, 1, 2, 3, 4, 5
+OUTCOMES = ("continuing", "dropped", "graduated", "returned", "stayed", "emigrated")
 
 # mobility: bits of the record (set by exchange and internships; never cleared)
 EXCHANGED, INTERNED = 1, 2

@@ -29,7 +29,7 @@ class Universities:
     tuition: np.ndarray      # (U,) international tuition revenue
     # this year's students, set by the study year (learning)
     enrolled: np.ndarray     # (U,) students enrolled
-    fee_paying: np.ndarray   # (U,) international students below the doctorate (they pay international tuition)
+    fee_paying: np.ndarray   # (U,) international students who pay international tuition (finance.py)
     continuing: np.ndarray   # (U,) students who go on next year
     doctoral_students: np.ndarray    # (U,) doctoral students enrolled
     doctoral_continuing: np.ndarray  # (U,) of whom go on next year

@@ -1,11 +1,20 @@
-"""Invariants of the yearly cycle: students are conserved, capacity is never exceeded."""
+"""Invariants of the yearly cycle: students are conserved, capacity is never exceeded, flows agree with
+metrics; emigration moves only home graduates and counts every move."""
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import run, small_config
+from sim.diaspora import Diaspora
+from sim.mechanisms import emigration
 from sim.model import HemsimModel, build_world
+from sim.students import CONTINUING, DOCTORAL, EMIGRATED, GRADUATED, STAYED
+from worlds import three_countries
 
 
 def world(results, metric):
@@ -51,7 +60,7 @@ def test_flows_agree_with_metrics():
     f = r.flows.to_pandas()
     m = r.metrics.to_pandas()
     for kind, metric in [("degree", "new_inbound_degree"), ("enrolled", "inbound_degree"), ("stay", "stayers"),
-                         ("return", "returnees")]:
+                         ("return", "returnees"), ("work_abroad", "graduate_emigrants")]:
         by_year = f[f.kind == kind].groupby("year").students.sum()
         world = m[(m.country == "WORLD") & (m.metric == metric)].set_index("year").value
         pd.testing.assert_series_equal(by_year.reindex(world.index, fill_value=0.0), world, check_names=False)
@@ -68,3 +77,28 @@ def test_population_matches_configured_size():
     r = run("baseline")
     enrolled_agents = world(r, "enrolled")[0] / small_config().world.scale
     assert abs(enrolled_agents / small_config().world.students - 1) < 0.15
+
+
+@settings(max_examples=30)
+@given(n=st.integers(0, 400), seed=st.integers(0, 2**32), competence=st.floats(0, 3),
+       outcome=st.sampled_from([CONTINUING, GRADUATED, STAYED]))
+def test_emigration_moves_only_home_graduates_and_counts_every_move(n, seed, competence, outcome):
+    w = three_countries()
+    rng = np.random.default_rng(seed)
+    origin = rng.integers(0, 3, n).astype(np.uint16)
+    univ = rng.integers(0, w.n_universities, n).astype(np.int32)
+    level = rng.integers(0, 3, n).astype(np.uint8)
+    out = np.where(rng.random(n) < 0.5, GRADUATED, outcome).astype(np.uint8)
+    before = out.copy()
+    table = emigration.destination_tables(w, Diaspora.empty(3), {"border_closed": np.zeros(3)})
+    rule = emigration.Rule(**dataclasses.asdict(emigration.Params(constant=0.0)))
+    moved, by_origin = emigration.emigrate(seed, 2016, np.arange(n, dtype=np.uint64), origin, univ, level, out,
+                                           np.full(n, competence, np.float32), np.zeros(n, np.uint8), w.univ_country,
+                                           table, w.gdp_pc, np.ones(3), np.zeros(3, bool), rule, 3, 2)
+    went = out != before
+    home = w.univ_country[univ] == origin
+    assert np.all(out[went] == EMIGRATED) and np.all(before[went] == GRADUATED)
+    assert np.all(home[went]) and np.all(level[went] != DOCTORAL)
+    assert moved.sum() == went.sum() == by_origin[emigration.EMIGRANTS].sum()
+    assert np.all(np.diagonal(moved, axis1=1, axis2=2) == 0)
+    assert by_origin[emigration.CANDIDATES].sum() == (home & (before == GRADUATED) & (level != DOCTORAL)).sum()

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from sim import alias
-from sim.mechanisms import (admission, careers, choice, enrolment, exchange, internships, learning, progression, quality,
-                            research, service)
+from sim.diaspora import Diaspora
+from sim.mechanisms import (admission, careers, choice, emigration, enrolment, exchange, finance, internships, learning,
+                            progression, quality, research, service)
 from sim.policies import build_tables, in_force
-from sim.students import CONTINUING, DROPPED, GRADUATED
+from sim.students import CONTINUING, DOCTORAL, DROPPED, FIRST_DEGREE, GRADUATED, POSTGRADUATE, STAYED
 from worlds import three_countries
 
 
@@ -246,8 +247,8 @@ def test_internship_places_and_hosts(world, policy):
 # ---- research --------------------------------------------------------------------------------------
 def test_research_rates_by_hand():
     r = rule(research)
-    assert research.papers_rate(1.5, 0.5, 0.2, 0.4, r) == pytest.approx(1.0 * 1.5 * (1 + 0.3 * 0.5 + 0.1 * 0.2
-                                                                                       + 0.5 * 0.4))
+    assert research.papers_rate(1.5, 0.5, 0.2, 0.4, r) == pytest.approx(0.72 * 1.5 * (1 + 0.3 * 0.5 + 0.1 * 0.2
+                                                                                        + 1.5 * 0.4))
     assert research.foreign_coauthor_probability(0.2, 3, 4, True, r) == pytest.approx(
         logistic(-3.0 + 1.5 * 0.2 + 0.25 * math.log(4) + 0.03 * 4 + 2.0))
     assert research.move_probability(12_000.0, 48_000.0, 0.9, 1.0, 2.0, r) == pytest.approx(

@@ -1,8 +1,9 @@
 """Universities' money: international tuition, scholarships, budgets and the research posts they fund.
 
 A university's income in a year (USD) is public funding for its seats plus the international
-tuition its international students below the doctorate pay: the university's international fee x
-the `tuition_factor` lever (doctoral students are funded, not charged). Public funding is
+tuition its fee-paying international students pay: the university's international fee x the
+`tuition_factor` lever, for every international student below the doctorate and for self-funded
+international doctoral students (progression.py; funded doctoral students are not charged). Public funding is
 `public_per_student` x GDP per capita of its country (OECD Education at a Glance: public spending
 per tertiary student is a third or so of GDP per capita) for each domestic student it had when
 recording started, scaled with its seats since: new seats (the `capacity_growth` lever) come with
@@ -22,10 +23,13 @@ posts, which hiring (sim/transitions.py) and doctoral places (progression.py) fo
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.mechanisms.choice import LIVING_COST_SHARE
+from sim.mechanisms.progression import self_funded
 from sim.outcomes import Metric, by_country, ratio, with_world
+from sim.students import DOCTORAL
 
 
 @dataclass
@@ -35,6 +39,14 @@ class Params:
 
 
 Rule = FinanceRule = rule_type(Params, "FinanceRule")
+
+
+@njit(cache=True)
+def pays_international_fee(origin, country, level, resources):
+    """An international student below the doctorate, or a self-funded international doctoral student."""
+    if level == DOCTORAL:
+        return self_funded(origin, country, resources)
+    return origin != country
 
 
 def scholarship_costs(students: np.ndarray, cost: np.ndarray, inbound: np.ndarray, outbound: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from numba import njit, prange
 from sim import rng
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import FIXED_POINT, Flow, Metric, blocks, fixed, off_diagonal, ratio, with_world
+from sim.mechanisms.finance import pays_international_fee
 from sim.mechanisms.progression import doctoral_years
 from sim.students import CONTINUING, DOCTORAL, DROPPED, GRADUATED, POSTGRADUATE
 
@@ -97,7 +98,7 @@ DOCTORAL_ENROLLED, DOCTORAL_CONTINUING, CONTINUING_ALL, ENROLLED_ALL, FEE_PAYING
 
 
 @njit(cache=True, parallel=True)
-def study(seed, year, uid, origin, univ, talent, skill, competence, level, year_in, outcome, partner, stay, host,
+def study(seed, year, uid, origin, univ, talent, resources, skill, competence, level, year_in, outcome, partner, stay, host,
           mobility, univ_country, teaching, courses, rule, internship, progression, n, n_blocks):
     """One study year for every student, in place; outcome[i] gets CONTINUING, DROPPED or GRADUATED.
     host[i] >= 0: the student interns abroad this year.
@@ -108,7 +109,7 @@ def study(seed, year, uid, origin, univ, talent, skill, competence, level, year_
     over those at home who never went abroad; and by_univ[k, u] (k: DOCTORAL_ENROLLED,
     DOCTORAL_CONTINUING, CONTINUING_ALL, ENROLLED_ALL, FEE_PAYING): doctoral students of university u,
     those of them who go on next year, all its students who go on next year, all its students, and
-    its international students below the doctorate (who pay international tuition)."""
+    its international students who pay international tuition (finance.pays_international_fee)."""
     counts = np.zeros((n_blocks, 4, n, n), np.int64)
     sums = np.zeros((n_blocks, 4, n), np.int64)
     by_univ = np.zeros((n_blocks, 5, teaching.shape[0]), np.int64)
@@ -136,7 +137,7 @@ def study(seed, year, uid, origin, univ, talent, skill, competence, level, year_
                 by_univ[b, DOCTORAL_CONTINUING, u] += result == CONTINUING
             by_univ[b, CONTINUING_ALL, u] += result == CONTINUING
             by_univ[b, ENROLLED_ALL, u] += 1
-            by_univ[b, FEE_PAYING, u] += (d != o) & (level[i] != DOCTORAL)
+            by_univ[b, FEE_PAYING, u] += pays_international_fee(o, d, level[i], resources[i])
             sums[b, SKILL, d] += fixed(skill[i])
             sums[b, COMPETENCE, d] += fixed(competence[i])
             if d == o and mobility[i] == 0:
@@ -149,7 +150,7 @@ class Learning(Mechanism):
     """The study year of every enrolled student: skill and intercultural competence grow; some drop
     out; those who complete the last year of their level graduate. Takes the year's census of who
     studied where (`model.census`)."""
-    reads = ("uid", "origin", "univ", "talent", "skill", "competence", "level", "year_in", "partner", "stay", "host",
+    reads = ("uid", "origin", "univ", "talent", "resources", "skill", "competence", "level", "year_in", "partner", "stay", "host",
              "mobility")
     writes = ("skill", "competence", "year_in", "outcome")
     outcomes = (
@@ -174,7 +175,7 @@ class Learning(Mechanism):
     def step_arrays(self, m) -> None:
         a, w, u = m.students.a, m.world, m.universities
         counts, self.sums, by_univ = study(
-            m.seed, m.year, a["uid"], a["origin"], a["univ"], a["talent"], a["skill"], a["competence"], a["level"],
+            m.seed, m.year, a["uid"], a["origin"], a["univ"], a["talent"], a["resources"], a["skill"], a["competence"], a["level"],
             a["year_in"], a["outcome"], a["partner"], a["stay"], a["host"], a["mobility"], w.univ_country, u.teaching,
             u.courses, m.rules.study, m.rules.internships, m.rules.progression, w.n_countries, blocks())
         m.census = Census(*counts)
@@ -204,7 +205,7 @@ class Learning(Mechanism):
                 by_univ[DOCTORAL_CONTINUING, s.univ] += s.outcome == CONTINUING
             by_univ[CONTINUING_ALL, s.univ] += s.outcome == CONTINUING
             by_univ[ENROLLED_ALL, s.univ] += 1
-            by_univ[FEE_PAYING, s.univ] += d != s.origin and s.level != DOCTORAL
+            by_univ[FEE_PAYING, s.univ] += pays_international_fee(s.origin, d, s.level, s.resources)
             self.sums[SKILL, d] += fixed(s.skill)
             self.sums[COMPETENCE, d] += fixed(s.competence)
             if d == s.origin and s.mobility == 0:

@@ -11,7 +11,13 @@ those who studied abroad on exchange (`exchanged_abroad`: an exchange raises lat
 mobility, Parey & Waldinger 2011). Doctoral applicants see quality weighted by research
 reputation, q + reputation ln(research reputation). Universities admit them by talent, into their
 doctoral places (`places_per_post` doctoral students a funded research post) or, for a master's,
-into the seats that next year's continuing students leave. Admitted, they study at the new level
+into the seats that next year's continuing students leave. International doctoral applicants from
+the top family-resources band pay their own way (own or home-government funds, as most
+self-funded and sponsored doctoral students abroad do): they do not need a funded place, only a
+supervisor, so they are admitted into places of their own, up to `supervision_per_researcher`
+doctoral students per researcher in all, and pay international tuition (finance.py). So more
+international doctoral students add to a university's doctoral students rather than only
+displacing domestic ones. Admitted, they study at the new level
 from next year; an applicant admitted nowhere goes on as a graduate (careers.py). A doctorate
 lasts `doctoral_years_min` to `doctoral_years_max` years, drawn once per student (learning.py).
 """
@@ -39,15 +45,24 @@ class Params:
     doctoral_talent: float = 1.0      # per unit of talent
     doctoral_field: float = 0.8       # less from the first field to the last (research intensity)
     master_abroad: float = 0.0        # utility of a master's abroad, added to choice.postgraduate_abroad
-    doctoral_abroad: float = 1.5      # utility of a doctorate abroad, added to choice.postgraduate_abroad
+    doctoral_abroad: float = 1.0      # utility of a doctorate abroad, added to choice.postgraduate_abroad
     exchanged_abroad: float = 0.8     # having studied abroad on exchange (Parey & Waldinger 2011)
     reputation: float = 0.3           # weight of log research reputation in the quality doctoral applicants see
     places_per_post: float = 0.7      # doctoral places per funded research post (real people)
+    supervision_per_researcher: float = 1.5  # most doctoral students (funded and self-funded) a researcher supervises
     doctoral_years_min: int = 3       # a doctorate lasts doctoral_years_min .. doctoral_years_max years
     doctoral_years_max: int = 5
 
 
 Rule = ProgressionRule = rule_type(Params, "ProgressionRule")
+
+TOP_RESOURCES = 2                     # the family-resources band that can pay for a doctorate abroad
+
+
+@njit(cache=True)
+def self_funded(origin, country, resources):
+    """An international doctoral student who pays their own way (and international tuition)."""
+    return origin != country and resources == TOP_RESOURCES
 
 
 def years_enrolled(study, progression) -> float:
@@ -115,6 +130,16 @@ def applications(candidates, exchanged, k, n_abroad, seed, year, uid, origin, fi
     return out
 
 
+@njit(cache=True, parallel=True)
+def to_pools(candidates, apps, origin, resources, univ_country, n_universities):
+    """Doctoral applications to the place pools, in place: a self-funded applicant's application to
+    university u goes to its self-funded places, u + n_universities."""
+    for m in prange(candidates.shape[0]):
+        i = candidates[m]
+        if self_funded(origin[i], univ_country[apps[m]], resources[i]):
+            apps[m] += n_universities
+
+
 class StageTables(NamedTuple):
     abroad: np.ndarray       # (groups,) probability of going abroad: groups (origin, field, talent, resources, exchanged)
     where: np.ndarray        # destination alias table given going abroad, rows (origin, field, resources)
@@ -172,15 +197,26 @@ class Progression(Mechanism):
                            n_fields=w.n_fields)
 
     def places(self, m, to_level: int) -> np.ndarray:
-        """(U,) places open next year: doctoral places less the doctoral students going on (within the seats
-        left), or the seats left by every student going on and the new doctoral students."""
+        """Places open next year: for a doctorate (2U,) the funded doctoral places less the doctoral
+        students going on, then the self-funded places up to the supervision limit (both within the
+        seats left); for a master's (U,) the seats left by every student going on and the new
+        doctoral students."""
         u, w, rule = m.universities, m.world, m.rules.progression
         seats = np.maximum(u.capacity - u.continuing, 0)
         if to_level == DOCTORAL:
-            posts_real = u.posts * w.researcher_scale
-            doctoral = np.floor(rule.places_per_post * posts_real / w.scale).astype(np.int64) - u.doctoral_continuing
-            return np.minimum(np.maximum(doctoral, 0), seats)
+            per_student = w.researcher_scale / w.scale            # real researchers -> student agents
+            funded = np.floor(rule.places_per_post * u.posts * per_student).astype(np.int64) - u.doctoral_continuing
+            funded = np.minimum(np.maximum(funded, 0), seats)
+            staff = np.bincount(m.researchers.univ, minlength=w.n_universities)
+            supervised = np.floor(rule.supervision_per_researcher * staff * per_student).astype(np.int64)
+            own = np.minimum(np.maximum(supervised - u.doctoral_continuing - funded, 0), seats - funded)
+            return np.concatenate([funded, own])
         return seats - self.admitted[DOCTORAL]
+
+    @staticmethod
+    def _by_university(places: np.ndarray, n_universities: int) -> np.ndarray:
+        """(U,) places of every pool of a university together (what applicants see)."""
+        return places.reshape(-1, n_universities).sum(axis=0)
 
     def step_arrays(self, m) -> None:
         a, w, rule = m.students.a, m.world, m.rules.progression
@@ -190,18 +226,21 @@ class Progression(Mechanism):
             graduates = rows_at(a["level"], a["outcome"], from_level, GRADUATED, GRADUATED)
             pending = graduates[_going_on(graduates, m.seed, m.year, a["uid"], a["talent"], a["field"], w.n_fields,
                                           from_level, rule)]
-            t = self.tables(m, to_level, self.places(m, to_level))
-            free, rows, seats = t.places.copy(), [], []
+            free = self.places(m, to_level)
+            t = self.tables(m, to_level, self._by_university(free, w.n_universities))
+            rows, seats = [], []
             for k in range(rounds):
                 exchanged = ((a["mobility"][pending] & EXCHANGED) != 0).astype(np.uint8)
                 apps = applications(pending, exchanged, k, n_abroad, m.seed, m.year, a["uid"], a["origin"],
                                     a["field"], a["talent"], a["resources"], t.abroad, t.where, t.u_table, t.first_univ,
                                     t.n_fields)
+                if to_level == DOCTORAL:
+                    to_pools(pending, apps, a["origin"], a["resources"], w.univ_country, w.n_universities)
                 seat = admission.admit_round(pending, apps, a["talent"], free)
                 rows.append(pending[seat >= 0])
                 seats.append(seat[seat >= 0])
                 pending = pending[seat < 0]
-            rows, seats = np.concatenate(rows), np.concatenate(seats)
+            rows, seats = np.concatenate(rows), np.concatenate(seats) % w.n_universities
             a["univ"][rows] = seats
             a["level"][rows] = to_level
             a["year_in"][rows] = 0
@@ -216,8 +255,8 @@ class Progression(Mechanism):
         for from_level, to_level in self.STAGES:
             pending = [s for s in m.students.all if s.level == from_level and s.outcome == GRADUATED
                        and goes_on(m.seed, m.year, s.uid, s.talent, s.field, w.n_fields, from_level, rule)]
-            t = self.tables(m, to_level, self.places(m, to_level))
-            free = t.places.copy()
+            free = self.places(m, to_level)
+            t = self.tables(m, to_level, self._by_university(free, w.n_universities))
             self.admitted[to_level] = np.zeros(w.n_universities, np.int64)
             self.entrants[to_level] = np.zeros((w.n_countries, w.n_countries), np.int64)
             for k in range(rounds):
@@ -226,11 +265,14 @@ class Progression(Mechanism):
                     u = application(m.seed, m.year, s.uid, s.origin, s.field, s.talent, s.resources,
                                     int(bool(s.mobility & EXCHANGED)), k, n_abroad, t.abroad, t.where, t.u_table,
                                     t.first_univ, t.n_fields)
+                    if to_level == DOCTORAL and self_funded(s.origin, w.univ_country[u], s.resources):
+                        u += w.n_universities                 # its self-funded places
                     by_university.setdefault(int(u), []).append(s)
-                for u, applicants in by_university.items():
-                    for s in m.university_agents[u].admit(applicants, int(free[u])):
+                for pool, applicants in sorted(by_university.items()):
+                    u = pool % w.n_universities
+                    for s in m.university_agents[u].admit(applicants, int(free[pool])):
                         s.univ, s.level, s.year_in, s.outcome = u, to_level, 0, CONTINUING
-                        free[u] -= 1
+                        free[pool] -= 1
                         self.admitted[to_level][u] += 1
                         self.entrants[to_level][s.origin, w.univ_country[u]] += 1
                 pending = [s for s in pending if s.outcome != CONTINUING]

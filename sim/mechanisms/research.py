@@ -46,7 +46,7 @@ TREND_BASE_YEAR = 2016   # the co-authorship trend counts calendar years from he
 @dataclass
 class Params:
     """behaviour.research: researchers' output, team assembly (Guimera et al. 2005), citations, mobility."""
-    papers_per_researcher: float = 1.0  # papers a researcher leads a year at productivity 1
+    papers_per_researcher: float = 0.72  # papers a researcher leads a year at productivity 1, no doctoral students
     coauthors: float = 2.5             # mean co-authors besides the lead (Poisson)
     incumbent_share: float = 0.45      # a co-author slot goes to a repeat collaborator (when there is one)
     intl_constant: float = -3.0        # logit of a new co-author coming from a partner abroad
@@ -62,7 +62,7 @@ class Params:
     premium_countries: float = 1.5     # how fast the premium saturates with more countries
     open_science_productivity: float = 0.3  # productivity gain when the university and its partners share
     cooperation_productivity: float = 0.1   # productivity gain from cooperation funding
-    doctoral_productivity: float = 0.5      # productivity gain per doctoral student per researcher
+    doctoral_productivity: float = 1.5      # productivity gain per doctoral student per researcher
     visit_constant: float = -4.0       # logit of a research visit abroad in a year
     visit_grants: float = 2.5          # per unit of researcher-mobility grants
     migrate_constant: float = -5.2     # logit of moving to a partner abroad

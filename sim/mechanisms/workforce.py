@@ -1,12 +1,13 @@
 """Human capital: the stock of tertiary graduates in each country's workforce.
 
 Each year's graduates join the workforce of the country where they settle: at home (graduates of
-a home university, and graduates abroad who return) or in the country where they studied (those
-who stay: brain gain for it, drain for their origin). Graduates who go on to a further degree join
-when they finish it. A share `retirement` of the stock leaves each year (a working life of about
+a home university, and graduates abroad who return), in the country where they studied (those
+who stay: brain gain for it, drain for their origin), or where a home graduate took a job abroad
+(emigration.py). Graduates who go on to a further degree join when they finish it. A share `retirement` of the stock leaves each year (a working life of about
 40 years). The stock is counted by level and by whether the degree was earned abroad, and starts
 the first recorded year at the steady state of that year's graduates (stock = graduates /
-retirement). Innovation (innovation.py) draws on it.
+retirement). A degree counts as earned abroad when it was earned outside the country whose
+workforce it joins (a returnee's; an emigrant's). Innovation (innovation.py) draws on it.
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.emigration import Emigration
 from sim.outcomes import Metric, blocks, ratio, with_world
 from sim.students import GRADUATED, RETURNED, STAYED
 
@@ -32,7 +34,8 @@ LEVELS = 3                           # first degree, master's, doctorate
 
 @njit(cache=True)
 def settles_in(origin, studied_in, outcome):
-    """Where a graduate joins the workforce: where they studied if they stay, else at home (-1: not a graduate)."""
+    """Where a graduate joins the workforce: where they studied if they stay, else at home (-1: not a
+    graduate, or an emigrant: emigration.py counts them)."""
     if outcome == STAYED:
         return np.int64(studied_in)
     if outcome == GRADUATED or outcome == RETURNED:
@@ -42,7 +45,8 @@ def settles_in(origin, studied_in, outcome):
 
 @njit(cache=True, parallel=True)
 def joining(origin, univ, level, outcome, univ_country, n, n_blocks):
-    """(2, LEVELS, n) graduates joining each country's workforce: [0] studied at home, [1] abroad."""
+    """(2, LEVELS, n) graduates joining each country's workforce: [0] with a degree of that country,
+    [1] with a degree earned abroad (emigrants are counted by emigration.py)."""
     counts = np.zeros((n_blocks, 2, LEVELS, n), np.int64)
     size = (origin.shape[0] + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
@@ -50,7 +54,7 @@ def joining(origin, univ, level, outcome, univ_country, n, n_blocks):
             d = univ_country[univ[i]]
             c = settles_in(origin[i], d, outcome[i])
             if c >= 0:
-                counts[b, np.int64(d != origin[i]), level[i], c] += 1
+                counts[b, np.int64(d != c), level[i], c] += 1
     return counts.sum(axis=0)
 
 
@@ -59,7 +63,8 @@ class Workforce(Mechanism):
     reads = ("origin", "univ", "level", "outcome")
     outcomes = (
         Metric("graduate_stock", "people", "tertiary graduates in the country's workforce"),
-        Metric("graduate_stock_abroad_share", "share", "of them, the share with a degree earned abroad"),
+        Metric("graduate_stock_abroad_share", "share",
+               "of them, the share with a degree earned outside the country (returnees, immigrant graduates)"),
         Metric("graduate_stock_doctoral", "people", "of them, doctorate holders"),
     )
 
@@ -78,11 +83,14 @@ class Workforce(Mechanism):
             d = int(w.univ_country[s.univ])
             c = settles_in(s.origin, d, s.outcome)
             if c >= 0:
-                counts[int(d != s.origin), s.level, c] += 1
+                counts[int(d != c), s.level, c] += 1
         self._join(m, counts)
 
     def _join(self, m, counts: np.ndarray) -> None:
         joined, rate = counts * m.world.scale, m.rules.workforce.retirement
+        emigration = next((x for x in m.mechanisms if isinstance(x, Emigration)), None)
+        if emigration is not None:               # graduates of another country's universities, working here
+            joined[1, :2] += emigration.arrivals(m.world)
         if self.stock is None or m.year <= m.cfg.start_year - 1:
             self.stock = joined / rate       # the steady state of this year's graduates, until recording starts
         else:
