@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import hydra
+import pandas as pd
 import yaml
 from omegaconf import DictConfig
 
@@ -24,6 +25,8 @@ from sim.config import Config
 from sim.errors import UserError
 
 RESULTS = "optimization_results.yaml"
+TRIAL = "trial.json"          # each trial's objective and parameters, in its run folder
+NEAR = 0.05                   # the near-optimal trials: objective within 5% of the best
 
 
 @lru_cache(maxsize=2)
@@ -65,7 +68,24 @@ def _trial(cfg: DictConfig) -> float:
     except UserError as e:
         preflight.fail(str(e))
     print(f"trial: objective {value:.4f} (TVD {tvd:.4f}, level {level:.4f})")
+    from hydra.core.hydra_config import HydraConfig
+    from sim.io import write_json
+    params = {k: float(v) for k, v in (o.split("=", 1) for o in HydraConfig.get().overrides.task)
+              if k.startswith("behaviour.")}
+    write_json({"objective": value, "tvd": tvd, "level": level, "params": params},
+               Path(HydraConfig.get().runtime.output_dir) / TRIAL)
     return value
+
+
+def uncertainty(sweep_dir: Path, best: float, within: float = NEAR) -> pd.DataFrame:
+    """Each parameter's range over the near-optimal trials (objective within `within` of the best,
+    relative): how well the data pin it down (a flat objective leaves a wide range)."""
+    import json
+    trials = [json.loads(p.read_text()) for p in sorted(sweep_dir.glob(f"trial_*/{TRIAL}"))]
+    near = [t["params"] for t in trials if t["objective"] <= best * (1 + within)]
+    frame = pd.DataFrame(near)
+    return pd.DataFrame({"low": frame.min(), "high": frame.max(), "trials": len(frame)},
+                        index=frame.columns if len(frame) else pd.Index([], dtype=object))
 
 
 def write_calibration(sweep_dir: Path, output: Path, seconds: float) -> dict:
@@ -76,12 +96,19 @@ def write_calibration(sweep_dir: Path, output: Path, seconds: float) -> dict:
         _, group, name = key.split(".")
         nested.setdefault(group, {})[name] = round(float(value), 4)
     header = (f"# Fitted by hemsim-calibrate to the OECD/UIS stocks 2013-2016 (best objective "
-              f"{result['best_value']:.4f}); see {sweep_dir}/calibration_report.md\n")
+              f"{result['best_value']:.4f}) within the sign bounds of conf/calibrate.yaml, with the level\n"
+              f"# constants of conf/world/oecd_levels.yaml; each estimate's near-optimal range: "
+              f"{sweep_dir}/calibration_report.md\n")
     output.write_text(header + yaml.safe_dump(nested, sort_keys=True))
+    spread = uncertainty(sweep_dir, result["best_value"])
     lines = ["# Calibration of the real world", "", f"Best objective: {result['best_value']:.4f} "
              f"(mean per-origin TVD + level penalty), in {seconds / 60:.1f} minutes.", "",
-             "| parameter | value |", "|---|---|"] + \
-            [f"| `{k}` | {v:.4f} |" for k, v in result["best_params"].items()] + \
+             f"Uncertainty: the range of each parameter over the {int(spread.trials.max()) if len(spread) else 0} "
+             f"trials whose objective is within {NEAR:.0%} of the best (the bounds of conf/calibrate.yaml carry "
+             "the signs the literature agrees on).", "",
+             "| parameter | value | near-optimal range |", "|---|---|---|"] + \
+            [f"| `{k}` | {v:.4f} | {spread.low.get(k, float('nan')):.3f} .. {spread.high.get(k, float('nan')):.3f} |"
+             for k, v in result["best_params"].items()] + \
             ["", f"Written to `{output}`; `hemsim-validate` reports the fit against the data."]
     (sweep_dir / "calibration_report.md").write_text("\n".join(lines) + "\n")
     return result

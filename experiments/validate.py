@@ -1,6 +1,6 @@
 """`hemsim-validate`: regenerate the validation report of the calibrated real world.
 
-    hemsim-validate                       # fit 2013-2016 at world.scale=500, forecast 2016-2025
+    hemsim-validate                       # fit 2013-2016 at the real world's scale (100), forecast 2016-2025
     hemsim-validate world.scale=2000 --forecast-years 5 --out results/validation
 
 Runs the calibrated world over the observed years, compares its stocks with the OECD/UIS data

@@ -9,6 +9,7 @@ plain `Config` object, so it can be driven from a notebook without Hydra.
 
 import collections
 import dataclasses
+import math
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,9 @@ class WorldConfig:
     researchers: int = 20_000        # researcher agents
     fields: int = 4                  # fields of study
     capacity_slack: float = 1.25     # seats per expected student, national systems
+    # utility constants by ISO3 code (world=oecd; fitted by hemsim-levels: conf/world/oecd_levels.yaml)
+    destination_constants: dict[str, float] = field(default_factory=dict)   # of studying in a country
+    origin_constants: dict[str, float] = field(default_factory=dict)        # of going abroad from a country
 
 
 @dataclass
@@ -160,6 +164,10 @@ def validate(cfg: Config) -> Config:
     if not w.capacity_slack >= 1.0:
         raise ConfigError(f"world.capacity_slack={w.capacity_slack}: must be >= 1")
     _positive_int("world.seed", w.seed, 0)
+    for key in ("destination_constants", "origin_constants"):
+        for code, value in getattr(w, key).items():
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ConfigError(f"world.{key}.{code}={value}: must be a finite number")
     _positive_int("seed", cfg.seed, 0)
     _positive_int("years", cfg.years)
     _positive_int("seeds_per_job", cfg.seeds_per_job)

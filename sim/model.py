@@ -30,7 +30,7 @@ from sim.researchers import Researchers
 from sim.results import FLOW_ORDER, METRIC_ORDER, WORLD, Recorder, Results, in_order
 from sim.transitions import Graduation, ResearchCareers
 from sim.universities import Agreements, Universities
-from sim.world import synthetic
+from sim.world import levels, synthetic
 from sim.world.world import World
 
 SCHEDULE = (
@@ -55,10 +55,14 @@ SCHEDULE = (
 
 
 def build_world(cfg: Config) -> World:
+    """The configured world, with its destination and origin constants (sim/world/levels.py)."""
     if cfg.world.kind == "oecd":
         from sim.world import real
-        return real.build(cfg)
-    return synthetic.build(cfg)
+        world = real.build(cfg)
+    else:
+        world = synthetic.build(cfg)
+    levels.apply(world, cfg.world.destination_constants, cfg.world.origin_constants)
+    return world
 
 
 class HemsimScenario(Scenario):

@@ -65,6 +65,26 @@ def test_choice_is_a_logit_over_home_and_destinations(world, policy):
     assert prob.shape == (3 * 1 * 4 * 3 * 2, 3)
 
 
+def test_destination_and_origin_constants_and_the_trend_enter_the_utilities(world, policy):
+    """The real world's constants (sim/world/levels.py): V_A + ln 2 for every origin (destination
+    constant of A), V_home - 0.5 for students of B (origin constant), and the trend of going abroad
+    x calendar years since 2016 lowering home's utility the same way."""
+    p = rule(choice, abroad_constant=-1.0, talent_abroad=0.0, resources_abroad=0.0, postgraduate_abroad=0.0,
+             quality=2.0, log_distance=-0.5, common_language=1.0, colonial_tie=0.0, diaspora=0.0, visa=1.0,
+             post_study_work=0.0, cost=0.0, international_courses=0.0, nest=1.0, abroad_trend=0.1)
+    q = np.array([[0.8], [0.5], [0.3]])
+    world.destination_constant[:] = [math.log(2), 0.0, 0.0]
+    world.origin_constant[:] = [0.0, 0.3, 0.0]
+    d = choice.destinations(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p, years_since=2)
+    v_home = 2 * 0.5 - 0.3 - 0.1 * 2
+    v_a = -1 + 2 * 0.8 - 0.5 * math.log(2000) + 1 + 0.9 + math.log(2)
+    v_c = -1 + 2 * 0.3 - 0.5 * math.log(5000) + 0 + 0.3
+    assert d.home[1, 0] == pytest.approx(v_home)
+    np.testing.assert_allclose(d.share[1, 0, 0, [0, 2]], np.exp([v_a, v_c]) / np.exp([v_a, v_c]).sum(), rtol=1e-12)
+    abroad = choice.abroad_probabilities(d, choice.entry_asc(p), p.nest)[1, 0, 0, 0, 0]
+    assert abroad == pytest.approx((math.exp(v_a) + math.exp(v_c)) / (math.exp(v_a) + math.exp(v_c) + math.exp(v_home)))
+
+
 def test_nest_scales_the_inclusive_value_of_going_abroad(world, policy):
     """nest = 0.5: P(abroad) = logistic(asc + 0.5 ln sum_d exp(V_d - asc) - V_home), split by exp(V_d)."""
     p = rule(choice, abroad_constant=-1.0, talent_abroad=0.0, resources_abroad=0.0, postgraduate_abroad=0.0,

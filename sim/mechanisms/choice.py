@@ -9,9 +9,14 @@ student of origin o, field f, talent band t, resources band r and level l is
         + quality Q[d, f] + log_distance ln(km) + common_language + colonial_tie
         + diaspora ln(1 + network[o, d]) + visa openness[d] + post_study_work years[d]
         + international_courses (share of programmes taught internationally in d)
-        - cost ln(1 + net cost[o, d] / family income[o, r])
+        - cost ln(1 + net cost[o, d] / family income[o, r]) + destination_constant[d]
 
-and of home V = quality Q[o, f]. The choice is a nested logit: a destination among the foreign
+and of home V = quality Q[o, f] - origin_constant[o] - abroad_trend (year - 2016). The two constants carry what the covariates
+leave out (a destination's language of instruction, recognition, recruitment; an origin's
+propensity to send students abroad): 0 in the synthetic world, fitted to the observed totals in
+the real one (sim/world/levels.py), as destination and origin fixed effects are in gravity models;
+so is the trend, the rising propensity to study abroad (international students grew about 5% a
+year from 2000, faster than enrolment: UIS). The choice is a nested logit: a destination among the foreign
 ones with probability exp(V_d - asc) / sum, and abroad at all with probability
 logistic(asc + nest x ln sum_d exp(V_d - asc) - V_home), where asc is the first line above;
 nest = 1 gives the plain multinomial logit over home and all destinations. The determinants are those of gravity studies of student
@@ -58,6 +63,7 @@ class Params:
     diaspora: float = 0.35           # per log(1 + network per 100,000 students of the origin)
     visa: float = 2.0                # per unit of visa openness (0..1)
     post_study_work: float = 0.25    # per year of post-study work right
+    abroad_trend: float = 0.0        # utility of going abroad, per calendar year since 2016 (the real world's is fitted)
     cost: float = 1.2                # per unit of net cost / family income
     international_courses: float = 1.5  # per unit of the destination's share of international courses
     university_quality: float = 4.0  # within-country choice among universities
@@ -70,6 +76,7 @@ Rule = ChoiceRule = rule_type(Params, "ChoiceRule")
 
 TALENT_BANDS, RESOURCE_BANDS, LEVELS = 4, 3, 2
 RESOURCE_INCOME_FACTOR = np.array([0.5, 1.2, 3.5])  # family income / GDP per capita by resources band
+TREND_BASE_YEAR = 2016                              # the trend of going abroad counts calendar years from here
 LIVING_COST_SHARE = 0.35                            # yearly living cost / destination GDP per capita
 
 
@@ -97,16 +104,17 @@ class Destinations(NamedTuple):
     home: np.ndarray       # (C, F) utility of studying at home
 
 
-def destinations(world, policy, network, quality_idx, tuition, courses, p) -> Destinations:
+def destinations(world, policy, network, quality_idx, tuition, courses, p, years_since: float = 0.0) -> Destinations:
     """The lower nest of the choice: the utilities of foreign destinations (without the constant of going
-    abroad, which does not depend on the destination) by origin, field and resources band."""
+    abroad, which does not depend on the destination) by origin, field and resources band; `years_since`:
+    calendar years since TREND_BASE_YEAR (the trend of going abroad lowers home's utility)."""
     n = world.n_countries
     eye = np.eye(n, dtype=bool)
     pair = (p.log_distance * np.log(np.where(eye, 1.0, world.distance_km))
             + p.common_language * world.common_language + p.colonial_tie * world.colonial_tie
             + p.diaspora * np.log1p(network)
             + p.visa * policy["visa_openness"][None, :] + p.post_study_work * policy["post_study_work_years"][None, :]
-            + p.international_courses * courses[None, :])
+            + p.international_courses * courses[None, :] + world.destination_constant[None, :])
     cost = tuition * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc
     net = cost[None, :] * (1 - policy["inbound_scholarship"][None, :]) * (1 - policy["outbound_scholarship"][:, None])
     income = world.gdp_pc[:, None, None] * RESOURCE_INCOME_FACTOR[None, :, None]          # (o, r, 1)
@@ -121,7 +129,8 @@ def destinations(world, policy, network, quality_idx, tuition, courses, p) -> De
     total = e.sum(axis=-1, keepdims=True)
     inclusive = np.where(finite, np.log(np.where(total > 0, total, 1.0)) + np.where(finite, top, 0.0), -np.inf)
     share = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
-    return Destinations(share=share, inclusive=inclusive[..., 0], home=p.quality * quality_idx)
+    home = p.quality * quality_idx - (world.origin_constant + p.abroad_trend * years_since)[:, None]
+    return Destinations(share=share, inclusive=inclusive[..., 0], home=home)
 
 
 def abroad_probabilities(d: Destinations, asc: np.ndarray, nest: float) -> np.ndarray:
@@ -307,7 +316,8 @@ class DegreeChoice(Mechanism):
                           p.university_quality)
         tuition = np.bincount(w.univ_country, w.univ_tuition_intl * u.capacity, w.n_countries) / seats
         # the network in real students per 100,000 students of the origin: invariant to world.scale
-        d = destinations(w, m.policy, m.diaspora.per_100k(students_at_home(m)), q, tuition, capacity_courses, p)
+        d = destinations(w, m.policy, m.diaspora.per_100k(students_at_home(m)), q, tuition, capacity_courses, p,
+                         m.year - TREND_BASE_YEAR)
         return d, where_table(d)
 
     def probabilities(self, m, quality=None, asc=None) -> np.ndarray:

@@ -50,11 +50,17 @@ class World:
     cohort: np.ndarray             # (C,) new entrants per year, in agents
     scale: float = 1.0
     groups: dict[str, np.ndarray] = field(default_factory=dict)  # name -> country indices
+    # what the choice's covariates leave out (0 in the synthetic world; fitted for the real one: world.levels)
+    destination_constant: np.ndarray | None = None  # (C,) utility of studying in d, for every origin
+    origin_constant: np.ndarray | None = None       # (C,) utility of going abroad at all, for students of o
     # real worlds only
     observed_stock: np.ndarray | None = None  # (C, C) degree-mobile students (real) at the start, NaN = unobserved
     excluded: object = None                   # DataFrame of countries and rows left out, with reasons
 
     def __post_init__(self):
+        n = len(self.codes)
+        self.destination_constant = np.zeros(n) if self.destination_constant is None else self.destination_constant
+        self.origin_constant = np.zeros(n) if self.origin_constant is None else self.origin_constant
         # a country's universities are one index range (first_univ): the choice kernels rely on it
         if np.any(np.diff(self.univ_country) < 0):
             raise ValueError("World: universities must be grouped by country, in country order")
