@@ -80,7 +80,8 @@ class HemsimModel(mesa.Model):
         same way (a bad key or value raises ValueError naming it); `rng=` is Mesa's name for `seed`.
     HemsimModel(cfg)
         a `Config` object (sim/config.py), e.g. from a notebook or a calibration.
-    `world` reuses an already built World; `state` continues from a checkpoint (sim/checkpoint.py).
+    `world` reuses an already built World, or names a world (`world="oecd"`, as on the command line);
+    `state` continues from a checkpoint (sim/checkpoint.py).
     A subclass may run another schedule (`schedule = SCHEDULE + (MyMechanism,)`: docs/adding-a-mechanism.md).
     """
 
@@ -89,6 +90,8 @@ class HemsimModel(mesa.Model):
     def __init__(self, cfg: Config | None = None, world: World | None = None, state: dict | None = None, *,
                  seed: int | None = None, rng: int | None = None, scenario: str | HemsimScenario | None = None,
                  **params):
+        if isinstance(world, str):           # world="oecd": the config group, as on the command line
+            world, params = None, {"world": world} | params
         cfg, mesa_scenario = _configure(cfg, seed, rng, scenario, params)
         super().__init__(rng=cfg.seed, scenario=mesa_scenario)
         self.cfg = cfg

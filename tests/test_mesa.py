@@ -23,6 +23,18 @@ def test_keyword_parameters_compose_like_the_command_line():
     assert getattr(m.scenario, "world.students") == 5_000 and m.scenario.config is m.cfg
 
 
+def test_a_world_is_named_like_the_command_line():
+    """world="oecd" selects the config group (conf/world/oecd.yaml: the real world and its calibration),
+    as `hemsim world=oecd` does; a World object is still taken as the world itself."""
+    from conftest import ROOT
+    data = ROOT.parent / "shared" / "data"
+    if not data.is_dir():
+        pytest.skip("no public data directory beside the checkout")
+    m = HemsimModel(world="oecd", years=1, **{"world.scale": 8000.0, "world.data_dir": str(data)})
+    assert m.cfg.world.kind == "oecd" and "USA" in m.world.codes and m.rules.choice.nest == 0.05
+    assert HemsimModel(small_config(students=5_000, years=1), world=m.world).world is m.world
+
+
 def test_keyword_model_equals_config_model():
     cfg = small_config(students=5_000, years=2, seed=4, researchers=500)
     a = HemsimModel(cfg).run()
