@@ -82,6 +82,10 @@ def test_validation_meets_its_targets_with_the_committed_calibration(tmp_path, e
     g = {row["term"]: row for row in v["gravity"]}
     assert g["log_distance"]["within_2se"] and g["common_language"]["within_2se"]
     assert g["colonial_tie"]["simulated"] > 0 and g["log_distance"]["simulated"] < 0
+    # persistence (the year before's stocks) is reported beside the model, whichever wins
+    later = v["tvd_after_first_year"]
+    assert set(later) == {"simulated", "size_only", "gravity_fe_ppml", "persistence"} and 0 < later["persistence"] < 0.2
+    assert v["beats_persistence"] == (later["simulated"] < later["persistence"])
     assert (tmp_path / "report.md").read_text().count("|") > 50
     assert (tmp_path / "forecast_2016_2017" / "flows.parquet").exists()
 

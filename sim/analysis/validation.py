@@ -6,8 +6,9 @@ loaders), for the destinations that report them. Simulated: `flows.parquet` rows
 total-variation distance (TVD) between destination shares, averaged over origins with more than
 20,000 students abroad (in the reporting destinations), as in migration-model validation
 (Suleimenova et al. 2017 use the averaged relative difference for Flee). Reference predictors:
-a size-only model (shares proportional to destinations' totals) and a gravity model with origin
-and destination fixed effects estimated by PPML (Santos Silva & Tenreyro 2006).
+a size-only model (shares proportional to destinations' totals), a gravity model with origin
+and destination fixed effects estimated by PPML (Santos Silva & Tenreyro 2006), and persistence:
+each year predicted by the year before's observed stocks (the forecaster's bar: shares move slowly).
 """
 
 import numpy as np
@@ -40,6 +41,16 @@ def tvd_by_origin(observed: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFra
         rows.append(pd.DataFrame({"year": year, "origin": tvd.index, "tvd": tvd.to_numpy(),
                                   "abroad": o[big].sum(axis=1).to_numpy()}))
     return pd.concat(rows, ignore_index=True)
+
+
+def persistence(observed: pd.DataFrame) -> pd.DataFrame:
+    """One-year-ahead persistence: each year's prediction is the previous observed year's stocks (the
+    first year has none)."""
+    years = sorted(observed.year.unique())
+    following = dict(zip(years[:-1], years[1:]))
+    prev = observed[observed.year.isin(following)].copy()
+    prev["year"] = prev.year.map(following)
+    return prev
 
 
 def size_only(observed: pd.DataFrame) -> pd.DataFrame:

@@ -20,8 +20,9 @@ to simulated stock in the destinations that report origins (OECD, rescaled to UI
 until the levels hold. The runs are those from 2013 (the calibration years) and from 2016 (the
 default run), each with its own starting state. Destinations that report no total get the median
 constant (a typical destination); a UIS total that jumps by more than BREAK in a year is a series
-break, and the years before it are not targets (they are listed). The constants are configuration (`world.destination_constants`,
-`world.origin_constants`, by ISO3 code; `conf/world/oecd_levels.yaml`), written by `hemsim-levels`.
+break, and the years before it are not targets (they are listed). The constants are configuration
+(`world.destination_constants`, `world.origin_constants`, by ISO3 code; `conf/world/oecd_levels.yaml`),
+written by `hemsim-levels`.
 """
 
 from dataclasses import dataclass
