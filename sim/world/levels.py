@@ -64,6 +64,7 @@ class Targets:
 
 def targets(world, data_dir, years: list[int]) -> Targets:
     from sim.world import loaders
+    from sim.world.real import nearest_year
     index = {c: i for i, c in enumerate(world.codes)}
     n = world.n_countries
     uis = loaders.load_uis_inbound(data_dir).frame
@@ -73,8 +74,7 @@ def targets(world, data_dir, years: list[int]) -> Targets:
     reported = np.zeros((len(years), n), bool)
     outbound = np.zeros((len(years), n))
     for k, y in enumerate(years):
-        near = uis.assign(gap=(uis.year - y).abs() * 2 + (uis.year > y)).sort_values(["country", "gap"])
-        first = near.groupby("country").first()
+        first = nearest_year(uis, y, ["inbound"]).set_index("country")
         inbound[k, [index[c] for c in first.index]] = first.inbound.to_numpy(float)
         s = stocks[(stocks.year == y) & stocks.destination.isin(index) & stocks.origin.isin(index)]
         reported[k, [index[d] for d in s.destination.unique()]] = True
