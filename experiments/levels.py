@@ -3,6 +3,7 @@
     hemsim-levels                                   # 2013-2016 at the real world's scale (100), ~5-15 minutes
     hemsim-levels world.scale=50 --iterations 30    # finer, slower
     hemsim-levels --out conf/world/oecd_levels.yaml
+    hemsim-levels world=oecd_holdout --runs 2013:2 --out conf/world/oecd_holdout_levels.yaml   # 2013-2014 only
 
 Runs the real world (with its calibrated behaviour) over the calibration years again and again,
 moving each destination's constant towards its UIS inbound total, each origin's towards its
@@ -24,7 +25,7 @@ from sim.errors import UserError
 from sim.io import atomic_write
 
 OUT = Path("conf/world/oecd_levels.yaml")
-RUNS = ((2013, 4), (2016, 1))   # (start year, years): the calibration years; the default real-world run
+RUNS = "2013:4,2016:1"   # start:years of each fitted run: the calibration years; the default real-world run
 REPORT = Path("results/calibration/levels")
 
 
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--runs", default=RUNS, help="the runs whose years are targets, as start:years,... "
+                        f"(default {RUNS}; the held-out world: 2013:2)")
     parser.add_argument("--report-dir", type=Path, default=REPORT, help="where the fit by iteration goes")
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. world.scale=250")
     args = parser.parse_args(argv)
@@ -40,17 +43,30 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.iterations < 1:
             raise UserError(f"--iterations={args.iterations}: must be >= 1")
-        run(args.out, args.iterations, args.overrides, args.report_dir)
+        run(args.out, args.iterations, args.overrides, args.report_dir, parse_runs(args.runs))
     except UserError as e:
         preflight.fail(str(e))
 
 
-def run(out: Path, iterations: int, overrides: list[str], report_dir: Path = REPORT) -> dict:
+def parse_runs(text: str) -> list[tuple[int, int]]:
+    """"2013:4,2016:1" -> [(2013, 4), (2016, 1)]; a one-line error otherwise."""
+    try:
+        runs = [tuple(int(x) for x in part.split(":")) for part in text.split(",")]
+    except ValueError:
+        runs = []
+    if not runs or any(len(r) != 2 or r[1] < 1 for r in runs):
+        raise UserError(f"--runs={text}: must be start:years pairs separated by commas, years >= 1, e.g. {RUNS}")
+    return runs
+
+
+def run(out: Path, iterations: int, overrides: list[str], report_dir: Path = REPORT,
+        runs: list[tuple[int, int]] | None = None) -> dict:
     from sim.params import config_from
     from sim.world import levels
     given = dict(o.split("=", 1) for o in overrides if "=" in o)
+    runs = runs or parse_runs(RUNS)
     cfgs = []
-    for start, years in RUNS:      # the calibration years, and the default run of world=oecd
+    for start, years in runs:      # by default the calibration years, and the default run of world=oecd
         cfg = config_from({"world": "oecd", "progress": False} | given | {"start_year": start, "years": years})
         # start from zero: the constants describe the data, not the previous fit
         cfg.world.destination_constants, cfg.world.origin_constants = {}, {}
@@ -61,10 +77,12 @@ def run(out: Path, iterations: int, overrides: list[str], report_dir: Path = REP
     dest, orig, trend, history = levels.fit(cfgs, iterations=iterations)
     minutes = (time.perf_counter() - started) / 60
     last = history[history.iteration == history.iteration.max()]
+    years = sorted({y for start, n in runs for y in range(start, start + n)})
     header = (f"# @package _global_\n# Fitted by hemsim-levels ({len(history.iteration.unique()) - 1} iterations, "
               f"{minutes:.1f} minutes) to the UIS inbound totals and the\n# OECD/UIS stocks by origin, "
-              f"2013-2016 (runs from 2013 and from 2016), world.scale={cfg.world.scale:g}, with the "
-              f"behaviour of conf/behaviour/oecd_calibrated.yaml.\n# Worst year: median error "
+              f"{years[0]}-{years[-1]} (runs {', '.join(f'from {s} for {n} years' for s, n in runs)}), "
+              f"world.scale={cfg.world.scale:g}, world={given.get('world', 'oecd')} with its calibrated "
+              f"behaviour.\n# Worst year: median error "
               f"{last.median_abs_error.max():.1%}, {int(last.off_by_2x.max())} destinations off by more than 2x, "
               f"total {last.total_ratio.min():.3f}-{last.total_ratio.max():.3f}x UIS (sim/world/levels.py).\n")
     body = {"behaviour": {"choice": {"abroad_trend": trend}},

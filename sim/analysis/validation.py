@@ -9,6 +9,14 @@ total-variation distance (TVD) between destination shares, averaged over origins
 a size-only model (shares proportional to destinations' totals), a gravity model with origin
 and destination fixed effects estimated by PPML (Santos Silva & Tenreyro 2006), and persistence:
 each year predicted by the year before's observed stocks (the forecaster's bar: shares move slowly).
+
+Out of sample (`out_of_sample`): a world calibrated on the years up to a base year (world=oecd_holdout:
+2013-2014) runs from the base year, and the later years are scored against predictors that know the
+same years: persistence (the base year's observed stocks carried forward), size-only and gravity
+fitted up to the base year and carried forward, and two readings of the simulation: its own shares,
+and its changes applied to the base year's observed stocks (observed x simulated(t) / simulated(base),
+corridor by corridor: how a calibrated model is used to forecast, e.g. the "exact hat algebra" of
+trade models, Dekle, Eaton & Kortum 2008), which asks whether the model's dynamics add to persistence.
 """
 
 import numpy as np
@@ -103,6 +111,58 @@ def ppml(frame: pd.DataFrame):
     se = pd.Series(np.sqrt(np.diag(cov)[:k]), index=GRAVITY_TERMS)
     fitted = f[["year", "origin", "destination"]].assign(students=mu)
     return params, se, fitted
+
+
+def carried_forward(frame: pd.DataFrame, base_year: int, years) -> pd.DataFrame:
+    """A frame's base-year rows as the prediction of each of `years` (persistence out of sample)."""
+    base = frame[frame.year == base_year]
+    return pd.concat([base.assign(year=y) for y in years], ignore_index=True)
+
+
+def simulated_change(observed: pd.DataFrame, simulated: pd.DataFrame, base_year: int, years,
+                     pseudo: float = 100.0) -> pd.DataFrame:
+    """Observed base-year stocks times each corridor's simulated growth since the base year.
+
+    The growth is (simulated(t) + pseudo) / (simulated(base) + pseudo): `pseudo` (real students, about
+    one agent at the real world's scale) keeps a corridor with few agents from swinging on one of them."""
+    base = observed[observed.year == base_year][["origin", "destination", "students"]]
+    key = ["origin", "destination"]
+    sim_base = simulated[simulated.year == base_year].groupby(key).students.sum().rename("base")
+    out = []
+    for y in years:
+        sim_y = simulated[simulated.year == y].groupby(key).students.sum().rename("now")
+        g = base.join(sim_base, on=key).join(sim_y, on=key).fillna({"base": 0.0, "now": 0.0})
+        out.append(g[key].assign(year=y, students=g.students * (g.now + pseudo) / (g.base + pseudo)))
+    return pd.concat(out, ignore_index=True)
+
+
+def out_of_sample(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd.DataFrame,
+                  base_year: int) -> dict[str, pd.DataFrame]:
+    """Per-origin TVD, in the years after `base_year`, of the simulation run from the base year and
+    of the reference predictors that know the years up to it (see the module's docstring)."""
+    seen = observed[observed.year <= base_year]
+    later = observed[observed.year > base_year]
+    years = sorted(later.year.unique())
+    _, _, gravity = ppml(with_geography(seen, geography))
+    predictors = {
+        "hemsim": simulated,
+        "hemsim_change": simulated_change(observed, simulated, base_year, years),
+        "persistence": carried_forward(seen, base_year, years),
+        "gravity_fe_ppml": carried_forward(gravity, base_year, years),
+        "size_only": carried_forward(size_only(seen[seen.year == base_year]), base_year, years),
+    }
+    return {name: tvd_by_origin(later, p) for name, p in predictors.items()}
+
+
+def level_errors(observed: pd.DataFrame, predicted: pd.DataFrame, minimum: float = 10_000) -> pd.DataFrame:
+    """Per year: median absolute error and count off by 2x of destination totals (year, country, inbound)
+    over the destinations with at least `minimum` observed international students."""
+    j = observed.merge(predicted, on=["year", "country"], how="left", suffixes=("", "_pred"))
+    j = j[j.inbound >= minimum].fillna({"inbound_pred": 0.0})
+    j["off"] = np.abs(np.log(np.maximum(j.inbound_pred, 1.0) / j.inbound))
+    return j.groupby("year").agg(destinations=("off", "size"),
+                                 median_abs_error=("off", lambda x: float(np.expm1(np.median(x)))),
+                                 off_by_2x=("off", lambda x: int((x > np.log(2)).sum()))).reset_index()
 
 
 def fit_summary(observed: pd.DataFrame, simulated: pd.DataFrame) -> dict:

@@ -199,6 +199,31 @@ def _require_unique(frame: pd.DataFrame, keys: list[str], path: Path) -> None:
                         "(after mapping to ISO3 codes)")
 
 
+# What the real world needs of each file (checked by real.build, not by the loaders, which also read
+# excerpts): far below what the published files hold (in brackets), far above what a file cut short
+# (a partial download, an interrupted copy) keeps.
+COVERAGE = {  # file: {column: (minimum distinct values, what they are)}
+    ISO_FILE: {"iso3": (200, "countries")},                                          # (250)
+    OECD_FILE: {"destination": (20, "reporting destinations"), "origin": (100, "origins"), "year": (2, "years")},
+    UIS_FILE: {"country": (50, "countries"), "year": (2, "years")},                  # (177; 2000-2016)
+    WDI_FILE: {"country": (100, "countries")},                                       # (216)
+    CEPII_FILE: {"origin": (100, "origins"), "destination": (100, "destinations")},  # (223 x 223)
+    SCHOLAR_FILE: {"country": (100, "countries")},                                   # (210)
+    OPENALEX_FILE: {"a": (100, "countries"), "year": (2, "years")},                  # (248; 2000-2023)
+}                                                                                    # OECD: (39, 212, 4)
+
+
+def require_coverage(frame: pd.DataFrame, data_dir: DataDir, name: str) -> pd.DataFrame:
+    """Refuse a file that holds too little to build the world from (truncated, or mostly unusable)."""
+    path = Path(data_dir) / name
+    for column, (minimum, what) in COVERAGE[name].items():
+        n = frame[column].nunique()
+        if n < minimum:
+            raise DataError(f"{path}: only {n} {what} ({len(frame)} usable rows); at least {minimum} expected "
+                            f"(is the file truncated?)")
+    return frame
+
+
 def _excluded(names: pd.Series, reasons: pd.Series | str) -> pd.DataFrame:
     """One excluded entry per distinct (name, reason), counting the file rows affected."""
     entries = pd.DataFrame({"name": names.astype(str), "reason": reasons})
@@ -264,7 +289,8 @@ def country_name_to_iso3(names: Iterable[str], data_dir: DataDir, *,
 
     Tries the ISO file's spelling, then NAME_ALIASES (the README's four mismatches, including the
     double-encoded Curaçao), then the name with one round of mis-encoding undone. Defect handled:
-    unmatched names are never dropped; DataError names `source` and every unmatched name.
+    unmatched names are never dropped; DataError names `source` and the unmatched names (the first
+    ten, with how many more: a truncated ISO file would otherwise print a page).
     """
     iso = load_iso_codes(data_dir)
     by_name = dict(zip(iso["name"], iso["iso3"]))
@@ -279,7 +305,8 @@ def country_name_to_iso3(names: Iterable[str], data_dir: DataDir, *,
     if unmatched:
         raise DataError(f"{source}: {len(unmatched)} country name(s) not in "
                         f"{Path(data_dir) / ISO_FILE} nor in the known aliases: "
-                        + ", ".join(map(repr, unmatched)))
+                        + ", ".join(map(repr, unmatched[:10]))
+                        + (f" and {len(unmatched) - 10} more" if len(unmatched) > 10 else ""))
     return mapping
 
 

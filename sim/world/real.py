@@ -47,8 +47,13 @@ def nearest_year(frame: pd.DataFrame, year: int, columns: list[str], key: str = 
 def build(cfg: Config) -> World:
     d = data_dir(cfg)
     year = cfg.start_year
-    wdi, cepii, stocks, scholars, iso = (L.load_wdi(d), L.load_cepii(d), L.rescaled_oecd_stocks(d),
-                                         L.load_scholar_migration(d), L.load_iso_codes(d))
+    iso, wdi, cepii, scholars = L.load_iso_codes(d), L.load_wdi(d), L.load_cepii(d), L.load_scholar_migration(d)
+    # a file cut short is refused before anything is computed from it (loaders.COVERAGE)
+    for frame, name in ((iso, L.ISO_FILE), (wdi.frame, L.WDI_FILE), (cepii.frame, L.CEPII_FILE),
+                        (scholars.frame, L.SCHOLAR_FILE), (L.load_uis_inbound(d).frame, L.UIS_FILE),
+                        (L.load_oecd_mobile(d).frame, L.OECD_FILE)):
+        L.require_coverage(frame, d, name)
+    stocks = L.rescaled_oecd_stocks(d)
     excluded = [wdi.excluded.assign(source="wdi"), cepii.excluded.assign(source="cepii"),
                 stocks.excluded.assign(source="oecd/uis"), scholars.excluded.assign(source="scholar_migration")]
 

@@ -1,0 +1,82 @@
+"""The validation's predictors and scores (sim/analysis/validation.py) on small frames, and the held-out
+world's configuration: nothing fitted on the scored years may show through it."""
+
+import numpy as np
+import pandas as pd
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT
+from sim.analysis import validation as V
+
+ORIGINS, DESTINATIONS = ["AAA", "BBB"], ["XXX", "YYY", "ZZZ"]
+
+
+def _stocks(values: dict[int, np.ndarray]) -> pd.DataFrame:
+    """{year: (2, 3) students} -> year, origin, destination, students (origins sending > MIN_ABROAD)."""
+    return pd.DataFrame([{"year": y, "origin": o, "destination": d, "students": float(m[i, j])}
+                         for y, m in values.items() for i, o in enumerate(ORIGINS)
+                         for j, d in enumerate(DESTINATIONS)])
+
+
+BASE = np.array([[30_000.0, 10_000.0, 5_000.0], [8_000.0, 16_000.0, 40_000.0]])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0.0, 1e5, allow_nan=False), min_size=6, max_size=6),
+       st.lists(st.floats(0.0, 1e5, allow_nan=False), min_size=6, max_size=6))
+def test_tvd_is_a_distance_between_shares(a, b):
+    obs = _stocks({2015: BASE})
+    pred = _stocks({2015: np.array(a).reshape(2, 3)})
+    tvd = V.tvd_by_origin(obs, pred).tvd
+    assert ((tvd >= -1e-12) & (tvd <= 1 + 1e-12)).all()
+    assert np.allclose(V.tvd_by_origin(obs, _stocks({2015: BASE * 7.0})).tvd, 0.0)     # shares, not levels
+    assert np.allclose(V.tvd_by_origin(obs, pred.assign(students=pred.students * 3)).tvd, tvd)
+
+
+def test_persistence_carries_the_base_year_and_a_perfect_model_of_change_reproduces_the_data():
+    later = BASE * np.array([[1.0, 1.5, 2.0], [1.2, 1.0, 0.7]])
+    obs = _stocks({2014: BASE, 2015: later})
+    carried = V.carried_forward(obs, 2014, [2015, 2016])
+    assert sorted(carried.year.unique()) == [2015, 2016] and np.allclose(carried.students, np.tile(BASE.ravel(), 2))
+    # a simulation whose corridors grow as the observed ones did, at any level: its changes on the base year
+    # are the observed stocks, and its TVD is 0; persistence misses by the shift
+    sim = obs.assign(students=obs.students * 0.37)
+    change = V.simulated_change(obs, sim, 2014, [2015], pseudo=0.0)
+    assert np.allclose(V.tvd_by_origin(obs[obs.year == 2015], change).tvd, 0.0)
+    assert (V.tvd_by_origin(obs[obs.year == 2015], carried).tvd > 0.05).all()
+    # pseudo counts pull a corridor with few simulated students towards no change
+    tiny = sim.assign(students=np.where(sim.year == 2014, 1.0, 3.0))
+    damped = V.simulated_change(obs, tiny, 2014, [2015], pseudo=100.0)
+    assert np.allclose(damped.students, BASE.ravel() * 103 / 101)
+
+
+def test_level_errors_count_destinations_off_by_more_than_twice():
+    obs = pd.DataFrame({"year": 2015, "country": ["XXX", "YYY", "ZZZ", "SML"],
+                        "inbound": [100_000.0, 50_000.0, 20_000.0, 500.0]})
+    pred = obs.assign(inbound=[110_000.0, 20_000.0, 20_000.0, 1e6])
+    e = V.level_errors(obs, pred).iloc[0]
+    assert e.destinations == 3 and e.off_by_2x == 1 and np.isclose(e.median_abs_error, 0.1)
+
+
+def test_the_held_out_world_carries_only_what_was_fitted_on_its_years():
+    """world=oecd_holdout layers its own behaviour and constants over world=oecd: every key of the
+    full calibration must be replaced, or a value fitted on 2015-2016 would show through."""
+    from sim.params import config_from
+    full = yaml.safe_load((ROOT / "conf/world/oecd_levels.yaml").read_text())
+    held = yaml.safe_load((ROOT / "conf/world/oecd_holdout_levels.yaml").read_text())
+    behaviour = yaml.safe_load((ROOT / "conf/behaviour/oecd_holdout_calibrated.yaml").read_text())["choice"]
+    for key in ("destination_constants", "origin_constants"):
+        assert set(held["world"][key]) == set(full["world"][key])
+    cfg = config_from({"world": "oecd_holdout"})
+    assert cfg.world.destination_constants == held["world"]["destination_constants"]
+    assert cfg.world.origin_constants == held["world"]["origin_constants"]
+    assert cfg.behaviour.choice.abroad_trend == held["behaviour"]["choice"]["abroad_trend"]
+    assert {k: getattr(cfg.behaviour.choice, k) for k in behaviour} == behaviour
+    full_behaviour = yaml.safe_load((ROOT / "conf/behaviour/oecd_calibrated.yaml").read_text())["choice"]
+    assert set(behaviour) == set(full_behaviour)
+    # both were fitted on 2013-2014 only (their headers are written by the fitting commands)
+    for path in ("conf/world/oecd_holdout_levels.yaml", "conf/behaviour/oecd_holdout_calibrated.yaml"):
+        header = (ROOT / path).read_text().splitlines()[:3]
+        assert any("2013-2014" in line for line in header), path
