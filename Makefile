@@ -1,5 +1,7 @@
 # hemsim: two commands from a fresh clone.
 #   make run    the default study (baseline + policy scenarios x seeds) and its report
+#               (make run WORLD=oecd: on the calibrated real world, in results/default_study_oecd;
+#                RUN_ARGS="years=5" adds config overrides)
 #   make test   the test suite
 # Both create .venv and install hemsim into it the first time (needs a Python >= 3.12).
 
@@ -10,9 +12,11 @@ STAMP := $(VENV)/.installed
 # A Python >= 3.12: the first of these that exists (pyenv's versions included).
 PYTHON ?= $(shell for p in python3.12 python3.13 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null); do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
-STUDY_DIR := results/default_study
+WORLD ?=
+RUN_ARGS ?=
+STUDY_DIR := results/default_study$(if $(WORLD),_$(WORLD))
 
-.PHONY: run test bench slurm-up slurm-down clean-results clean-cache venv
+.PHONY: run test bench calibrate validate slurm-up slurm-down clean-results clean-cache venv
 
 venv: $(STAMP)
 
@@ -24,7 +28,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/hemsim -m +sweep=default_study hydra.sweep.dir=$(STUDY_DIR)
+	$(VENV)/bin/hemsim -m +sweep=default_study hydra.sweep.dir=$(STUDY_DIR) $(if $(WORLD),world=$(WORLD)) $(RUN_ARGS)
 	$(VENV)/bin/hemsim-compare $(STUDY_DIR) --baseline baseline
 
 test: $(STAMP)
@@ -32,6 +36,14 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+# Refit the real world (world=oecd and the held-out world=oecd_holdout) from the data, ~25 min;
+# then report its validation (held out and in sample) in results/validation/.
+calibrate: $(STAMP)
+	BIN=$(VENV)/bin bash scripts/calibrate-real-world.sh
+
+validate: $(STAMP)
+	$(VENV)/bin/hemsim-validate
 
 slurm-up:
 	bash scripts/slurm-up.sh
@@ -45,4 +57,4 @@ clean-cache:
 	find sim benchmarks -name '*.nbi' -delete -o -name '*.nbc' -delete
 
 clean-results:
-	rm -rf results/runs results/sweeps $(STUDY_DIR)
+	rm -rf results/runs results/sweeps results/default_study results/default_study_*

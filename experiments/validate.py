@@ -81,7 +81,7 @@ def run(out: Path, forecast_years: int, overrides: list[str]) -> dict:
     summary = validation_report.build(observed, flows[flows.kind == "enrolled"], geography,
                                       loaders.require_coverage(loaders.load_openalex_coauthorship(d).frame, d,
                                                                loaders.OPENALEX_FILE), metrics, world.excluded, out,
-                                      held_out)
+                                      held_out, flows)
     if forecast_years > 0:
         cast_cfg, cast_resolved = configure([*overrides, "start_year=2016", f"years={forecast_years}"])
         started = time.perf_counter()

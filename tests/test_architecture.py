@@ -99,9 +99,12 @@ PINNED = {  # small_config(students=20_000, years=6, seed=1, scenario="comprehen
     # while the initial diaspora was being estimated. Updated again (issue 11, on purpose): self-funded
     # international doctoral places, doctoral students' larger share of output, and home graduates'
     # emigration for work (emigration.py); the workforce's "earned abroad" is now relative to the
-    # country of the workforce.
-    "flows": "99f08da6c0fba24086d3d3201fe6ea6249658df97c4cb596a5a01932dd2548ba",
-    "metrics": "57681397575a3b6118d5d4b9ccd94abfe7fae4e4402cc5723d4d0e832308273e",
+    # country of the workforce. Updated (issue 12): two new flow kinds, doctoral_stay and doctoral_return
+    # (stay rates by origin; without them the flows' digest was the one before, 99f08da6..., checked), and
+    # the size effect in international co-authorship (research.intl_size: small research systems find more
+    # co-authors abroad), which moves papers, citations, reputation and, through quality, the choice.
+    "flows": "71f2745613da0c78f87039970770414a82e710da5cc179c69de7ead9d72f0d2d",
+    "metrics": "cb192ebf690df5bca0d1795651e13a3e5e98572cb6eb799db5795838a449c07c",
 }
 
 

@@ -269,8 +269,13 @@ def test_research_rates_by_hand():
     r = rule(research)
     assert research.papers_rate(1.5, 0.5, 0.2, 0.4, r) == pytest.approx(0.72 * 1.5 * (1 + 0.3 * 0.5 + 0.1 * 0.2
                                                                                         + 1.5 * 0.4))
-    assert research.foreign_coauthor_probability(0.2, 3, 4, True, r) == pytest.approx(
-        logistic(-3.0 + 1.5 * 0.2 + 0.25 * math.log(4) + 0.03 * 4 + 2.0))
+    assert research.foreign_coauthor_probability(0.2, 3, 4, True, 0.3, r) == pytest.approx(
+        logistic(-3.0 + 1.5 * 0.2 + 0.25 * math.log(4) + 0.03 * 4 + 2.0 + 0.3))
+    # the size effect: centred on the researcher-weighted mean of log staff, larger for smaller systems
+    staff = np.array([1000.0, 100.0, 10.0, 0.0])
+    size = research.system_size_logits(staff, 0.5)
+    mean = (1000 * math.log(1000) + 100 * math.log(100) + 10 * math.log(10)) / 1110
+    assert size == pytest.approx(0.5 * (mean - np.log([1000, 100, 10, 1]))) and size[0] < 0 < size[1] < size[2]
     assert research.move_probability(12_000.0, 48_000.0, 0.9, 1.0, 2.0, r) == pytest.approx(
         logistic(-5.2 + 0.8 * math.log(4) + 1.0 * 0.9 + 0.6 * math.log(2)))
     # ties abroad: the foreign-born to their country of citizenship, returnees to where they trained

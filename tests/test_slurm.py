@@ -98,3 +98,23 @@ def test_a_dead_job_is_reported_and_the_rest_of_the_sweep_completes(tmp_path):
     runs, incomplete = find_runs(d)
     assert len(runs) == 4 and not incomplete
     assert all((path / "flows.parquet").stat().st_mtime_ns == t for path, t in done.items())
+
+
+def test_calibration_runs_on_slurm_and_finds_what_it_finds_locally(tmp_path):
+    """hemsim-calibrate's trials through the Slurm launcher: the same best parameters as on local processes
+    (CMA-ES seeded, each trial a pure function of its parameters)."""
+    data = Path(os.environ.get("HEMSIM_DATA_DIR", ROOT.parent / "shared" / "data"))
+    if not data.is_dir():
+        pytest.skip("no public data directory beside the checkout")
+    calibrate = str(Path(HEMSIM).parent / "hemsim-calibrate")
+    small = ["hydra.sweeper.n_trials=2", "world.scale=8000", "years=2", "calibration.last_year=2014"]
+    fits = []
+    for name, launcher in (("local", []), ("slurm", SLURM)):
+        out = tmp_path / f"{name}.yaml"
+        p = subprocess.run([calibrate, *small, *launcher, f"hydra.sweep.dir={tmp_path / name}",
+                            f"calibration.output={out}"], capture_output=True, text=True,
+                           env=dict(os.environ, HEMSIM_DATA_DIR=str(data)))
+        assert p.returncode == 0, p.stderr[-2000:]
+        fits.append(out.read_text().split("\n", 2)[2])          # the parameters, without the header
+    assert fits[0] == fits[1] and "quality" in fits[1]
+    assert any((tmp_path / "slurm" / ".submitit").rglob("*_log.out"))

@@ -80,3 +80,14 @@ def test_the_held_out_world_carries_only_what_was_fitted_on_its_years():
     for path in ("conf/world/oecd_holdout_levels.yaml", "conf/behaviour/oecd_holdout_calibrated.yaml"):
         header = (ROOT / path).read_text().splitlines()[:3]
         assert any("2013-2014" in line for line in header), path
+
+
+def test_reports_name_iso3_countries_and_leave_other_codes_alone():
+    from sim.analysis.countries import legend, name, with_names
+    assert (name("KOR"), name("USA"), name("KSV"), name("C07"), name("WORLD")) == (
+        "South Korea", "United States", "Kosovo", "C07", "WORLD")
+    t = with_names(pd.DataFrame({"origin": ["IND", "C01"], "destination": ["GBR", "C02"], "students": [1, 2]}),
+                   ["origin", "destination"])
+    assert list(t.columns) == ["origin", "origin_name", "destination", "destination_name", "students"]
+    assert t.origin_name.tolist() == ["India", "C01"] and t.destination_name.tolist() == ["United Kingdom", "C02"]
+    assert legend(["DEU", "C01", "WORLD"]).to_dict("records") == [{"code": "DEU", "name": "Germany"}]

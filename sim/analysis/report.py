@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis import figures, stats, sweep
+from sim.analysis.countries import legend, with_names
 from sim.errors import UserError
 
 SUMMARY_OUTCOMES = ["international_share", "inbound_degree", "stayers", "returnees", "exchange_students",
@@ -63,7 +64,7 @@ def _corridor_changes(flows: pd.DataFrame, baseline: str, scenarios: list[str], 
         diff = (stats.flow_matrix(flows, s, "enrolled").stack().reindex(base.index.union(
             stats.flow_matrix(flows, s, "enrolled").stack().index), fill_value=0.0)
             - base.reindex(base.index.union(stats.flow_matrix(flows, s, "enrolled").stack().index), fill_value=0.0))
-        for (o, d), v in diff.abs().nlargest(top).items():
+        for (o, d), v in diff[diff != 0].abs().nlargest(top).items():     # no change: no row
             rows.append({"scenario": s, "origin": o, "destination": d, "baseline": round(base.get((o, d), 0.0)),
                          "change": round(diff[(o, d)])})
     return pd.DataFrame(rows)
@@ -91,5 +92,9 @@ def _markdown(sweep_dir, runs, incomplete, order, baseline, made, table, corrido
                   f"(PDF: [{fig.png.stem}.pdf]({fig.png.stem}.pdf))", ""]
     if not corridors.empty:
         lines += ["## Largest changes in corridors (degree-mobile stock, real students)", "",
-                  corridors.to_markdown(index=False), ""]
+                  with_names(corridors, ["origin", "destination"]).to_markdown(index=False), ""]
+    names = legend(metrics.country.unique())
+    if len(names):
+        lines += ["## Countries", "", "The figures label countries by their ISO3 codes:", "",
+                  names.to_markdown(index=False), ""]
     return "\n".join(lines)

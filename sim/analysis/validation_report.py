@@ -2,7 +2,8 @@
 run from 2014 and scored on 2015-2016 against persistence, gravity and size-only predictors that
 know the same years (corridor scatter, per-origin TVD bars, destination levels). Then, labelled as
 in sample: the fit of the calibrated world over 2013-2016, gravity coefficients of simulated vs
-observed flows, top destinations and origins, research co-authorship, fit by year, and the list of
+observed flows, top destinations and origins, fit by year; then figures the calibration never saw
+(foreign-born researchers, doctoral stay rates by origin, co-authorship shares); and the list of
 what was left out. Reads result tables and data only."""
 
 import json
@@ -16,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.analysis import validation as V  # noqa: E402
+from sim.analysis.countries import with_names  # noqa: E402
 
 TARGET_TVD = 0.25
 OBSERVED_GRAVITY = {"log_distance": -0.9, "common_language": 1.5, "colonial_tie": 1.0}  # the issue's reference
@@ -74,7 +76,7 @@ def out_of_sample(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd
              f"{summary['origins_beating_persistence']['hemsim_change']} with its changes on the base year).", "",
              f"![out of sample](out_of_sample.png)", "",
              "### By origin (mean TVD over the held-out years; largest senders first)", "",
-             per_origin.head(25).round(3).to_markdown(), "",
+             with_names(per_origin.head(25).round(3), ["origin"]).to_markdown(), "",
              f"### Destination levels (UIS inbound totals; destinations with at least 10,000)", "",
              "| predictor | " + " | ".join(f"median error {y} | off by 2x {y}" for y in held) + " |",
              "|---|" + "---|---|" * len(held)] + \
@@ -139,9 +141,11 @@ def _figure_out_of_sample(fit, per_origin, observed, sim, levels, base_year, out
 
 
 def build(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd.DataFrame, coauthorship: pd.DataFrame,
-          sim_metrics: pd.DataFrame, excluded: pd.DataFrame, out: Path, held_out: tuple[dict, list[str]] = ({}, [])
-          ) -> dict:
-    """The in-sample report (and the out-of-sample section before it, from `out_of_sample`)."""
+          sim_metrics: pd.DataFrame, excluded: pd.DataFrame, out: Path, held_out: tuple[dict, list[str]] = ({}, []),
+          flows: pd.DataFrame | None = None) -> dict:
+    """The in-sample report (and the out-of-sample section before it, from `out_of_sample`).
+
+    simulated: the run's `enrolled` flows; flows: all its flows (doctoral stays), default `simulated`."""
     out.mkdir(parents=True, exist_ok=True)
     sim = simulated[simulated.destination.isin(set(observed.destination))]
     fit = {"simulated": V.tvd_by_origin(observed, sim), "size_only": V.tvd_by_origin(observed, V.size_only(observed))}
@@ -170,8 +174,8 @@ def build(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd.DataFra
         "beats_persistence": tvd_later["simulated"] < tvd_later["persistence"],
     }
     tops = _tops(observed, sim)
-    research = _coauthorship(sim_metrics, coauthorship)
-    summary["coauthorship_correlation"] = research["correlation"]
+    beyond, research = beyond_stocks(sim_metrics, simulated if flows is None else flows, coauthorship)
+    summary["beyond_stocks"] = beyond
     summary = {"out_of_sample": held_out[0], "in_sample": summary}
     (out / "validation.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
     _figures(fit, gravity, observed, sim, out)
@@ -198,22 +202,67 @@ def _tops(observed, sim, n=10) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _coauthorship(metrics: pd.DataFrame, coauthorship: pd.DataFrame) -> dict:
-    """Simulated internationally co-authored papers by country vs OpenAlex international works.
+def beyond_stocks(metrics: pd.DataFrame, flows: pd.DataFrame, coauthorship: pd.DataFrame) -> tuple[dict, list[str]]:
+    """The calibrated world against published figures it was not fitted to (sim/analysis/references.py):
+    foreign-born researcher shares by country, doctoral stay rates by origin in the USA, and the
+    internationally co-authored share of papers by country against OpenAlex. (summary, markdown lines)"""
+    from scipy.stats import spearmanr
+    from sim.analysis import references as R
+    from sim.world.loaders import intl_coauthorship_share
+    last = int(metrics.year.max())
+    m = metrics[(metrics.year == last) & (metrics.country != "WORLD")].pivot(index="country", columns="metric",
+                                                                              values="value")
+    born = pd.DataFrame({"published_2011": pd.Series(R.FOREIGN_BORN_RESEARCHERS)})
+    born["simulated"] = m.foreign_born_researcher_share.reindex(born.index)
+    born_rho = float(spearmanr(born.simulated, born.published_2011, nan_policy="omit").statistic)
 
-    In the shipped OpenAlex file a country's diagonal counts its internationally co-authored works
-    (see tests/test_loaders.py), so shares cannot be formed; the comparison is the correlation of
-    log counts across countries, and the simulated shares are listed."""
-    m = metrics[(metrics.metric.isin(["papers", "intl_coauthored_share"])) & (metrics.country != "WORLD")]
-    last = m.year.max()
-    m = m[m.year == last].pivot(index="country", columns="metric", values="value")
-    m["intl_papers"] = m.papers * m.intl_coauthored_share
-    diag = coauthorship[(coauthorship.a == coauthorship.b)]
-    diag = diag[diag.year == min(max(diag.year), int(last))].set_index("a").works
-    both = m.join(diag.rename("openalex"), how="inner")
-    both = both[(both.intl_papers > 0) & (both.openalex > 0)]
-    r = float(np.corrcoef(np.log(both.intl_papers), np.log(both.openalex))[0, 1]) if len(both) > 2 else float("nan")
-    return {"correlation": r, "countries": len(both), "table": both.sort_values("openalex", ascending=False).head(15)}
+    f = flows[flows.kind.isin(["doctoral_stay", "doctoral_return"]) & (flows.destination == "USA")]
+    g = f.pivot_table(index="origin", columns="kind", values="students", aggfunc="sum", fill_value=0.0)
+    g = g.reindex(columns=["doctoral_stay", "doctoral_return"], fill_value=0.0)
+    g["finished"] = g.sum(axis=1)
+    stay_all = float(g.doctoral_stay.sum() / max(g.finished.sum(), 1.0))
+    g = g[g.finished > 0].assign(stay_rate=lambda x: x.doctoral_stay / x.finished).nlargest(12, "finished")
+    g["published_2013"] = pd.Series({k: v for k, v in R.US_DOCTORAL_STAY.items() if k != "all"}).reindex(g.index)
+
+    oa = intl_coauthorship_share(coauthorship)
+    year = min(last, int(oa.year.max()))
+    o = oa[oa.year == year].set_index("country")
+    # assumption (data README): the diagonal counts works without a foreign co-author, so the international
+    # share is at most pairs / (pairs + diagonal) (equal when every international work has two countries);
+    # with the same mean number of partner countries everywhere, its ranking across countries is exact
+    o = o[(o.total_works + o.intl_pair_works) >= 1_000]
+    co = pd.DataFrame({"openalex_upper_bound": o.intl_pair_works / (o.intl_pair_works + o.total_works),
+                       "simulated": m.intl_coauthored_share.reindex(o.index),
+                       "papers": m.papers.reindex(o.index)}).dropna()
+    co = co[co.papers > 0]
+    co_rho = float(spearmanr(co.simulated, co.openalex_upper_bound).statistic)
+    size_rho = float(spearmanr(co.simulated, co.papers).statistic)
+    world = float(metrics[(metrics.year == last) & (metrics.country == "WORLD")
+                          & (metrics.metric == "intl_coauthored_share")].value.iloc[0])
+    summary = {"year": last, "foreign_born_spearman": born_rho, "foreign_born": born.round(3).to_dict(),
+               "us_doctoral_stay_all": stay_all, "us_doctoral_stay": g.stay_rate.round(3).to_dict(),
+               "coauthorship_spearman": co_rho, "coauthorship_countries": len(co),
+               "coauthorship_size_spearman": size_rho, "world_intl_coauthored_share": world}
+    lines = ["## Beyond stocks: figures the calibration never saw", "",
+             f"### Foreign-born researchers ({last}; published: GlobSci survey 2011, Franzoni, Scellato & Stephan "
+             f"2012)", "", f"Rank correlation across the {born.simulated.notna().sum()} countries: {born_rho:.2f}.", "",
+             with_names(born.rename_axis("country").round(3)).to_markdown(), "",
+             f"### Doctoral graduates of US universities who stay, by origin ({metrics.year.min()}-{last}; "
+             f"published: five-year stay rates of the 2008 cohort, Finn & Pennington 2018)", "",
+             f"All origins: {stay_all:.2f} (published about {R.US_DOCTORAL_STAY['all']:.2f}).", "",
+             with_names(g[["finished", "stay_rate", "published_2013"]].rename_axis("origin").round(3),
+                        ["origin"]).to_markdown(), "",
+             f"### Internationally co-authored share of papers ({last}; OpenAlex {year})", "",
+             f"World: {world:.3f} (published: {R.WORLD_INTL_COAUTHORED} of S&E articles in 2016, NSB 2018). Across "
+             f"{len(co)} countries with at least 1,000 OpenAlex works, the rank correlation of the simulated share "
+             f"with the OpenAlex share is {co_rho:.2f}. The OpenAlex file's diagonal is not the total of works (data "
+             "README); taking it as the works without a foreign co-author, pairs / (pairs + diagonal) bounds the "
+             "share from above and ranks countries exactly if the mean number of partner countries per "
+             f"international work is the same everywhere. Smaller research systems co-author abroad more in the "
+             f"data; the simulated share's rank correlation with a country's papers is {size_rho:.2f}.", "",
+             with_names(co.sort_values("papers", ascending=False).head(15).rename_axis("country").round(3))
+             .to_markdown(), ""]
+    return summary, lines
 
 
 def _figures(fit, gravity, observed, sim, out: Path) -> None:
@@ -271,11 +320,8 @@ def _markdown(summary, gravity, tops, research, excluded, held_out: list[str], o
              f"**{'yes' if summary['gravity_ok'] else 'no'}**.", "",
              "### Fit by year (mean TVD)", "", pd.DataFrame(summary["tvd_by_year"]).round(3).to_markdown(), "",
              "### Top destinations and origins (shares of international students, last year)", "",
-             tops.to_markdown(index=False), "",
-             "### Research: internationally co-authored papers vs OpenAlex", "",
-             f"Correlation of log counts across {research['countries']} countries: {research['correlation']:.2f}. "
-             "(The OpenAlex file's diagonal counts internationally co-authored works only, so shares are not "
-             "formed from it.)", "", research["table"].round(3).to_markdown(), "",
-             "### Countries and rows left out, with reasons", "",
+             with_names(tops).to_markdown(index=False), "",
+             *research,
+             "## Countries and rows left out, with reasons", "",
              excluded.to_markdown(index=False) if len(excluded) else "None.", ""]
     (out / "report.md").write_text("\n".join(lines))

@@ -135,6 +135,8 @@ class Careers(Mechanism):
                "mean employability of graduates (by origin): chance of a graduate job within a year"),
         Flow("return", "graduates abroad who went home: origin -> country where they studied"),
         Flow("stay", "graduates abroad who stayed in the country where they studied"),
+        Flow("doctoral_stay", "doctoral graduates abroad who stayed in the country of their doctorate (part of `stay`)"),
+        Flow("doctoral_return", "doctoral graduates abroad who went home (part of `return`)"),
     )
 
     def tables(self, m) -> CareerTables:
@@ -191,4 +193,7 @@ class Careers(Mechanism):
 
     def flows(self, m) -> dict[str, np.ndarray]:
         scale = m.world.scale
-        return {"return": off_diagonal(self.counts[RETURNEES]) * scale, "stay": off_diagonal(self.counts[STAYERS]) * scale}
+        c = self.counts
+        return {"return": off_diagonal(c[RETURNEES]) * scale, "stay": off_diagonal(c[STAYERS]) * scale,
+                "doctoral_stay": off_diagonal(c[DOCTORAL_STAYERS]) * scale,
+                "doctoral_return": off_diagonal(c[DOCTORAL_RETURNEES]) * scale}

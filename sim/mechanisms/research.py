@@ -16,8 +16,9 @@ a newcomer: for a researcher with ties abroad (a foreign-born researcher: to the
 citizenship; a returnee: to the country of the doctorate), from a university of that country
 with probability `tie_share` (Scellato, Franzoni & Stephan 2015: migrant scientists keep links
 with home); else from a partner university abroad with a probability that rises with
-research-cooperation funding, the university's agreements, a visit abroad and time (calendar
-years since TREND_BASE_YEAR); else from the lead's own university. No new co-author comes across
+research-cooperation funding, the university's agreements, a visit abroad, time (calendar
+years since TREND_BASE_YEAR) and the smallness of the country's research system (fewer
+colleagues at home; Luukkonen, Persson & Sivertsen 1992); else from the lead's own university. No new co-author comes across
 a closed border. Citations are lognormal in the team's mean university quality, with a premium
 for international co-authorship that saturates as more countries join (Adams 2013, Nature
 497:557: the fourth age of research).
@@ -54,6 +55,8 @@ class Params:
     intl_partners: float = 0.25        # per log(1 + agreements of the university)
     intl_trend: float = 0.03           # per calendar year since 2016 (falling costs of collaborating)
     intl_visit: float = 2.0            # while visiting a partner abroad
+    intl_size: float = 0.5             # per log unit the country's research staff is below the researcher-weighted
+                                       # mean (few colleagues at home: small systems co-author abroad more)
     tie_share: float = 0.12            # a new co-author comes from the country of a researcher's ties abroad
     citations_log_mean: float = 1.6    # log citations of a domestic paper at quality 0.5
     citations_log_sd: float = 1.0
@@ -115,10 +118,20 @@ def papers_rate(productivity, open_share, cooperation, doctoral_per_researcher, 
 
 
 @njit(cache=True)
-def foreign_coauthor_probability(cooperation, agreements, trend_years, visiting, rule):
-    """Probability that a new co-author comes from a partner university abroad."""
+def foreign_coauthor_probability(cooperation, agreements, trend_years, visiting, size_logit, rule):
+    """Probability that a new co-author comes from a partner university abroad (size_logit: the
+    country's term from `system_size_logits`)."""
     return logistic(rule.intl_constant + rule.intl_cooperation * cooperation + rule.intl_partners * np.log1p(agreements)
-                    + rule.intl_trend * trend_years + (rule.intl_visit if visiting else 0.0))
+                    + rule.intl_trend * trend_years + (rule.intl_visit if visiting else 0.0) + size_logit)
+
+
+def system_size_logits(staff_by_country: np.ndarray, intl_size: float) -> np.ndarray:
+    """(C,) intl_size x (researcher-weighted mean of log staff - log staff of the country): a research
+    system smaller than the typical researcher's finds more of its new co-authors abroad (the size
+    effect of Luukkonen, Persson & Sivertsen 1992), centred so the world's share barely moves."""
+    log_staff = np.log(np.maximum(staff_by_country, 1.0))
+    mean = float((staff_by_country * log_staff).sum() / max(staff_by_country.sum(), 1.0))
+    return intl_size * (mean - log_staff)
 
 
 @njit(cache=True)
@@ -196,7 +209,7 @@ def members_by_university(univ, n_universities):
 @njit(cache=True, parallel=True)
 def papers(seed, year, uid, univ, visiting, productivity, citizenship, trained, collab, n_collab, offsets, partner,
            agreement_open, univ_country, first_univ, quality, cooperation, open_share, doctoral_per_researcher,
-           closed, rule):
+           closed, size_logit, rule):
     """Papers each researcher leads this year: (papers, international, citations, international citations,
     papers with a co-author in the lead's tie country).
 
@@ -220,7 +233,7 @@ def papers(seed, year, uid, univ, visiting, productivity, citizenship, trained, 
         k = rng.key(seed, rng.RESEARCH, year, uid[i])
         count = min(poisson(lam, rng.uniform_at(k, 0)), MAX_PAPERS)
         deg = offsets[u + 1] - offsets[u]
-        p_intl = foreign_coauthor_probability(cooperation[c], deg, trend_years, visiting[i] >= 0, rule)
+        p_intl = foreign_coauthor_probability(cooperation[c], deg, trend_years, visiting[i] >= 0, size_logit[c], rule)
         tie = tie_country(citizenship[i], trained[i], c)
         countries = np.empty(MAX_COAUTHORS + 1, np.int64)
         team_key = rng.key(seed, rng.RESEARCH_TEAM, year, uid[i])
@@ -336,7 +349,8 @@ class Research(Mechanism):
         led, intl, cites, cites_intl, tie = papers(
             m.seed, m.year, r.uid, r.univ, r.visiting, r.productivity, r.citizenship, r.trained, r.collab, r.n_collab,
             g.offsets, g.partner, is_open, c, w.first_univ, u.quality.mean(axis=1), p["research_cooperation"], shared,
-            doctoral_per_researcher, closed, rule)
+            doctoral_per_researcher, closed, system_size_logits(np.bincount(c[r.univ], minlength=n_c).astype(float),
+                                                                rule.intl_size), rule)
         self.tie_papers = np.bincount(c[r.univ], tie, n_c)         # by the country the lead works in
         u.researchers = staff
         u.papers = np.bincount(r.univ, led, n_u).astype(np.int64)

@@ -18,9 +18,10 @@ the calibration years, then move each destination's constant by the mean log rat
 observed (UIS) to simulated inbound stock and each origin's by the mean log ratio of its observed
 to simulated stock in the destinations that report origins (OECD, rescaled to UIS totals), damped,
 until the levels hold. The runs are those from 2013 (the calibration years) and from 2016 (the
-default run), each with its own starting state. Destinations that report no total get the median
-constant (a typical destination); a UIS total that jumps by more than BREAK in a year is a series
-break, and the years before it are not targets (they are listed). The constants are configuration
+default run), each with its own starting state and each weighing equally (a mean over its years).
+Destinations that report no total get the median constant (a typical destination); a UIS total
+that jumps by more than BREAK in a year is a series break, and the years before it are not
+targets (they are listed). The constants are configuration
 (`world.destination_constants`, `world.origin_constants`, by ISO3 code; `conf/world/oecd_levels.yaml`),
 written by `hemsim-levels`.
 """
@@ -119,23 +120,27 @@ def errors(inbound_sim: np.ndarray, t: Targets) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def step(dest, orig, trend: float, inbound_sim, outbound_sim, t: Targets, damping: float) -> float:
+def step(dest, orig, trend: float, inbound_sim, outbound_sim, t: Targets, damping: float,
+         weights: np.ndarray | None = None) -> float:
     """One damped proportional-fitting update of the constants, in place; returns the new trend.
 
-    A constant's step is the log ratio of observed to simulated stock (mean over the years) divided by
-    RESPONSE: the network term (diaspora elasticity near 1 in the real world) makes a stock respond
-    about RESPONSE times to its constant over the spin-up, and a full step overshoots and oscillates
-    (measured). The trend moves by the yearly slope of the world total's log ratio, in the same way."""
+    A constant's step is the log ratio of observed to simulated stock (mean over the years, weighted
+    by `weights`: each run counts equally, whatever its number of years) divided by RESPONSE: the
+    network term (diaspora elasticity near 1 in the real world) makes a stock respond about RESPONSE
+    times to its constant over the spin-up, and a full step overshoots and oscillates (measured).
+    The trend moves by the yearly slope of the world total's log ratio, in the same way."""
+    w = np.ones(len(t.years)) if weights is None else np.asarray(weights, float)
     with np.errstate(divide="ignore"):
         d_log = np.log(np.maximum(np.nan_to_num(t.inbound), 1.0)) - np.log(np.maximum(inbound_sim, 1.0))
         o_log = np.log(np.maximum(t.outbound, 1.0)) - np.log(np.maximum(outbound_sim, 1.0))
     seen = np.isfinite(t.inbound).any(axis=0)
-    d_log = np.where(np.isfinite(t.inbound), d_log, np.nan)
-    dest[seen] += np.clip(damping * np.nanmean(d_log[:, seen], axis=0) / RESPONSE, -1.0, 1.0)
+    has = np.isfinite(t.inbound[:, seen])
+    d_mean = (np.where(has, d_log[:, seen], 0.0) * w[:, None]).sum(axis=0) / (has * w[:, None]).sum(axis=0)
+    dest[seen] += np.clip(damping * d_mean / RESPONSE, -1.0, 1.0)
     if seen.any():
         dest[~seen] = np.median(dest[seen])
     sends = (t.outbound > 0).all(axis=0)
-    orig[sends] += np.clip(damping * o_log[:, sends].mean(axis=0) / RESPONSE, -1.0, 1.0)
+    orig[sends] += np.clip(damping * (o_log[:, sends] * w[:, None]).sum(axis=0) / w.sum() / RESPONSE, -1.0, 1.0)
     np.clip(dest, -LIMIT, LIMIT, out=dest)
     np.clip(orig, -LIMIT, LIMIT, out=orig)
     if len(t.years) < 2:
@@ -167,6 +172,7 @@ def fit(cfgs: list, iterations: int = 20, damping: float = 0.8, tolerance: float
                     reported=np.concatenate([t.reported for _, _, t in runs]),
                     outbound=np.concatenate([t.outbound for _, _, t in runs]),
                     breaks=sorted({b for _, _, t in runs for b in t.breaks}))
+    weights = np.concatenate([np.full(len(t.years), 1.0 / len(t.years)) for _, _, t in runs])  # runs count equally
     if every.breaks:
         report("UIS series breaks (earlier years not targets): " + ", ".join(f"{c} {y}" for c, y in every.breaks))
     dest, orig = world.destination_constant.copy(), world.origin_constant.copy()
@@ -189,7 +195,7 @@ def fit(cfgs: list, iterations: int = 20, damping: float = 0.8, tolerance: float
         if it == iterations or (e.median_abs_error.max() < tolerance and e.off_by_2x.max() == 0
                                 and (e.total_ratio - 1).abs().max() < tolerance / 2):   # within the noise
             break
-        trend = step(dest, orig, trend, inbound, outbound, every, damping)
+        trend = step(dest, orig, trend, inbound, outbound, every, damping, weights)
     codes = world.codes
     # in full: the simulation is sensitive enough that rounding the constants moves small destinations
     return ({c: float(v) for c, v in zip(codes, world.destination_constant)},

@@ -5,7 +5,8 @@ start year, or the nearest year present) that CEPII GeoDist also covers. Distanc
 weighted, else between capitals), common official language and colonial ties come from CEPII;
 inbound totals from UNESCO UIS; bilateral stocks of international students from the OECD table
 (rescaled to UIS totals: see loaders) seed the diaspora network; researchers per country from
-the scholar-migration data. The WDI extract has no tertiary enrolment ratio, so it is imputed
+the scholar-migration data (Scopus-active authors: they set university quality and are the
+research staff, shared among a country's universities by size and quality). The WDI extract has no tertiary enrolment ratio, so it is imputed
 from GDP per capita with the income gradient of UIS data (as in the synthetic world), applied
 to a tertiary-age population of 8% of the total (UN WPP: the 18-22 cohort is 7-9%). Regions are
 six clusters of the distance matrix. Every country or row left out is listed with its reason in
@@ -89,7 +90,8 @@ def build(cfg: Config) -> World:
         visa=np.clip(0.35 + 0.5 * income_rank, 0.05, 1.0),
         post_study=np.round(np.clip(3.0 * income_rank ** 2, 0, 4) * 2) / 2,
         field_share=np.full((n, cfg.world.fields), 1.0 / cfg.world.fields), quality_logit=quality_logit,
-        extra_groups={"oecd_reporting": np.array([index[c] for c in reporting], dtype=np.int64)})
+        extra_groups={"oecd_reporting": np.array([index[c] for c in reporting], dtype=np.int64)},
+        research_staff_by_country=researchers)
     world.observed_stock, dropped = _stocks(stocks.frame, index, n, year)
     excluded.append(dropped)
     world.excluded = pd.concat([e for e in excluded if len(e)], ignore_index=True)

@@ -53,11 +53,14 @@ def build(cfg: Config) -> World:
 
 
 def assemble(cfg: Config, rng, *, codes, names, gdp_pc, enrolment, enrolled, region, language, distance,
-             common_language, colonial, visa, post_study, field_share, quality_logit, extra_groups=None) -> World:
+             common_language, colonial, visa, post_study, field_share, quality_logit, extra_groups=None,
+             research_staff_by_country=None) -> World:
     """Universities, agreements, researchers and groups around given countries (synthetic or real).
 
     enrolled: students per country in agents; quality_logit: the country's pull on its universities'
-    quality (income for the synthetic world, research intensity for the real one).
+    quality (income for the synthetic world, research intensity for the real one);
+    research_staff_by_country: researchers (people) per country where observed (the real world),
+    else 4% of each university's seats times its quality.
     """
     w = cfg.world
     n, f = len(codes), field_share.shape[1]
@@ -77,7 +80,11 @@ def assemble(cfg: Config, rng, *, codes, names, gdp_pc, enrolment, enrolled, reg
     free_tuition = rng.random(u) < 0.25 * (1 - income_rank[univ_country]) + 0.1
     tuition = np.where(free_tuition, 300.0, 1_500 + 0.35 * gdp_pc[univ_country] * np.exp(rng.normal(0, 0.3, u)))
     intl_courses = np.clip(rng.beta(2, 9, u) + 0.15 * income_rank[univ_country], 0, 1)
-    research_staff = np.round(capacity * w.scale * 0.04 * quality0).astype(np.int64)
+    research_staff = capacity * w.scale * 0.04 * quality0
+    if research_staff_by_country is not None:   # the observed total of each country, shared out the same way
+        in_country = np.bincount(univ_country, research_staff, n)[univ_country]
+        research_staff = research_staff_by_country[univ_country] * research_staff / np.maximum(in_country, 1e-9)
+    research_staff = np.round(research_staff).astype(np.int64)
     population = enrolled * w.scale / enrolment   # consistent with the modelled system: GER = enrolled / population
     edges = _partnerships(rng, univ_country, quality0, intl_courses, capacity, distance, common_language, region)
     internship_demand = _internship_demand(gdp_pc, population, enrolled)

@@ -1,0 +1,23 @@
+"""Published figures the real world is held against beyond student stocks (sources in docs/ODD.md,
+section "Validation beyond stocks"). Values as published, rounded; where read from a figure, to the
+precision it allows."""
+
+# Share of foreign-born researchers (came from abroad; residence at 18 in another country), active
+# researchers in biology, chemistry, earth and environmental sciences and materials, 2011 GlobSci survey:
+# Franzoni, Scellato & Stephan (2012), Foreign-born scientists: mobility patterns for 16 countries,
+# Nature Biotechnology 30, 1250-1253 (Figure 1).
+FOREIGN_BORN_RESEARCHERS = {
+    "CHE": 0.567, "CAN": 0.469, "AUS": 0.445, "USA": 0.384, "SWE": 0.376, "GBR": 0.329, "NLD": 0.327,
+    "DEU": 0.232, "BEL": 0.239, "DNK": 0.208, "FRA": 0.172, "ESP": 0.073, "BRA": 0.070, "JPN": 0.050,
+    "ITA": 0.030, "IND": 0.008,
+}
+
+# Five-year stay rates of foreign (temporary-visa) S&E doctorate recipients of US universities, 2008
+# cohort, observed in 2013: Finn & Pennington (2018), Stay Rates of Foreign Doctorate Recipients from
+# U.S. Universities, 2013, ORISE. All origins about 0.70; China 0.90 and India 0.88, the highest of the
+# large senders; origins with narrower income gaps (e.g. South Korea, Japan, Western Europe) well below.
+US_DOCTORAL_STAY = {"all": 0.70, "CHN": 0.90, "IND": 0.88}
+
+# Internationally co-authored share of S&E articles, world, 2016: about one in five (National Science
+# Board, Science & Engineering Indicators 2018, chapter 5: 21.7%).
+WORLD_INTL_COAUTHORED = 0.217
