@@ -10,7 +10,6 @@ each value of each swept key when the sweep is large) is composed and validated 
 import dataclasses
 import itertools
 import sys
-from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore

@@ -27,7 +27,7 @@ from sim.outcomes import Flow, Metric
 from sim.policies import build_tables, in_force
 from sim.population import ArrayStudents
 from sim.researchers import Researchers
-from sim.results import FLOW_ORDER, METRIC_ORDER, WORLD, Recorder, Results, in_order
+from sim.results import FLOW_ORDER, METRIC_ORDER, Recorder, Results, in_order
 from sim.transitions import Graduation, ResearchCareers
 from sim.universities import Agreements, Universities
 from sim.world import levels, synthetic

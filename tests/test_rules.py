@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 
 from sim import alias
-from sim.diaspora import Diaspora
-from sim.mechanisms import (admission, careers, choice, emigration, enrolment, exchange, finance, internships, learning,
+from sim.mechanisms import (admission, careers, choice, enrolment, exchange, finance, internships, learning,
                             progression, quality, research, service)
 from sim.policies import build_tables, in_force
-from sim.students import CONTINUING, DOCTORAL, DROPPED, FIRST_DEGREE, GRADUATED, POSTGRADUATE, STAYED
+from sim.students import CONTINUING, DROPPED, GRADUATED, STAYED
 from worlds import three_countries
 
 
@@ -368,13 +367,12 @@ def test_research_careers_by_hand():
 
 def test_graduates_settle_where_careers_put_them():
     from sim.mechanisms import workforce
-    from sim.students import RETURNED, STAYED
+    from sim.students import RETURNED
     assert workforce.settles_in(1, 0, STAYED) == 0 and workforce.settles_in(1, 0, RETURNED) == 1
     assert workforce.settles_in(1, 1, GRADUATED) == 1 and workforce.settles_in(1, 1, CONTINUING) == -1
 
 
 def test_scholarship_costs_by_hand():
-    from sim.mechanisms import finance
     students = np.array([[0.0, 100.0], [10.0, 0.0]])       # 100 of A study in B, 10 of B in A
     cost = np.array([30_000.0, 10_000.0])
     paid = finance.scholarship_costs(students, cost, inbound=np.array([0.5, 0.0]), outbound=np.array([0.2, 0.0]))

@@ -3,7 +3,6 @@ numbers) reaches research output, innovation or universities' money where the mo
 and the magnitudes of the literature (sources in docs/ODD.md) emerge from the mechanisms."""
 
 import numpy as np
-import pytest
 
 from conftest import final, levers, run, small_config
 from sim.mechanisms.careers import DOCTORAL_RETURNEES, DOCTORAL_STAYERS, Careers

@@ -12,7 +12,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-import yaml
 
 from sim.errors import UserError
 from sim.io import MANIFEST, read_manifest

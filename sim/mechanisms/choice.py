@@ -42,7 +42,6 @@ import numpy as np
 from numba import njit, prange
 
 from sim import alias, rng
-from sim.diaspora import NETWORK_UNIT
 from sim.mechanisms import admission
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.mechanisms.enrolment import talent_band

@@ -175,7 +175,7 @@ class Internships(Mechanism):
                     and wants_internship(m.seed, m.year, s.uid, s.talent, s.competence, funding, rule):
                 score[s] = float(priority(s.competence, funding))
                 by_host.setdefault(int(host(m.seed, m.year, s.uid, s.origin, t.table)), []).append(s)
-        went, n = [], m.world.n_countries
+        went = []
         for h, applicants in by_host.items():           # first the places each origin's funding bought here
             for o in sorted({s.origin for s in applicants}):
                 went += [(s, h) for s in select([s for s in applicants if s.origin == o], int(t.funded[o, h]),
