@@ -47,6 +47,7 @@ import numba
 
 from benchmarks import choice
 from benchmarks.child import GIB, ROOT, bench_config, spawn
+from sim.config import Config
 
 OUT = ROOT / "results" / "bench" / "latest.json"
 WORLD_STUDENTS = 250_000_000
@@ -179,6 +180,30 @@ def threads_entry() -> dict:
                  sha256={n: {t: r.get(t) for t in ("flows", "metrics")} for n, r in runs.items()})
 
 
+def throughput_entries(quick: bool) -> dict:
+    """Runs per minute of the default world (200,000 students, 12 years) and of a 1M-student world,
+    through the in-process batch path on 2 worker processes (benchmarks/throughput.py)."""
+    from benchmarks.throughput import runs_per_minute
+    default = Config().world.students
+    out = {}
+    for key, students, runs in (("runs_per_minute", default, 48), ("runs_per_minute_1m", 1_000_000, 6 if quick else 12)):
+        r = runs_per_minute(students, runs)
+        out[key] = entry(r.pop("value"), "runs/min", ">= 60" if students == default else "",
+                         f"{students:,}-student world, {Config().years} years a run, seeds and a parameter varied, "
+                         "2 worker processes that build the world once (the EMA / hemsim-sensitivity path), "
+                         "from launching the workers to the last run's end", **r)
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:       # the same runs as a Hydra sweep: a process a run
+        started = time.perf_counter()
+        subprocess.run([str(ROOT / ".venv" / "bin" / "hemsim"), "-m", "seed=range(0,12)", f"hydra.sweep.dir={tmp}",
+                        "hydra.launcher.progress=false"], cwd=ROOT, check=True, capture_output=True)
+        seconds = time.perf_counter() - started
+    out["runs_per_minute_sweep"] = entry(round(12 / seconds * 60, 1), "runs/min", "",
+                                         "the default world as `hemsim -m seed=range(0,12)` (local launcher, a "
+                                         "process per run, each writing its tables)", runs=12, seconds=round(seconds, 2))
+    return out
+
+
 def show(results: dict, header: bool = True) -> None:
     if header:
         print(f"{'benchmark':<28}{'value':>12}  {'unit':<6}target")
@@ -205,6 +230,7 @@ def main() -> None:
     steps = [("choice", choice_entries),
              ("warm_start_seconds", lambda: {"warm_start_seconds": warm_start_entry()}),
              ("threads_identical", lambda: {"threads_identical": threads_entry()}),
+             ("throughput", lambda: throughput_entries(quick)),
              ("bytes_per_student", lambda: {"bytes_per_student": memory_entry()}),
              ("scaling", lambda: scaling_entries(quick)),
              ("world_scale", lambda: {"world_scale": world_entry(largest()) if not quick else entry(

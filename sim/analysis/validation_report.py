@@ -74,10 +74,10 @@ def out_of_sample(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd
              f"**{'yes' if summary['beats_persistence'] else 'no'}** (origins where it does: "
              f"{summary['origins_beating_persistence']['hemsim']} of {len(per_origin)} with its own shares, "
              f"{summary['origins_beating_persistence']['hemsim_change']} with its changes on the base year).", "",
-             f"![out of sample](out_of_sample.png)", "",
+             "![out of sample](out_of_sample.png)", "",
              "### By origin (mean TVD over the held-out years; largest senders first)", "",
              with_names(per_origin.head(25).round(3), ["origin"]).to_markdown(), "",
-             f"### Destination levels (UIS inbound totals; destinations with at least 10,000)", "",
+             "### Destination levels (UIS inbound totals; destinations with at least 10,000)", "",
              "| predictor | " + " | ".join(f"median error {y} | off by 2x {y}" for y in held) + " |",
              "|---|" + "---|---|" * len(held)] + \
             [f"| {k} | " + " | ".join(f"{r['median_abs_error']:.1%} | {r['off_by_2x']}" for r in v.to_dict("records"))
