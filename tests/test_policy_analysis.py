@@ -132,16 +132,16 @@ def test_the_example_policy_study_runs_end_to_end(tmp_path):
     """conf/study/post_study_work.yaml on a small world: PRIM on when the policy fails, NSGA-II lever mixes
     within a budget, Morris on the policy's effect; every figure written."""
     out = tmp_path / "study"
-    p = subprocess.run([str(Path(HEMSIM).parent / "hemsim-policy-study"), "scenarios=12", "trials=6",
+    p = subprocess.run([str(Path(HEMSIM).parent / "hemsim-policy-study"), "scenarios=10", "trials=4",
                         "sensitivity=2", "years=5", f"out={out}", *(f"{k}={v}" for k, v in SMALL.items() if k != "years")],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-2000:]
     for f in ("prim_box.png", "pareto.png", "sensitivity/sensitivity_papers.png", "report.md"):
         assert (out / f).exists(), f
     e = pd.read_parquet(out / "experiments.parquet")
-    assert len(e) == 12 and (e.effect == e.policy - e.baseline).all() and e.effect.abs().max() > 0
+    assert len(e) == 10 and (e.effect == e.policy - e.baseline).all() and e.effect.abs().max() > 0
     s = pd.read_parquet(out / "search.parquet")
-    assert len(s) == 6 and s.pareto.any() and (s[s.pareto].feasible).all()
+    assert len(s) == 4 and s.pareto.any() and (s[s.pareto].feasible).all()
     bad = subprocess.run([str(Path(HEMSIM).parent / "hemsim-policy-study"), "scenarios=4", f"out={tmp_path / 'x'}"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "scenarios=4: PRIM needs at least 8" in bad.stderr and not (tmp_path / "x").exists()

@@ -46,8 +46,9 @@ def outputs(d: Path) -> dict:
 
 
 def test_policy_comparison_sweep_is_identical_on_slurm_and_locally(tmp_path):
-    """3 scenarios x 10 seeds (conf/sweep/policy_comparison.yaml), one command, two launchers."""
-    small = ["world.students=20000", "years=4"]
+    """The 3 scenarios of conf/sweep/policy_comparison.yaml (its 10 seeds cut to 2 on the command line, to
+    keep make test short), one command, two launchers."""
+    small = ["world.students=20000", "years=4", "seed=0,1"]
     local, slurm = tmp_path / "local", tmp_path / "slurm"
     p = subprocess.run([HEMSIM, "-m", "+sweep=policy_comparison", *small, f"hydra.sweep.dir={local}"],
                        capture_output=True, text=True)
@@ -56,7 +57,7 @@ def test_policy_comparison_sweep_is_identical_on_slurm_and_locally(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-2000:]
     a, b = outputs(local), outputs(slurm)
-    assert len(a) == 30 and set(a) == set(b)
+    assert len(a) == 6 and set(a) == set(b)
     assert a == b
     assert any((slurm / ".submitit").rglob("*_log.out"))  # the jobs really ran through Slurm
 
@@ -117,4 +118,22 @@ def test_calibration_runs_on_slurm_and_finds_what_it_finds_locally(tmp_path):
         assert p.returncode == 0, p.stderr[-2000:]
         fits.append(out.read_text().split("\n", 2)[2])          # the parameters, without the header
     assert fits[0] == fits[1] and "quality" in fits[1]
+    assert any((tmp_path / "slurm" / ".submitit").rglob("*_log.out"))
+
+
+def test_sensitivity_runs_its_chunks_as_a_slurm_array_with_the_local_results(tmp_path):
+    """hemsim-sensitivity launcher=slurm: the design's chunks as a job array (submitit), the same indices as
+    on local processes."""
+    sensitivity = str(Path(HEMSIM).parent / "hemsim-sensitivity")
+    design = tmp_path / "design.yaml"
+    design.write_text("parameters: {behaviour.choice.visa: [1.0, 3.0], behaviour.choice.cost: [0.6, 1.8]}\n"
+                      "outcomes: [papers, international_share]\n")
+    common = ["method=morris", "samples=2", f"design={design}", "years=3", "world.students=20000",
+              "world.researchers=2000"]
+    tables = []
+    for name, launcher in (("local", []), ("slurm", ["launcher=slurm", "partition=debug"])):
+        p = subprocess.run([sensitivity, *common, *launcher, f"out={tmp_path / name}"], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr[-2000:]
+        tables.append((tmp_path / name / "sensitivity.parquet").read_bytes())
+    assert tables[0] == tables[1]
     assert any((tmp_path / "slurm" / ".submitit").rglob("*_log.out"))
