@@ -143,9 +143,7 @@ def discover(study: dict, overrides: dict, out: Path) -> dict:
         plt.close(fig)
         limits = box.box_lims[box._cur_box]
         restricted = [n for n in names if (limits[n].iloc[0], limits[n].iloc[1]) != (x[n].min(), x[n].max())]
-        figs = box.inspect(style="graph")
-        fig = figs[0] if isinstance(figs, list) else figs
-        fig = getattr(fig, "figure", fig) if not hasattr(fig, "savefig") else fig
+        fig = box.inspect(style="graph")[0]                    # EMA 3: a list of figures, one per box
         fig.savefig(out / "prim_box.png", dpi=150, bbox_inches="tight")
         plt.close("all")
         stats = box.peeling_trajectory.iloc[box._cur_box]

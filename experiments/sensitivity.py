@@ -66,7 +66,6 @@ def main(argv: list[str] | None = None) -> None:
 
 def prepare(options: dict, overrides: dict) -> dict:
     """Everything checked before anything runs: design, outcomes, configs, the SALib sample."""
-    import numpy as np
     from sim.analysis import sensitivity as S
     from sim.ema import load_design
     from sim.errors import ConfigError
@@ -95,7 +94,7 @@ def prepare(options: dict, overrides: dict) -> dict:
                            "overrides": overrides, "names": names}, sort_keys=True, default=str)
     return {"options": options, "design": design, "names": names, "prob": prob, "x": x, "out": out,
             "configs": configs, "outcomes": outcomes, "identity": identity,
-            "key": hashlib.sha256(identity.encode()).hexdigest()[:16], "np": np}
+            "key": hashlib.sha256(identity.encode()).hexdigest()[:16]}
 
 
 def evaluate_chunk(configs: dict, design, names: list[str], points, seeds: int) -> list[dict]:
