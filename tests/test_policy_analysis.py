@@ -113,6 +113,15 @@ def test_a_design_out_of_a_levers_range_or_with_unknown_keys_is_refused(tmp_path
             load_design(str(bad))
 
 
+@pytest.mark.parametrize("key, value", [("experiments_per_job", 0), ("timeout_min", 2.5), ("array_parallelism", True)])
+def test_the_slurm_evaluator_refuses_nonsense_options_before_submitting(key, value):
+    from sim.ema import ema_model
+    from sim.ema_slurm import SlurmEvaluator
+    from sim.errors import ConfigError
+    with pytest.raises(ConfigError, match=f"{key}={value!r}: must be an integer >= 1"):
+        SlurmEvaluator(ema_model(**SMALL), folder="unused", **{key: value})
+
+
 def test_runs_batched_in_one_process_are_bit_identical_to_runs_on_their_own():
     """The batch path (sim.ema.run_point: the world built once per process, reused by every point) gives
     the bytes of a run that builds its own world."""

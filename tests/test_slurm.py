@@ -137,3 +137,27 @@ def test_sensitivity_runs_its_chunks_as_a_slurm_array_with_the_local_results(tmp
         tables.append((tmp_path / name / "sensitivity.parquet").read_bytes())
     assert tables[0] == tables[1]
     assert any((tmp_path / "slurm" / ".submitit").rglob("*_log.out"))
+
+
+def test_ema_designs_run_as_a_slurm_array_with_the_sequential_outcomes(tmp_path):
+    """sim.ema_slurm.SlurmEvaluator: EMA's perform_experiments on the cluster, chunks of experiments as
+    array tasks, the same outcomes in the same order as EMA's SequentialEvaluator."""
+    import warnings
+
+    import numpy as np
+    from ema_workbench import SequentialEvaluator, perform_experiments
+    from sim.ema import ema_model
+    from sim.ema_slurm import SlurmEvaluator
+    warnings.simplefilter("ignore")
+    model = ema_model(seeds=(0, 1), years=3, **{"world.students": 20_000, "world.researchers": 2_000})
+    design = {"scenarios": 3, "policies": 1, "uncertainty_sampling_kwargs": {"rng": 3},
+              "lever_sampling_kwargs": {"rng": 4}}
+    with SlurmEvaluator(model, folder=tmp_path / ".submitit", partition="debug", experiments_per_job=2) as ev:
+        experiments, on_slurm = perform_experiments(model, evaluator=ev, **design)
+    with SequentialEvaluator(model) as ev:
+        again, here = perform_experiments(model, evaluator=ev, **design)
+    names = [p.name for p in (*model.uncertainties, *model.levers)]
+    assert experiments[names].equals(again[names])
+    assert set(on_slurm) == set(here) and all(np.array_equal(on_slurm[k], here[k]) for k in here)
+    assert len(set(on_slurm["papers"].round(6))) == 3                      # each experiment its own outcome
+    assert len(list((tmp_path / ".submitit").rglob("*_log.out"))) == 2     # 3 experiments, 2 a task: 2 tasks
