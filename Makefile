@@ -20,19 +20,22 @@ STUDY_DIR := results/default_study$(if $(WORLD),_$(WORLD))
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/solara_assets.py
 	@test -n "$(PYTHON)" || { echo "make: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) scripts/solara_assets.py
 	@touch $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/hemsim -m +sweep=default_study hydra.sweep.dir=$(STUDY_DIR) $(if $(WORLD),world=$(WORLD)) $(RUN_ARGS)
 	$(VENV)/bin/hemsim-compare $(STUDY_DIR) --baseline baseline
 
+# two workers, a test file to each at a time (a file's module fixtures and its cluster or browser are
+# set up once); `make test ARGS="tests/test_cli.py"` runs part of it
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
