@@ -133,7 +133,9 @@ def configure(base: Config, design: Design, point: dict, seed: int) -> Config:
 _WORLDS: dict = {}       # this process's built worlds, by world_key (a few: a design rarely varies the world)
 
 
-def _world(cfg: Config):
+def cached_world(cfg: Config):
+    """The world of this config, built once per process (and per world configuration): EMA points,
+    sensitivity chunks and the dashboard's resets reuse it."""
     from sim.model import build_world
     key = world_key(cfg)
     if key not in _WORLDS:
@@ -151,7 +153,7 @@ def world_key(cfg: Config) -> str:
 def run_point(cfg: Config):
     """Run one configured point (the world built once per world configuration in this process)."""
     from sim.model import HemsimModel
-    return HemsimModel(cfg, _world(cfg)).run()
+    return HemsimModel(cfg, cached_world(cfg)).run()
 
 
 def summarise(metrics, outcomes, final_years: int) -> dict[str, float]:
