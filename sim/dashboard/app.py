@@ -16,8 +16,9 @@ from sim.policies import LEVERS
 from sim.results import WORLD
 
 SCENARIO, BASELINE = "tab:blue", "tab:gray"
-FLOW_KINDS = {"degree": "degree students abroad", "return": "graduates returning home",
-              "stay": "graduates staying abroad", "doctoral": "doctoral students abroad"}
+FLOW_KINDS = {"enrolled": "international degree students (stock)", "degree": "new degree students abroad",
+              "return": "graduates returning home", "stay": "graduates staying abroad",
+              "doctoral": "new doctoral students abroad"}
 
 
 def model_params() -> dict:
@@ -109,7 +110,7 @@ QualityAndService = world_view("Education quality and service to society", ("tea
 def Corridors(model: PolicyTwin):
     """The largest corridors of the last simulated year, scenario beside baseline."""
     update_counter.get()
-    kind, set_kind = solara.use_state("degree")
+    kind, set_kind = solara.use_state("enrolled")
     solara.Select("Flow", value=kind, values=list(FLOW_KINDS), on_value=set_kind)
     top = model.corridors("sim", kind)
     if model.year is None or top.empty:
@@ -118,13 +119,13 @@ def Corridors(model: PolicyTwin):
     base = model.corridors("base", kind, top=10_000).set_index(["origin", "destination"]).students
     labels = [f"{name(o)} → {name(d)}" for o, d in zip(top.origin, top.destination)]
     baseline = [float(base.get((o, d), 0.0)) for o, d in zip(top.origin, top.destination)]
-    fig, (ax,) = _axes(4.8, 3.6)
+    fig, (ax,) = _axes(4.6, 3.6)
     y = range(len(top))[::-1]
     ax.barh([v + 0.2 for v in y], top.students, height=0.4, color=SCENARIO, label="scenario")
     ax.barh([v - 0.2 for v in y], baseline, height=0.4, color=BASELINE, label="baseline")
     ax.set_yticks(list(y), labels, fontsize=8)
-    ax.set_xlabel(f"{FLOW_KINDS[kind]} in {model.year} (people)")
-    ax.set_title(f"Largest corridors: {FLOW_KINDS[kind]}", fontsize=10)
+    ax.set_xlabel(f"people, {model.year}", fontsize=8)
+    ax.set_title(f"Largest corridors: {FLOW_KINDS[kind]}", fontsize=9)
     ax.legend(fontsize=8)
     solara.FigureMatplotlib(fig, format="png")
 
