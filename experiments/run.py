@@ -26,8 +26,9 @@ from sim.errors import UserError
 def simulate(config: Config, outdir: Path, resolved: dict, overrides: list[str]) -> dict:
     """Run one configured simulation and write its outputs; returns the manifest.
 
-    With checkpoint_every=N the run saves its state to <outdir>/checkpoint.pkl every N years;
-    with resume=true it continues from that checkpoint. The checkpoint is deleted once the
+    With checkpoint_every=N the run saves its state to <outdir>/checkpoint.hemsim every N years;
+    with resume=true it continues from that checkpoint (checked whole before it is read; an older
+    hemsim's pickled checkpoint.pkl is refused, never read). The checkpoint is deleted once the
     outputs are written."""
     from sim import checkpoint
     from sim.io import write_run
@@ -35,6 +36,8 @@ def simulate(config: Config, outdir: Path, resolved: dict, overrides: list[str])
 
     started = time.perf_counter()
     path, digest = outdir / checkpoint.FILENAME, checkpoint.config_digest(resolved)
+    if config.resume and not path.exists():
+        checkpoint.refuse_legacy(outdir)
     if config.resume and path.exists():
         model = HemsimModel(config, state=checkpoint.load(path, digest))
         print(f"{config.scenario.name} seed={config.seed}: resumed from {path} at {model.year}")

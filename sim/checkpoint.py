@@ -4,25 +4,38 @@ A checkpoint holds everything the next year reads (students, researchers, univer
 networks, the year) and the years recorded so far. The random numbers are counter-based, so
 there is no generator state to save: a resumed run ends bit-identical to an uninterrupted one.
 
-The file is two pickles (protocol 5, which streams NumPy arrays without copying them): a small
-header, read and checked first, then the state. It is written atomically (a temporary file
-renamed into place), so a run killed while saving keeps its previous checkpoint. The header
-names the format version and a digest of the run's configuration: a checkpoint from another
-version of the state, or from another configuration, is refused with a one-line message.
+The file is data, never code (cluster users share run folders, and a file that can run code when
+read is a way in). Layout:
+
+    HEMSIM-CHECKPOINT\\n                       magic line
+    {"format": ..., "version": ..., "config": ..., "year": ..., "bytes": N, "sha256": ...}\\n
+    N bytes: an .npz archive (NumPy arrays only, read with allow_pickle=False) holding the state's
+    arrays and, as `__tree__`, the state's structure in JSON (dicts, lists, tuples, numbers,
+    strings; each array by name; arrays of strings and None as strings plus a mask)
+
+The header is read first (a bounded line), then the payload's length and SHA-256 are checked before
+anything in it is parsed: a truncated, corrupted or foreign file, another format version or another
+configuration is refused with one line. The file is written atomically (a temporary file renamed
+into place), so a run killed while saving keeps its previous checkpoint.
 """
 
 import hashlib
+import io
 import json
-import pickle
 from pathlib import Path
+
+import numpy as np
 
 from sim.errors import UserError
 from sim.io import atomic_write
 
+MAGIC = b"HEMSIM-CHECKPOINT\n"
 FORMAT = "hemsim-checkpoint"
-VERSION = 2          # bump whenever the saved state changes shape or meaning (2: structures of arrays)
-FILENAME = "checkpoint.pkl"
+VERSION = 3          # bump whenever the saved state changes shape or meaning (3: npz + JSON, no pickle)
+FILENAME = "checkpoint.hemsim"
+LEGACY = "checkpoint.pkl"            # versions 1-2 (pickles): never read
 RUN_CONTROL = ("progress", "resume", "checkpoint_every")  # keys that do not change the results
+MAX_HEADER = 4096
 
 
 class CheckpointError(UserError):
@@ -35,30 +48,109 @@ def config_digest(resolved: dict) -> str:
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
 
 
+# ---- the state as JSON + arrays ------------------------------------------------------------------
+def _encode(obj, arrays: dict):
+    if isinstance(obj, np.ndarray):
+        name = f"a{len(arrays)}"
+        if obj.dtype != object:
+            arrays[name] = obj
+            return {"$array": name}
+        flat = obj.ravel()
+        if not all(v is None or isinstance(v, str) for v in flat):
+            raise TypeError("checkpoint: object arrays may hold strings and None only")
+        arrays[name] = np.array(["" if v is None else v for v in flat], dtype=str).reshape(obj.shape)
+        arrays[name + "_none"] = np.array([v is None for v in flat], dtype=bool).reshape(obj.shape)
+        return {"$strings": name}
+    if isinstance(obj, dict):
+        return {"$dict": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
+    if isinstance(obj, tuple):
+        return {"$tuple": [_encode(v, arrays) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v, arrays) for v in obj]
+    if isinstance(obj, np.generic):
+        return {"$scalar": obj.dtype.str, "value": obj.item()}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"checkpoint: cannot save a {type(obj).__name__}")
+
+
+def _decode(obj, arrays):
+    if isinstance(obj, list):
+        return [_decode(v, arrays) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "$array" in obj:
+        return arrays[obj["$array"]]
+    if "$strings" in obj:
+        values = arrays[obj["$strings"]].astype(object)
+        values[arrays[obj["$strings"] + "_none"]] = None
+        return values
+    if "$dict" in obj:
+        return {_decode(k, arrays): _decode(v, arrays) for k, v in obj["$dict"]}
+    if "$tuple" in obj:
+        return tuple(_decode(v, arrays) for v in obj["$tuple"])
+    if "$scalar" in obj:
+        return np.dtype(obj["$scalar"]).type(obj["value"])
+    raise ValueError("unknown node")
+
+
 def save(path: Path, state: dict, digest: str, year: int) -> None:
-    header = {"format": FORMAT, "version": VERSION, "config": digest, "year": year}
+    arrays: dict = {}
+    tree = json.dumps(_encode(state, arrays), allow_nan=True).encode()
+    buffer = io.BytesIO()
+    np.savez(buffer, __tree__=np.frombuffer(tree, dtype=np.uint8), **arrays)
+    payload = buffer.getbuffer()
+    header = {"format": FORMAT, "version": VERSION, "config": digest, "year": int(year), "bytes": len(payload),
+              "sha256": hashlib.sha256(payload).hexdigest()}
 
     def write(tmp):
         with open(tmp, "wb") as f:
-            pickle.dump(header, f, protocol=5)
-            pickle.dump(state, f, protocol=5)
+            f.write(MAGIC)
+            f.write(json.dumps(header).encode() + b"\n")
+            f.write(payload)
     atomic_write(path, write)
 
 
 def load(path: Path, digest: str) -> dict:
-    """The state saved in `path`, after checking that this version and configuration can resume it."""
-    with open(path, "rb") as f:
-        try:
-            header = pickle.load(f)
-        except Exception as e:  # truncated, or not a pickle at all
-            raise CheckpointError(f"checkpoint {path}: not a hemsim checkpoint ({type(e).__name__}); "
-                                  f"delete it or rerun with resume=false") from None
-        if not isinstance(header, dict) or header.get("format") != FORMAT:
-            raise CheckpointError(f"checkpoint {path}: not a hemsim checkpoint; delete it or rerun with resume=false")
-        if header.get("version") != VERSION:
-            raise CheckpointError(f"checkpoint {path}: format version {header.get('version')}, this hemsim reads "
-                                  f"version {VERSION} only; rerun with resume=false to start over")
-        if header.get("config") != digest:
-            raise CheckpointError(f"checkpoint {path}: written by a different configuration; resume with the same "
-                                  f"overrides, or rerun with resume=false to start over")
-        return pickle.load(f)
+    """The state saved in `path`, after checking that it is whole, and that this version and
+    configuration can resume it; nothing in the file is parsed before its checksum matches."""
+    advice = "delete it or rerun with resume=false"
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(MAGIC))
+            line = f.readline(MAX_HEADER)
+            payload = f.read()
+    except OSError as e:
+        raise CheckpointError(f"checkpoint {path}: cannot read it ({e.strerror})") from None
+    if magic != MAGIC:
+        raise CheckpointError(f"checkpoint {path}: not a hemsim checkpoint; {advice}")
+    try:
+        header = json.loads(line)
+        size, checksum = int(header["bytes"]), str(header["sha256"])
+    except (ValueError, KeyError, TypeError):
+        raise CheckpointError(f"checkpoint {path}: damaged header; {advice}") from None
+    if header.get("format") != FORMAT:
+        raise CheckpointError(f"checkpoint {path}: not a hemsim checkpoint; {advice}")
+    if header.get("version") != VERSION:
+        raise CheckpointError(f"checkpoint {path}: format version {header.get('version')}, this hemsim reads "
+                              f"version {VERSION} only; rerun with resume=false to start over")
+    if header.get("config") != digest:
+        raise CheckpointError(f"checkpoint {path}: written by a different configuration; resume with the same "
+                              f"overrides, or rerun with resume=false to start over")
+    if len(payload) != size:
+        raise CheckpointError(f"checkpoint {path}: cut short ({len(payload):,} of {size:,} bytes); {advice}")
+    if hashlib.sha256(payload).hexdigest() != checksum:
+        raise CheckpointError(f"checkpoint {path}: checksum mismatch (the file was changed or damaged); {advice}")
+    try:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        return _decode(json.loads(arrays.pop("__tree__").tobytes()), arrays)
+    except Exception as e:              # a well-formed checksum over a malformed payload: not ours
+        raise CheckpointError(f"checkpoint {path}: unreadable state ({type(e).__name__}); {advice}") from None
+
+
+def refuse_legacy(outdir: Path) -> None:
+    """A checkpoint of hemsim before version 3 is a pickle, which could run code when read: never read it."""
+    if (outdir / LEGACY).exists():
+        raise CheckpointError(f"checkpoint {outdir / LEGACY}: a pickle from an older hemsim, which is never read "
+                              f"(a pickle can run code); rerun with resume=false to start over")
