@@ -10,6 +10,7 @@ plain `Config` object, so it can be driven from a notebook without Hydra.
 import collections
 import dataclasses
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,10 +169,21 @@ def validate(cfg: Config) -> Config:
         for code, value in getattr(w, key).items():
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ConfigError(f"world.{key}.{code}={value}: must be a finite number")
+    _validate_numbers(cfg)
+    _validate_size(cfg)
     _positive_int("seed", cfg.seed, 0)
+    if cfg.seed >= 2 ** 63:
+        raise ConfigError(f"seed={cfg.seed}: must be < 2^63 (a 64-bit counter-based key)")
     _positive_int("years", cfg.years)
+    if cfg.years > MAX_YEARS:
+        raise ConfigError(f"years={cfg.years}: at most {MAX_YEARS}")
     _positive_int("seeds_per_job", cfg.seeds_per_job)
-    _positive_int("start_year", cfg.start_year, 1900)
+    _positive_int("start_year", cfg.start_year, YEARS[0])
+    if cfg.start_year > YEARS[1]:
+        raise ConfigError(f"start_year={cfg.start_year}: must be a calendar year from {YEARS[0]} to {YEARS[1]}")
+    if not re.fullmatch(r"[A-Za-z0-9_][\w.-]{0,99}", cfg.scenario.name) or ".." in cfg.scenario.name:
+        raise ConfigError(f"scenario.name={cfg.scenario.name!r}: letters, digits, _ . - only (it names the "
+                          f"run's folder), at most 100, no '..'")
     if cfg.backend not in BACKENDS:
         raise ConfigError(f"backend={cfg.backend}: unknown backend (allowed: {', '.join(BACKENDS)})")
     _positive_int("checkpoint_every", cfg.checkpoint_every, 0)
@@ -204,6 +216,88 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
+# What each behaviour number may be. Every number must be finite; these are also bounded (the rest are
+# coefficients of logits and log-linear rates, which take either sign). tests/test_config_fuzz.py checks
+# that every key named here exists, and fuzzes values through the pre-run check.
+SHARES = frozenset({   # in [0, 1]: shares, yearly rates and probabilities, weights of a running mean
+    "study.postgraduate_share", "study.skill_rate", "careers.diaspora_decay", "exchange.short_share",
+    "exchange.term_share", "research.incumbent_share", "research.return_rate", "research.tie_share",
+    "research_careers.academic_share", "workforce.retirement", "quality.teaching_diffusion",
+    "quality.faculty_diffusion", "quality.reversion", "quality.research_spillover", "quality.crowding_threshold",
+    "quality.reputation_weight", "quality.reputation_memory", "service.partners", "research.intl_partners"})
+NONNEGATIVE = frozenset({  # >= 0: sizes, counts, rates per person, spreads, gains and penalties by definition
+    "research.coauthors", "research.papers_per_researcher", "research.citations_log_sd",
+    "research.premium_countries", "research.open_science_productivity", "research.cooperation_productivity",
+    "research.doctoral_productivity", "research.intl_premium", "service.people_per_project",
+    "service.projects_per_100_researchers", "innovation.patents_per_researcher", "innovation.graduate_students",
+    "progression.places_per_post", "progression.supervision_per_researcher", "progression.doctoral_years_min",
+    "progression.doctoral_years_max", "research_careers.retirement_career", "finance.public_per_student",
+    "quality.crowding_penalty", "quality.expansion_penalty", "study.skill_talent", "study.competence_home",
+    "study.competence_abroad", "study.competence_courses", "internships.skill", "internships.competence",
+    "internships.places_funding", "choice.applications", "choice.abroad_applications",
+    "study.first_degree_years", "study.postgraduate_years"})
+COEFFICIENT_LIMIT = 1e4        # any other number: a coefficient beyond this is not a behaviour but a typo
+YEARS = (1900, 2200)           # calendar years a run may start in (the real world: the data's years)
+MAX_YEARS = 500
+
+
+def numbers(obj, prefix: str = ""):
+    """(dotted key, value) of every number in a config dataclass, depth first."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            yield from numbers(value, f"{prefix}{f.name}.")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield f"{prefix}{f.name}", value
+
+
+def _validate_numbers(cfg: Config) -> None:
+    for key, value in [*numbers(cfg.world, "world."), *numbers(cfg.behaviour, "behaviour.")]:
+        if not math.isfinite(value):
+            raise ConfigError(f"{key}={value}: must be a finite number")
+    for key, value in numbers(cfg.behaviour):
+        if key in SHARES and not 0.0 <= value <= 1.0:
+            raise ConfigError(f"behaviour.{key}={value}: a share, must be in [0, 1]")
+        if key in NONNEGATIVE and value < 0:
+            raise ConfigError(f"behaviour.{key}={value}: must be >= 0")
+        if key not in SHARES | NONNEGATIVE and abs(value) > COEFFICIENT_LIMIT:
+            raise ConfigError(f"behaviour.{key}={value}: a coefficient, must be within ±{COEFFICIENT_LIMIT:,.0f}")
+    p = cfg.behaviour.progression
+    if p.doctoral_years_min > p.doctoral_years_max:
+        raise ConfigError(f"behaviour.progression.doctoral_years_min={p.doctoral_years_min}: must be <= "
+                          f"doctoral_years_max={p.doctoral_years_max}")
+
+
+# Peak memory of a run by its sizes (measured: a 1:1 world of 250M students and 6.7M researchers peaks
+# at 12.5 GiB, ~54 bytes a student; corridor tables are countries x countries float64, ~40 of them)
+BYTES_PER_STUDENT, BYTES_PER_RESEARCHER, BYTES_PER_CORRIDOR, BYTES_FIXED = 64, 128, 8 * 40, 2 ** 30
+
+
+def memory_estimate(cfg: Config) -> int:
+    """Bytes a run of this config needs at its peak, estimated from its sizes before anything is allocated."""
+    w = cfg.world
+    return int(BYTES_PER_STUDENT * w.students + BYTES_PER_RESEARCHER * w.researchers
+               + BYTES_PER_CORRIDOR * w.countries ** 2 + 1024 * w.universities * w.fields + BYTES_FIXED)
+
+
+def physical_memory() -> int:
+    import os
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):      # not POSIX: no limit we can know
+        return 2 ** 62
+
+
+def _validate_size(cfg: Config) -> None:
+    need, have = memory_estimate(cfg), physical_memory()
+    if need > have:
+        w = cfg.world
+        raise ConfigError(f"world.students={w.students:,}, world.researchers={w.researchers:,}, "
+                          f"world.countries={w.countries:,}, world.universities={w.universities:,}: a run needs "
+                          f"~{need / 2 ** 30:,.0f} GiB, this machine has {have / 2 ** 30:,.0f} GiB (fewer agents: raise "
+                          f"world.scale and lower world.students)")
+
+
 def _validate_lever(where: str, lever: Lever, cfg: Config) -> None:
     spec = LEVERS.get(lever.lever)
     if spec is None:
@@ -212,11 +306,18 @@ def _validate_lever(where: str, lever: Lever, cfg: Config) -> None:
         raise ConfigError(f"{where}.mode={lever.mode}: unknown mode (allowed: {', '.join(MODES)})")
     if lever.mode == "set" and not spec.low <= lever.value <= spec.high:
         raise ConfigError(f"{where}.value={lever.value}: {lever.lever} must be in [{spec.low}, {spec.high}]")
+    if not isinstance(lever.value, (int, float)) or isinstance(lever.value, bool) or not math.isfinite(lever.value):
+        raise ConfigError(f"{where}.value={lever.value}: must be a finite number")
     if lever.mode == "scale" and lever.value < 0:
         raise ConfigError(f"{where}.value={lever.value}: a scale factor must be >= 0")
+    if spec.unit == "flag" and (lever.mode != "set" or lever.value not in (0, 1)):
+        raise ConfigError(f"{where}: {lever.lever} is a flag: mode=set with value 0 or 1 (got mode={lever.mode}, "
+                          f"value={lever.value})")
     for key in ("start", "end"):
         year = getattr(lever, key)
-        if year is not None and not isinstance(year, int):
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
             raise ConfigError(f"{where}.{key}={year}: must be a calendar year (integer) or null")
+        if year is not None and not YEARS[0] <= year <= YEARS[1]:
+            raise ConfigError(f"{where}.{key}={year}: must be a calendar year from {YEARS[0]} to {YEARS[1]}")
     if lever.start is not None and lever.end is not None and lever.start > lever.end:
         raise ConfigError(f"{where}: start={lever.start} is after end={lever.end}")

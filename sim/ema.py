@@ -67,6 +67,8 @@ def load_design(name: str = "default") -> Design:
         if lever not in LEVERS:
             raise ConfigError(f"{path}: levers.{lever}: not a lever (levers: {', '.join(LEVERS)})")
         spec = LEVERS[lever]
+        if spec.unit == "flag":
+            raise ConfigError(f"{path}: levers.{lever}: a flag (0 or 1), not a range to sample; set it in a scenario")
         if low < spec.low or high > spec.high:
             raise ConfigError(f"{path}: levers.{lever}=[{low}, {high}]: outside the lever's range "
                               f"[{spec.low}, {spec.high}]")

@@ -105,6 +105,12 @@ def explain(e: Exception, overrides: list[str], fields_of=lambda class_name: [])
     if (isinstance(cause, ConfigKeyError) or unknown) and key:
         parent, _, leaf = key.rpartition(".")
         owner = re.search(r"not in '(\w+)'", str(cause))
+        import sim.config as schema
+        node = getattr(schema, owner.group(1), None) if owner else None
+        if node is not None and dataclasses.is_dataclass(node) and node is not Config:   # e.g. inside a lever
+            allowed = [f.name for f in dataclasses.fields(node)]
+            return f"unknown key '{key}' (allowed in a {owner.group(1).removesuffix('Config').lower()}: " \
+                   f"{', '.join(allowed)})"
         allowed = fields_of(owner.group(1)) if owner and parent.startswith("hydra") else fields_at(parent)
         return f"unknown key '{key}'" + (f" (allowed under {parent or 'the top level'}: {', '.join(allowed)})"
                                          if allowed else "")

@@ -476,6 +476,12 @@ def load_wdi(data_dir: DataDir) -> LoadResult:
     is_country = code.isin(_iso3_codes(data_dir))
     excluded = _excluded((code + " (" + raw["COUNTRY"] + ")")[~is_country],
                          "not a country: code not in the ISO 3166 list (WDI aggregate)")
+    # a population or GDP of zero or less cannot be right: missing, and listed
+    sizes = long.series.isin(["population", "gdp_usd", "gdp_pc_usd"]) & (long.value <= 0)
+    excluded = pd.concat([excluded, _excluded((code + " " + long.series.astype(str) + " " + long.year.astype(str))
+                                              [sizes & is_country], "value <= 0 for a size (set missing)")],
+                         ignore_index=True)
+    long.loc[sizes, "value"] = np.nan
     long = long[is_country]
     _require_unique(long, ["country", "year", "series"], path)
 

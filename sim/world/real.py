@@ -21,7 +21,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from sim.config import Config
-from sim.errors import DataError
+from sim.errors import ConfigError, DataError
 from sim.world import loaders as L
 from sim.world import synthetic
 from sim.world.world import World
@@ -55,10 +55,15 @@ def build(cfg: Config) -> World:
                         (L.load_oecd_mobile(d).frame, L.OECD_FILE)):
         L.require_coverage(frame, d, name)
     stocks = L.rescaled_oecd_stocks(d)
+    first, last = int(stocks.frame.year.min()), int(stocks.frame.year.max())
+    if not first <= year <= last:      # a run starts from an observed year (its stocks and levels)
+        raise ConfigError(f"start_year={year}: the real world's observed stocks ({L.OECD_FILE}) cover "
+                          f"{first}-{last}; start in one of those years")
     excluded = [wdi.excluded.assign(source="wdi"), cepii.excluded.assign(source="cepii"),
                 stocks.excluded.assign(source="oecd/uis"), scholars.excluded.assign(source="scholar_migration")]
 
     w = nearest_year(wdi.frame, year, ["population", "gdp_pc_usd"])
+    L.require_coverage(w, d, L.WDI_FILE)       # countries with both a population and a GDP per capita
     no_data = sorted(set(wdi.frame.country) - set(w.country))
     excluded.append(_excl(no_data, "no population or GDP per capita in WDI in any year", "wdi"))
     in_cepii = set(cepii.frame.origin) & set(cepii.frame.destination)
@@ -95,6 +100,8 @@ def build(cfg: Config) -> World:
     world.observed_stock, dropped = _stocks(stocks.frame, index, n, year)
     excluded.append(dropped)
     world.excluded = pd.concat([e for e in excluded if len(e)], ignore_index=True)
+    world.data_files = [d / name for name in (L.ISO_FILE, L.WDI_FILE, L.CEPII_FILE, L.SCHOLAR_FILE, L.UIS_FILE,
+                                              L.OECD_FILE)]
     return world
 
 
