@@ -35,7 +35,9 @@ def simulate(config: Config, outdir: Path, resolved: dict, overrides: list[str])
     from sim.model import HemsimModel
 
     started = time.perf_counter()
+    from sim.io import clean_stale, data_hashes
     path, digest = outdir / checkpoint.FILENAME, checkpoint.config_digest(resolved)
+    clean_stale(outdir, keep=("students.parquet",) if config.sample_students > 0 else ())
     if config.resume and not path.exists():
         checkpoint.refuse_legacy(outdir)
     if config.resume and path.exists():
@@ -50,7 +52,8 @@ def simulate(config: Config, outdir: Path, resolved: dict, overrides: list[str])
         tables["students"] = results.students
     manifest = write_run(outdir, tables, resolved, config.seed,
                          time.perf_counter() - started, extra={"scenario": config.scenario.name,
-                                                               "backend": config.backend, "overrides": overrides})
+                                                               "backend": config.backend, "overrides": overrides,
+                                                               "data": data_hashes(model.world.data_files)})
     path.unlink(missing_ok=True)
     return manifest
 
@@ -91,6 +94,10 @@ def _task(cfg: DictConfig) -> None:
                   f"-> {run_dir}")
     except UserError as e:
         preflight.fail(str(e))
+    except OSError as e:             # read-only folder, full disk, permissions: say which file
+        preflight.fail(f"{e.filename or 'a file'}: {e.strerror or e} (nothing of this run was left half-written)")
+    except MemoryError:
+        preflight.fail("out of memory: raise world.scale or lower world.students")
 
 
 def _world_share(outdir: Path) -> float:

@@ -9,9 +9,7 @@ Both are the standard Hydra plugins with three things added that long sweeps nee
   command redoes only missing or failed runs.
 """
 
-import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
 from hydra_plugins.hydra_submitit_launcher.config import SlurmQueueConf
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher as SubmititSlurmLauncher
 from tqdm.auto import tqdm
+from sim.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +60,17 @@ SWEEP_RECORD = "sweep.json"
 def record_sweep(sweep_dir: Path, job_overrides: Sequence[Sequence[str]]) -> None:
     """Add this launch's runs (their overrides) to the sweep's record, so runs that never started
     (a job cancelled while queued, a launcher killed before it submitted) still count as missing."""
+    from sim.io import read_checked_json, write_json
     path = sweep_dir / SWEEP_RECORD
-    runs = json.loads(path.read_text())["runs"] if path.exists() else []
+    record = read_checked_json(path) if path.exists() else {"runs": []}
+    if record is None or not isinstance(record.get("runs"), list):
+        raise UserError(f"{path}: a damaged sweep record (checksum or format); move it away to start the record "
+                        f"again")
+    runs = record["runs"]
     for o in job_overrides:
         if list(o) not in runs:
             runs.append(list(o))
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_json({"runs": runs}, path, checksum=True)
 
 
 def _bar(total: int, enabled: bool):

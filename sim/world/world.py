@@ -56,6 +56,7 @@ class World:
     # real worlds only
     observed_stock: np.ndarray | None = None  # (C, C) degree-mobile students (real) at the start, NaN = unobserved
     excluded: object = None                   # DataFrame of countries and rows left out, with reasons
+    data_files: list = field(default_factory=list)   # the input files the world was built from (real world)
 
     def __post_init__(self):
         n = len(self.codes)
