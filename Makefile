@@ -35,6 +35,8 @@ run: $(STAMP)
 # two workers, a test file to each at a time (a file's module fixtures and its cluster or browser are
 # set up once); `make test ARGS="tests/test_cli.py"` runs part of it
 test: $(STAMP)
+	@# compile Numba's kernels once (a cold cache would otherwise be compiled by both workers at once)
+	$(PY) -c "from sim.model import HemsimModel; HemsimModel(years=1, progress=False, **{'world.students': 2000, 'world.researchers': 200}).run()"
 	$(PY) -m pytest -q -n 2 --dist loadfile $(ARGS)
 
 bench: $(STAMP)
