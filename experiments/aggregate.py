@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> None:
         out = sweep.aggregate(args.sweep_dir, args.out)
     except UserError as e:
         fail(str(e))
+    except OSError as e:             # read-only folder, full disk, permissions: one line naming the file
+        fail(f"{e.filename or 'a file'}: {e.strerror or e}")
     print(f"aggregated {len(runs)} runs ({len(incomplete)} incomplete left out) -> {out}/{{flows,metrics}}")
 
 

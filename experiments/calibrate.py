@@ -71,6 +71,8 @@ def _trial(cfg: DictConfig) -> float:
         value, tvd, level = evaluate(config)
     except UserError as e:
         preflight.fail(str(e))
+    except OSError as e:             # read-only folder, full disk, permissions: one line naming the file
+        preflight.fail(f"{e.filename or 'a file'}: {e.strerror or e}")
     print(f"trial: objective {value:.4f} (TVD {tvd:.4f}, level {level:.4f})")
     from hydra.core.hydra_config import HydraConfig
     from sim.io import write_json

@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> None:
         path, table = report.compare(args.sweep_dir, args.baseline, args.out)
     except UserError as e:
         fail(str(e))
+    except OSError as e:             # read-only folder, full disk, permissions: one line naming the file
+        fail(f"{e.filename or 'a file'}: {e.strerror or e}")
     print(table.to_markdown(index=False))
     print(f"\nreport: {path}")
 

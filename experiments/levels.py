@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> None:
         run(args.out, args.iterations, args.overrides, args.report_dir, parse_runs(args.runs))
     except UserError as e:
         preflight.fail(str(e))
+    except OSError as e:             # read-only folder, full disk, permissions: one line naming the file
+        preflight.fail(f"{e.filename or 'a file'}: {e.strerror or e}")
 
 
 def parse_runs(text: str) -> list[tuple[int, int]]:

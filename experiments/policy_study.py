@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> None:
         sensitivity = effect_sensitivity(study, overrides, out)
     except UserError as e:
         preflight.fail(str(e))
+    except OSError as e:             # read-only folder, full disk, permissions: one line naming the file
+        preflight.fail(f"{e.filename or 'a file'}: {e.strerror or e}")
     _report(study, discovery, search, sensitivity, out, (time.perf_counter() - started) / 60)
     print(f"policy fails (effect on {study['outcome']} <= {study['threshold']}) in {discovery['failures']} of "
           f"{discovery['samples']} samples; PRIM box: {discovery['box_text']}; Pareto front: {search['pareto']} of "

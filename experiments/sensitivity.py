@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> None:
         result = run(plan)
     except UserError as e:
         preflight.fail(str(e))
+    except OSError as e:             # read-only folder, full disk, permissions: one line naming the file
+        preflight.fail(f"{e.filename or 'a file'}: {e.strerror or e}")
     print(f"{len(result['indices'])} indices of {len(plan['outcomes'])} outcomes over {len(plan['names'])} "
           f"parameters from {len(plan['x'])} points x {options['seeds']} seeds in {result['minutes']:.1f} min; "
           f"report {plan['out'] / 'report.md'}")

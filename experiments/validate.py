@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> None:
         run(args.out, args.forecast_years, args.overrides)
     except UserError as e:
         preflight.fail(str(e))
+    except OSError as e:             # read-only folder, full disk, permissions: one line naming the file
+        preflight.fail(f"{e.filename or 'a file'}: {e.strerror or e}")
 
 
 def run(out: Path, forecast_years: int, overrides: list[str]) -> dict:
