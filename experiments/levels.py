@@ -71,7 +71,7 @@ def run(out: Path, iterations: int, overrides: list[str], report_dir: Path = REP
     for start, years in runs:      # by default the calibration years, and the default run of world=oecd
         cfg = config_from({"world": "oecd", "progress": False} | given | {"start_year": start, "years": years})
         # start from zero: the constants describe the data, not the previous fit
-        cfg.world.destination_constants, cfg.world.origin_constants = {}, {}
+        cfg.world.destination_constants, cfg.world.origin_constants, cfg.world.data_sha256 = {}, {}, {}
         cfg.behaviour.choice.abroad_trend = 0.0
         cfgs.append(cfg)
     cfg = cfgs[0]
@@ -87,8 +87,12 @@ def run(out: Path, iterations: int, overrides: list[str], report_dir: Path = REP
               f"behaviour.\n# Worst year: median error "
               f"{last.median_abs_error.max():.1%}, {int(last.off_by_2x.max())} destinations off by more than 2x, "
               f"total {last.total_ratio.min():.3f}-{last.total_ratio.max():.3f}x UIS (sim/world/levels.py).\n")
+    from sim.io import sha256
+    from sim.world.real import DATA_FILES
+    data = Path(cfg.world.data_dir)
     body = {"behaviour": {"choice": {"abroad_trend": trend}},
-            "world": {"destination_constants": dest, "origin_constants": orig}}
+            "world": {"destination_constants": dest, "origin_constants": orig,
+                      "data_sha256": {name: sha256(data / name) for name in DATA_FILES}}}
     atomic_write(out, lambda tmp: Path(tmp).write_text(header + yaml.safe_dump(body, sort_keys=True)))
     atomic_write(report_dir / "levels_fit.csv", lambda tmp: history.to_csv(tmp, index=False))
     print(f"levels fitted in {minutes:.1f} min: worst-year median error {last.median_abs_error.max():.1%}, "

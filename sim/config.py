@@ -50,6 +50,8 @@ class WorldConfig:
     # utility constants by ISO3 code (world=oecd; fitted by hemsim-levels: conf/world/oecd_levels.yaml)
     destination_constants: dict[str, float] = field(default_factory=dict)   # of studying in a country
     origin_constants: dict[str, float] = field(default_factory=dict)        # of going abroad from a country
+    # SHA-256 of each data file those constants were fitted on (written by hemsim-levels): other data are refused
+    data_sha256: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -100,9 +100,23 @@ def build(cfg: Config) -> World:
     world.observed_stock, dropped = _stocks(stocks.frame, index, n, year)
     excluded.append(dropped)
     world.excluded = pd.concat([e for e in excluded if len(e)], ignore_index=True)
-    world.data_files = [d / name for name in (L.ISO_FILE, L.WDI_FILE, L.CEPII_FILE, L.SCHOLAR_FILE, L.UIS_FILE,
-                                              L.OECD_FILE)]
+    world.data_files = [d / name for name in DATA_FILES]
+    _check_release(cfg, d)
     return world
+
+
+DATA_FILES = (L.ISO_FILE, L.WDI_FILE, L.CEPII_FILE, L.SCHOLAR_FILE, L.UIS_FILE, L.OECD_FILE)   # what build reads
+
+
+def _check_release(cfg: Config, d: Path) -> None:
+    """The fitted constants describe the data they were fitted on: a data file that differs from it (edited,
+    cut at a line break, another release) is refused rather than read into quietly different results."""
+    from sim.io import sha256
+    for name, expected in cfg.world.data_sha256.items():
+        if (d / name).is_file() and sha256(d / name) != expected:
+            raise ConfigError(f"{d / name}: not the data the real world's constants were fitted on (its SHA-256 "
+                              f"differs from world.data_sha256); refit with `make calibrate`, or run on it as it is "
+                              f"with world.data_sha256={{}}")
 
 
 def _excl(codes, reason, source) -> pd.DataFrame:
