@@ -22,6 +22,7 @@ into place), so a run killed while saving keeps its previous checkpoint.
 import hashlib
 import io
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -95,20 +96,35 @@ def _decode(obj, arrays):
 
 
 def save(path: Path, state: dict, digest: str, year: int) -> None:
+    """Write the state: the archive streamed to a temporary file and hashed from there, so a large state
+    (a 1:1 world) is never held twice in memory."""
     arrays: dict = {}
     tree = json.dumps(_encode(state, arrays), allow_nan=True).encode()
-    buffer = io.BytesIO()
-    np.savez(buffer, __tree__=np.frombuffer(tree, dtype=np.uint8), **arrays)
-    payload = buffer.getbuffer()
-    header = {"format": FORMAT, "version": VERSION, "config": digest, "year": int(year), "bytes": len(payload),
-              "sha256": hashlib.sha256(payload).hexdigest()}
+    payload = Path(path).with_name(f".{Path(path).name}.payload.tmp")
+    try:
+        with open(payload, "wb") as f:
+            np.savez(f, __tree__=np.frombuffer(tree, dtype=np.uint8), **arrays)
+        size, checksum = payload.stat().st_size, _sha256_file(payload)
+        header = {"format": FORMAT, "version": VERSION, "config": digest, "year": int(year), "bytes": size,
+                  "sha256": checksum}
 
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            f.write(MAGIC)
-            f.write(json.dumps(header).encode() + b"\n")
-            f.write(payload)
-    atomic_write(path, write)
+        def write(tmp):
+            with open(tmp, "wb") as out, open(payload, "rb") as src:
+                out.write(MAGIC)
+                out.write(json.dumps(header).encode() + b"\n")
+                shutil.copyfileobj(src, out, 16 * 2 ** 20)
+        atomic_write(path, write)
+    finally:
+        payload.unlink(missing_ok=True)
+
+
+def _sha256_file(path: Path, offset: int = 0) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while block := f.read(16 * 2 ** 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 def load(path: Path, digest: str) -> dict:
@@ -119,7 +135,8 @@ def load(path: Path, digest: str) -> dict:
         with open(path, "rb") as f:
             magic = f.read(len(MAGIC))
             line = f.readline(MAX_HEADER)
-            payload = f.read()
+            offset = f.tell()
+        total = Path(path).stat().st_size
     except OSError as e:
         raise CheckpointError(f"checkpoint {path}: cannot read it ({e.strerror})") from None
     if magic != MAGIC:
@@ -137,16 +154,43 @@ def load(path: Path, digest: str) -> dict:
     if header.get("config") != digest:
         raise CheckpointError(f"checkpoint {path}: written by a different configuration; resume with the same "
                               f"overrides, or rerun with resume=false to start over")
-    if len(payload) != size:
-        raise CheckpointError(f"checkpoint {path}: cut short ({len(payload):,} of {size:,} bytes); {advice}")
-    if hashlib.sha256(payload).hexdigest() != checksum:
+    if total - offset != size:
+        raise CheckpointError(f"checkpoint {path}: cut short ({total - offset:,} of {size:,} bytes); {advice}")
+    if _sha256_file(path, offset) != checksum:
         raise CheckpointError(f"checkpoint {path}: checksum mismatch (the file was changed or damaged); {advice}")
     try:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
+        with open(path, "rb") as f:
+            f.seek(offset)
+            with np.load(_Window(f, offset), allow_pickle=False) as archive:
+                arrays = {name: archive[name] for name in archive.files}
         return _decode(json.loads(arrays.pop("__tree__").tobytes()), arrays)
     except Exception as e:              # a well-formed checksum over a malformed payload: not ours
         raise CheckpointError(f"checkpoint {path}: unreadable state ({type(e).__name__}); {advice}") from None
+
+
+class _Window(io.RawIOBase):
+    """The file from `offset` on, as a file of its own (the archive's offsets count from its start)."""
+
+    def __init__(self, f, offset: int):
+        self.f, self.offset = f, offset
+        self.f.seek(offset)
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def readinto(self, b):
+        return self.f.readinto(b)
+
+    def seek(self, pos, whence=io.SEEK_SET):
+        if whence == io.SEEK_SET:
+            return self.f.seek(self.offset + pos) - self.offset
+        return self.f.seek(pos, whence) - self.offset
+
+    def tell(self):
+        return self.f.tell() - self.offset
 
 
 def refuse_legacy(outdir: Path) -> None:

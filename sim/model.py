@@ -19,6 +19,7 @@ from mesa.experimental.scenarios import Scenario
 
 from sim.agents import AgentStudents, Country, University
 from sim.config import Config, Rules
+from sim import spin_up
 from sim.diaspora import Diaspora
 from sim.errors import ConfigError
 from sim.mechanisms import careers, choice, emigration, enrolment, exchange, expansion, finance, innovation, internships, \
@@ -123,6 +124,10 @@ class HemsimModel(mesa.Model):
         self.sampling = False              # take the per-student sample this year
         self.year = cfg.start_year - self.spin_up_years  # the year the next step simulates
         self.researchers = Researchers(w, cfg.seed, first_year=self.year)
+        # the spun-up state is cached when the world is the config's own (sim/spin_up.py)
+        cache_key = spin_up.key(cfg, self.schedule) if state is None and world is None and not self.reference \
+            and spin_up.enabled(cfg) else None
+        state = state if cache_key is None else spin_up.load(cache_key)
         if state is not None:
             self._restore(state)
         else:
@@ -130,6 +135,8 @@ class HemsimModel(mesa.Model):
             self.researchers.seed_origins(w.univ_country, *self.mechanism(ResearchCareers).initial_origins(self))
             for _ in range(self.spin_up_years):
                 self._year(recorded=False)
+            if cache_key is not None:
+                spin_up.save(cache_key, self.state(), self.year)
         self.running = self.year < self.end_year
 
     @property

@@ -107,7 +107,8 @@ def explain(e: Exception, overrides: list[str], fields_of=lambda class_name: [])
         owner = re.search(r"not in '(\w+)'", str(cause))
         import sim.config as schema
         node = getattr(schema, owner.group(1), None) if owner else None
-        if node is not None and dataclasses.is_dataclass(node) and node is not Config:   # e.g. inside a lever
+        if node is not None and dataclasses.is_dataclass(node) \
+                and [f.name for f in dataclasses.fields(node)] != fields_at(parent):   # in a list item: a lever
             allowed = [f.name for f in dataclasses.fields(node)]
             return f"unknown key '{key}' (allowed in a {owner.group(1).removesuffix('Config').lower()}: " \
                    f"{', '.join(allowed)})"

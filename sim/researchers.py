@@ -8,7 +8,6 @@ index: it keys a researcher's dice and names their collaborators. Rows are kept 
 """
 
 import numpy as np
-from scipy.special import ndtri
 
 RING = 4  # recent collaborators a researcher remembers (research.py's team assembly)
 COLUMNS = {  # name -> dtype
@@ -34,6 +33,7 @@ def uids(year: int, country: np.ndarray, rank: np.ndarray) -> np.ndarray:
 
 def lognormal_productivity(quantiles: np.ndarray) -> np.ndarray:
     """Productivity at the given quantiles: lognormal, sd 0.6 of its log, mean 1."""
+    from scipy.special import ndtri     # here, not at import: a run restored from the spin-up cache needs none
     return np.exp(0.6 * ndtri(np.clip(quantiles, 1e-6, 1 - 1e-6)) - 0.18).astype(np.float32)
 
 

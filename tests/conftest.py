@@ -69,3 +69,16 @@ def hemsim_env():
     env = dict(os.environ)
     env.pop("HYDRA_FULL_ERROR", None)
     return env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def spin_up_cache(tmp_path_factory):
+    """The suite's own spin-up cache (sim/spin_up.py), not the user's: every model and command the tests
+    start (subprocesses inherit the environment) shares it, and it goes with pytest's temporary files."""
+    old = os.environ.get("HEMSIM_CACHE_DIR")
+    os.environ["HEMSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("hemsim-cache"))
+    yield
+    if old is None:
+        os.environ.pop("HEMSIM_CACHE_DIR", None)
+    else:
+        os.environ["HEMSIM_CACHE_DIR"] = old

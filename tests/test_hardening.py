@@ -208,7 +208,7 @@ def scenario_dir(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["scenario=../world/oecd"], "not a path"),
     (["--config-dir", "{dir}", "scenario=evil"], "may not add callbacks"),
-    (["--config-dir={dir}", "scenario=target"], "unknown key 'scenario.world' (allowed in a scenario: name"),
+    (["--config-dir={dir}", "scenario=target"], "unknown key 'scenario.world' (allowed under scenario: name"),
     (["hydra.searchpath=[file://{dir}]", "scenario=empty"], "an empty scenario"),
     (["scenario.levers=[{lever:border_closed,value:0.5}]"], "is a flag"),
     (["scenario.levers=[{lever:visa_openness,value:0.5,start:2500}]"], "start=2500"),
