@@ -53,11 +53,23 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
+def data_digest(cfg) -> dict:
+    """The real world's input files by SHA-256 (the world is built from them, whatever the config says)."""
+    if cfg.world.kind == "synthetic":
+        return {}
+    from sim.io import sha256
+    from sim.world.real import DATA_FILES
+    d = Path(cfg.world.data_dir).expanduser()
+    return {name: sha256(d / name) for name in DATA_FILES if (d / name).is_file()}
+
+
 def key(cfg, schedule) -> str:
-    """What the spun-up state depends on: world, behaviour, start year, seed, the schedule and the code."""
+    """What the spun-up state depends on: world, behaviour, start year, seed, the schedule, the code and,
+    for the real world, its data files."""
     parts = {"world": dataclasses.asdict(cfg.world), "behaviour": dataclasses.asdict(cfg.behaviour),
              "start_year": cfg.start_year, "seed": cfg.seed, "backend": cfg.backend,
-             "schedule": [f"{c.__module__}.{c.__qualname__}" for c in schedule], "code": code_digest()}
+             "schedule": [f"{c.__module__}.{c.__qualname__}" for c in schedule], "code": code_digest(),
+             "data": data_digest(cfg)}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
