@@ -135,8 +135,10 @@ class HemsimModel(mesa.Model):
             self.researchers.seed_origins(w.univ_country, *self.mechanism(ResearchCareers).initial_origins(self))
             for _ in range(self.spin_up_years):
                 self._year(recorded=False)
-            if cache_key is not None:
-                spin_up.save(cache_key, self.state(), self.year)
+            if cache_key is not None:     # not the recorder: nothing is recorded in a spin-up, and whether
+                state = self.state()      # this run samples students is its own (sample_students)
+                del state["recorded"]
+                spin_up.save(cache_key, state, self.year)
         self.running = self.year < self.end_year
 
     @property
@@ -233,7 +235,8 @@ class HemsimModel(mesa.Model):
         self.researchers = Researchers.from_state(state["researchers"])
         for m in self.mechanisms:
             m.restore(state["mechanisms"][m.name])
-        self.recorder.flow_chunks, self.recorder.metric_chunks, self.recorder.student_chunks = state["recorded"]
+        if "recorded" in state:          # a checkpoint (a spin-up state has no recorded years)
+            self.recorder.flow_chunks, self.recorder.metric_chunks, self.recorder.student_chunks = state["recorded"]
         for year, values in self.recorder.world_values().items():   # the years recorded before the checkpoint
             self.world_metrics = {"year": year} | values
             self.datacollector.collect(self)

@@ -54,3 +54,16 @@ def test_a_damaged_cache_file_is_simulated_again(cache, monkeypatch):
     path.write_bytes(bytes(raw))
     again = _run(small_config(years=2, seed=6))
     assert again.metrics.equals(first.metrics) and again.flows.equals(first.flows)
+
+
+def test_runs_that_sample_students_and_runs_that_do_not_share_a_spin_up(cache, monkeypatch):
+    plain = small_config(years=2, seed=8)
+    sampled = small_config(years=2, seed=8)
+    sampled.sample_students = 0.05
+    monkeypatch.setenv("HEMSIM_SPIN_UP_CACHE", "0")
+    fresh = _run(sampled)
+    monkeypatch.setenv("HEMSIM_SPIN_UP_CACHE", "1")
+    assert _run(plain).students is None                              # fills the cache
+    again = _run(sampled)                                            # restores it, and samples
+    assert again.students is not None and again.students.equals(fresh.students)
+    assert again.metrics.equals(fresh.metrics) and _run(plain).students is None
