@@ -19,7 +19,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import Config
@@ -230,9 +230,11 @@ def _points(axes: list[list[str]]):
 
 def _check_one(overrides: list[str]) -> None:
     try:
-        _check_no_code(compose(config_name=CONFIG_NAME, overrides=[*overrides, *HYDRA_OVERRIDES],
-                               return_hydra_config=True))
-        config = to_config(compose(config_name=CONFIG_NAME, overrides=[*overrides, *HYDRA_OVERRIDES]))
+        cfg = compose(config_name=CONFIG_NAME, overrides=[*overrides, *HYDRA_OVERRIDES], return_hydra_config=True)
+        _check_no_code(cfg)
+        with open_dict(cfg):             # composed once: the checks above read the hydra node, the run not
+            del cfg["hydra"]
+        config = to_config(cfg)
         from sim.model import build_world  # the world's country codes and groups check scenario levers
         from sim.policies import build_tables
         build_tables(config.scenario.levers, build_world(config), config.start_year, config.years)
