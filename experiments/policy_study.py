@@ -228,7 +228,7 @@ def effect_sensitivity(study: dict, overrides: dict, out: Path) -> dict:
     options.update({k: int(options[k]) for k in ("n_jobs", "sample_seed")})
     plan = cli.prepare(options, overrides)
     table = cli.run(plan)["indices"]
-    mu = table[table["index"] == "mu_star"].sort_values("value", ascending=False)
+    mu = table[table["index"] == "mu_star"].sort_values("value", ascending=False, kind="stable")
     return {"figure": f"sensitivity/sensitivity_{study['outcome']}.png", "top": mu[["parameter", "value", "conf"]]}
 
 

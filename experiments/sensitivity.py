@@ -183,7 +183,7 @@ def _report(plan, table, figures, minutes) -> None:
              f"{'the effect of `' + opts['effect'] + '` (scenario - baseline at the same point and seed)' if opts['effect'] else 'outcomes'}"
              f"; {minutes:.1f} minutes. Index: {main} ({'mean absolute elementary effect, in the outcome units' if main == 'mu_star' else 'total-order share of variance'}), 95% interval.", ""]
     for o, fig in zip(plan["outcomes"], figures):
-        d = table[(table.outcome == o) & (table["index"] == main)].sort_values("value", ascending=False)
+        d = table[(table.outcome == o) & (table["index"] == main)].sort_values("value", ascending=False, kind="stable")
         lines += [f"## {o}", "", f"![{o}]({fig.name})", "",
                   d[["parameter", "value", "conf"]].to_markdown(index=False, floatfmt=".4g"), ""]
     (plan["out"] / "report.md").write_text("\n".join(lines))

@@ -12,3 +12,7 @@ __version__ = "0.1.0"
 # threads; explicit settings win.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
+# Results must not depend on the CPU (README, "Reproducibility"): with Intel's SVML installed, Numba
+# would vectorise exp/log in loops with SIMD routines whose last bits differ from the C library's.
+os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")

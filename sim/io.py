@@ -118,6 +118,16 @@ def versions() -> dict[str, str]:
     return out
 
 
+def numeric_platform() -> dict:
+    """What the last bits of a result can depend on beyond the locked versions (README, "Reproducibility"):
+    the architecture, the C library whose libm the kernels call, and whether the CPU has FMA (glibc's
+    libm takes other code paths without it)."""
+    from numpy._core._multiarray_umath import __cpu_features__
+    libc, version = platform.libc_ver()
+    return {"machine": platform.machine(), "libc": f"{libc} {version}".strip() or "unknown",
+            "cpu_fma": bool(__cpu_features__.get("FMA3") and __cpu_features__.get("AVX2"))}
+
+
 def write_run(outdir: Path, tables: dict[str, pa.Table], config: dict, seed: int, wall_seconds: float,
               extra: dict | None = None) -> dict:
     """Write the tables, then the manifest that marks the run complete. Returns the manifest."""
@@ -131,7 +141,7 @@ def write_run(outdir: Path, tables: dict[str, pa.Table], config: dict, seed: int
     manifest = {
         "manifest_version": MANIFEST_VERSION, "complete": True, "seed": seed, "config": config,
         "files": files, "versions": versions(), "git_commit": git_commit(), "wall_seconds": round(wall_seconds, 3),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": platform.node(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": platform.node(), "platform": numeric_platform(),
         "numba_threads": _numba_threads(), **(extra or {}),
     }
     write_json(manifest, outdir / MANIFEST, checksum=True)

@@ -9,6 +9,8 @@ index: it keys a researcher's dice and names their collaborators. Rows are kept 
 
 import numpy as np
 
+from sim import fpmath
+
 RING = 4  # recent collaborators a researcher remembers (research.py's team assembly)
 COLUMNS = {  # name -> dtype
     "uid": np.uint64,           # identity: year and country of hiring, rank among that year's hires there
@@ -34,7 +36,7 @@ def uids(year: int, country: np.ndarray, rank: np.ndarray) -> np.ndarray:
 def lognormal_productivity(quantiles: np.ndarray) -> np.ndarray:
     """Productivity at the given quantiles: lognormal, sd 0.6 of its log, mean 1."""
     from scipy.special import ndtri     # here, not at import: a run restored from the spin-up cache needs none
-    return np.exp(0.6 * ndtri(np.clip(quantiles, 1e-6, 1 - 1e-6)) - 0.18).astype(np.float32)
+    return fpmath.exp(0.6 * ndtri(np.clip(quantiles, 1e-6, 1 - 1e-6)) - 0.18).astype(np.float32)
 
 
 class Researchers:

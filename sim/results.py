@@ -58,7 +58,7 @@ class Results:
     def metric(self, name: str, country: str = WORLD) -> np.ndarray:
         """One metric's yearly values for one country (WORLD by default), in year order."""
         m = self.metrics.to_pandas()
-        sel = m[(m.metric == name) & (m.country == country)].sort_values("year")
+        sel = m[(m.metric == name) & (m.country == country)].sort_values("year", kind="stable")
         return sel.value.to_numpy()
 
     def flow_total(self, kind: str) -> float:

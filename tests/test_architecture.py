@@ -3,20 +3,21 @@
 - a mechanism writes only the student columns it declares (checked year by year on a run);
 - its declared columns exist, its rule is its config section;
 - every outcome it declares is in the README with the same unit, in the order of the output tables;
-- the results of a small run are pinned (SHA-256 of their content): a restructuring must not change
-  them. Update PINNED only on purpose, saying why in the commit.
+- the results of a small run are pinned (SHA-256 of their content, tests/pinned.py): a restructuring
+  must not change them. Update PINNED only on purpose, saying why in the commit;
+- the model's code calls none of numpy's CPU-dispatched float routines (sim/fpmath.py).
 """
 
+import ast
 import dataclasses
-import hashlib
 import re
 import sys
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from conftest import ROOT, small_config
+from pinned import PINNED, digests, pinned_config
 from sim.config import BehaviourConfig, Rules
 from sim.model import SCHEDULE, HemsimModel
 from sim.outcomes import Flow, Metric
@@ -90,34 +91,90 @@ def test_every_flow_kind_is_documented_in_the_readme_in_output_order():
 
 
 # ---- pinned results --------------------------------------------------------------------------------
-PINNED = {  # small_config(students=20_000, years=6, seed=1, scenario="comprehensive_internationalisation")
-    # Updated on purpose for issue 11 (talent becomes research: progression to master's and doctorate,
-    # an open research workforce hired from doctoral graduates, universities' money, the graduate
-    # workforce, innovation, and the fixes of its item 7). Until then the pin held the results of the
-    # code before the restructuring into mechanism modules (commit b01988b), unchanged by issue 10.
-    # Updated again for a fix: the first spin-up year's choice no longer sees the empty network cached
-    # while the initial diaspora was being estimated. Updated again (issue 11, on purpose): self-funded
-    # international doctoral places, doctoral students' larger share of output, and home graduates'
-    # emigration for work (emigration.py); the workforce's "earned abroad" is now relative to the
-    # country of the workforce. Updated (issue 12): two new flow kinds, doctoral_stay and doctoral_return
-    # (stay rates by origin; without them the flows' digest was the one before, 99f08da6..., checked), and
-    # the size effect in international co-authorship (research.intl_size: small research systems find more
-    # co-authors abroad), which moves papers, citations, reputation and, through quality, the choice.
-    "flows": "71f2745613da0c78f87039970770414a82e710da5cc179c69de7ead9d72f0d2d",
-    "metrics": "cb192ebf690df5bca0d1795651e13a3e5e98572cb6eb799db5795838a449c07c",
-}
-
-
-def content_digest(table: pa.Table) -> str:
-    """SHA-256 of a table's content (names, types, values in row order), independent of the file format."""
-    h = hashlib.sha256()
-    for name, column in zip(table.column_names, table.columns):
-        h.update(f"{name}:{column.type};".encode())
-        values = column.to_numpy(zero_copy_only=False)
-        h.update("\0".join(values).encode() if values.dtype == object else np.ascontiguousarray(values).tobytes())
-    return h.hexdigest()
-
-
 def test_results_are_pinned():
-    r = HemsimModel(small_config(students=20_000, years=6, seed=1, scenario="comprehensive_internationalisation")).run()
-    assert {"flows": content_digest(r.flows), "metrics": content_digest(r.metrics)} == PINNED
+    """A change detector (tests/pinned.py): the digests of the pinned run are those recorded."""
+    assert digests(HemsimModel(pinned_config()).run()) == PINNED
+
+
+# ---- no CPU-dispatched maths in the model's code ---------------------------------------------------
+# numpy routines whose result depends on the SIMD path numpy picks for the CPU, or on OpenBLAS's kernel
+# (measured: README "Reproducibility"); sim/fpmath.py has dispatch-free versions of those the model needs
+DISPATCHED = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "power", "float_power", "sin", "cos", "tan",
+              "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+              "cbrt", "hypot", "logaddexp", "logaddexp2", "dot", "vdot", "inner", "matmul", "tensordot", "einsum",
+              "polyfit", "polyval", "cov", "corrcoef", "linalg", "argpartition"}
+NUMBA_DECORATORS = {"njit", "jit", "vectorize", "guvectorize", "cfunc"}
+# statistical fits that go through statsmodels and LAPACK by design (README: their estimates may differ in
+# the last bits between CPUs); everything the model computes is outside them
+ALLOWED = {("sim/analysis/validation.py", "ppml")}
+
+
+def _numba_kernel(node) -> bool:
+    for d in node.decorator_list:
+        f = d.func if isinstance(d, ast.Call) else d
+        if (f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")) in NUMBA_DECORATORS:
+            return True
+    return False
+
+
+def _dispatched_calls(path, root=ROOT):
+    """(line, what) of each call to a CPU-dependent routine outside Numba kernels; inside kernels, BLAS
+    calls (dot, @) and fastmath. An argsort or a sort of a frame must name a stable kind (ties in another
+    order on another CPU: numpy's quicksort is AVX-512 code there)."""
+    found = []
+
+    def visit(node, function, kernel):
+        for child in ast.iter_child_nodes(node):
+            f, k = function, kernel
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                f, k = child.name, _numba_kernel(child)
+                for d in child.decorator_list:
+                    if isinstance(d, ast.Call) and any(kw.arg == "fastmath" for kw in d.keywords):
+                        found.append((child.lineno, "fastmath"))
+            if (str(path), f) not in ALLOWED:
+                if isinstance(child, ast.BinOp) and isinstance(child.op, ast.MatMult):
+                    found.append((child.lineno, "@"))
+                if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) \
+                        and child.value.id in ("np", "numpy") and child.attr in DISPATCHED \
+                        and (not k or child.attr in ("dot", "vdot", "inner", "matmul", "linalg")):
+                    found.append((child.lineno, f"np.{child.attr}"))
+                if not k and isinstance(child, ast.BinOp) and isinstance(child.op, ast.Pow) \
+                        and not (isinstance(child.right, ast.Constant) and child.right.value == 2) \
+                        and not (isinstance(child.left, ast.Constant) and isinstance(child.right, ast.Constant)):
+                    found.append((child.lineno, "**"))
+                if not k and isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) \
+                        and child.func.attr in ("argsort", "sort_values") \
+                        and not any(kw.arg == "kind" and getattr(kw.value, "value", "") in ("stable", "mergesort")
+                                    for kw in child.keywords):
+                    found.append((child.lineno, child.func.attr + " without kind='stable'"))
+            visit(child, f, k)
+    visit(ast.parse((root / path).read_text()), None, False)
+    return found
+
+
+def test_the_model_calls_no_cpu_dispatched_maths():
+    """Results do not depend on the CPU (tests/test_dispatch.py runs the model under other dispatch paths;
+    this catches a new call before a machine with other SIMD features does)."""
+    files = sorted(p.relative_to(ROOT) for d in ("sim", "experiments") for p in (ROOT / d).rglob("*.py"))
+    found = {f"{path}:{line}: {what}" for path in files for line, what in _dispatched_calls(path)}
+    assert not found, "CPU-dependent maths (use sim.fpmath): " + "; ".join(sorted(found))
+
+
+@pytest.mark.parametrize("code,what", [
+    ("import numpy as np\ndef f(x):\n    return np.exp(x)\n", "np.exp"),
+    ("def f(a, b):\n    return a @ b\n", "@"),
+    ("def f(x, e):\n    return x ** e\n", "**"),
+    ("import numpy as np\ndef f(x):\n    return np.argsort(x)\n", "argsort without kind='stable'"),
+    ("from numba import njit\nimport numpy as np\n@njit(cache=True)\ndef f(a, b):\n    return np.dot(a, b)\n", "np.dot"),
+    ("from numba import njit\n@njit(fastmath=True)\ndef f(x):\n    return x\n", "fastmath"),
+])
+def test_the_guard_finds_a_planted_call(tmp_path, code, what):
+    (tmp_path / "planted.py").write_text(code)
+    assert [w for _, w in _dispatched_calls("planted.py", tmp_path)] == [what]
+
+
+def test_the_guard_lets_kernels_and_exact_operations_be(tmp_path):
+    (tmp_path / "ok.py").write_text(
+        "import numpy as np\nfrom numba import njit\n@njit(cache=True)\ndef k(x):\n    return np.exp(x) ** 1.5\n"
+        "def f(x):\n    return np.sqrt(x) ** 2 + x.sum() + 2 ** 20 + np.argsort(x, kind='stable')\n")
+    assert _dispatched_calls("ok.py", tmp_path) == []

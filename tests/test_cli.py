@@ -35,6 +35,7 @@ def test_a_run_writes_tidy_tables_and_a_manifest(tmp_path, hemsim_env):
     assert manifest["config"]["scenario"]["name"] == "open_visas"
     assert manifest["files"]["flows.parquet"]["rows"] == len(flows)
     assert {"numba", "mesa", "hydra-core"} <= set(manifest["versions"])
+    assert set(manifest["platform"]) == {"machine", "libc", "cpu_fma"} and manifest["platform"]["machine"]
 
 
 BAD = [

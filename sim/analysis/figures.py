@@ -203,7 +203,7 @@ def country_effects(metrics: pd.DataFrame, baseline: str, out: Path, top: int = 
         for row, s in enumerate(others):
             ax = axes[row, col]
             d = e[e.scenario == s].set_index("country")
-            d = d.loc[d.effect.abs().sort_values(ascending=False).index[:top]]
+            d = d.loc[d.effect.abs().sort_values(ascending=False, kind="stable").index[:top]]
             err = np.vstack([(d.effect - d.low).fillna(0), (d.high - d.effect).fillna(0)]) * factor
             ax.bar(range(len(d)), d.effect * factor, yerr=err, color="0.45", edgecolor="0.1", linewidth=0.4,
                    capsize=2)

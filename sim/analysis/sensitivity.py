@@ -76,7 +76,7 @@ def figure(indices: pd.DataFrame, outcome: str, out: Path, label: str | None = N
     d = indices[indices.outcome == outcome]
     method = d.method.iloc[0]
     main = "mu_star" if method == "morris" else "ST"
-    order = d[d["index"] == main].sort_values("value").parameter.tolist()
+    order = d[d["index"] == main].sort_values("value", kind="stable").parameter.tolist()
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(order) + 1.6))
     y = np.arange(len(order))
     shown = [main] if method == "morris" else ["S1", "ST"]

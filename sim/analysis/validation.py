@@ -17,11 +17,19 @@ fitted up to the base year and carried forward, and two readings of the simulati
 and its changes applied to the base year's observed stocks (observed x simulated(t) / simulated(base),
 corridor by corridor: how a calibrated model is used to forecast, e.g. the "exact hat algebra" of
 trade models, Dekle, Eaton & Kortum 2008), which asks whether the model's dynamics add to persistence.
+
+The gravity fits go through statsmodels and LAPACK/BLAS, whose kernels OpenBLAS picks by CPU: their
+estimates can differ in the last bits between machines (README, "Reproducibility"); the scores of the
+simulation and of the other predictors are computed without them.
 """
+
+import math
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+
+from sim import fpmath
 
 MIN_ABROAD = 20_000
 GRAVITY_TERMS = ["log_distance", "common_language", "colonial_tie"]
@@ -78,7 +86,7 @@ def size_only(observed: pd.DataFrame) -> pd.DataFrame:
 def with_geography(frame: pd.DataFrame, geography: pd.DataFrame) -> pd.DataFrame:
     """Add log distance, common language and colonial tie (geography: origin, destination, dist_km, ...)."""
     g = geography[["origin", "destination", "distw_km", "dist_km", "comlang_off", "colony"]].copy()
-    g["log_distance"] = np.log(g.distw_km.fillna(g.dist_km))
+    g["log_distance"] = fpmath.log(g.distw_km.fillna(g.dist_km).to_numpy(float))
     g = g.rename(columns={"comlang_off": "common_language", "colony": "colonial_tie"})
     g["colonial_tie"] = np.maximum(g.colonial_tie, g.merge(
         g[["origin", "destination", "colonial_tie"]].rename(columns={"origin": "destination", "destination": "origin"}),
@@ -161,10 +169,10 @@ def level_errors(observed: pd.DataFrame, predicted: pd.DataFrame, minimum: float
     over the destinations with at least `minimum` observed international students."""
     j = observed.merge(predicted, on=["year", "country"], how="left", suffixes=("", "_pred"))
     j = j[j.inbound >= minimum].fillna({"inbound_pred": 0.0})
-    j["off"] = np.abs(np.log(np.maximum(j.inbound_pred, 1.0) / j.inbound))
+    j["off"] = np.abs(fpmath.log((np.maximum(j.inbound_pred, 1.0) / j.inbound).to_numpy(float)))
     return j.groupby("year").agg(destinations=("off", "size"),
-                                 median_abs_error=("off", lambda x: float(np.expm1(np.median(x)))),
-                                 off_by_2x=("off", lambda x: int((x > np.log(2)).sum()))).reset_index()
+                                 median_abs_error=("off", lambda x: fpmath.expm1(np.median(x))),
+                                 off_by_2x=("off", lambda x: int((x > math.log(2)).sum()))).reset_index()
 
 
 def fit_summary(observed: pd.DataFrame, simulated: pd.DataFrame) -> dict:
@@ -186,5 +194,6 @@ def objective(observed: pd.DataFrame, simulated: pd.DataFrame, level_weight: flo
     sim_total = simulated[simulated.destination.isin(reporting)].groupby("year").students.sum()
     obs_total = observed.groupby("year").students.sum()
     ratio = sim_total.reindex(obs_total.index).fillna(1.0) / obs_total
-    level = float(np.mean(np.log(ratio.clip(lower=1e-6)) ** 2))
+    log_ratio = fpmath.log(ratio.clip(lower=1e-6).to_numpy(float))
+    level = float(np.mean(log_ratio * log_ratio))
     return float(tvd + level_weight * level), float(tvd), level

@@ -45,7 +45,7 @@ def out_of_sample(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd
     tvd = {k: float(v.tvd.mean()) for k, v in fit.items()}
     per_origin = pd.DataFrame({k: v.groupby("origin").tvd.mean() for k, v in fit.items()})
     per_origin["abroad"] = fit["hemsim"].groupby("origin").abroad.mean()
-    per_origin = per_origin.sort_values("abroad", ascending=False)
+    per_origin = per_origin.sort_values("abroad", ascending=False, kind="stable")
     levels = _levels_out_of_sample(sim, uis, base_year, held)
     best = min(("hemsim", "hemsim_change"), key=tvd.get)
     summary = {
@@ -260,7 +260,7 @@ def beyond_stocks(metrics: pd.DataFrame, flows: pd.DataFrame, coauthorship: pd.D
              "share from above and ranks countries exactly if the mean number of partner countries per "
              f"international work is the same everywhere. Smaller research systems co-author abroad more in the "
              f"data; the simulated share's rank correlation with a country's papers is {size_rho:.2f}.", "",
-             with_names(co.sort_values("papers", ascending=False).head(15).rename_axis("country").round(3))
+             with_names(co.sort_values("papers", ascending=False, kind="stable").head(15).rename_axis("country").round(3))
              .to_markdown(), ""]
     return summary, lines
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from sim import rng
+from sim import fpmath, rng
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import FIXED_POINT, Flow, Metric, blocks, fixed, off_diagonal, ratio, with_world
 from sim.students import DOCTORAL, GRADUATED, INTERNED, RETURNED, STAYED
@@ -57,10 +57,10 @@ def employability(skill, competence, interned, rule):
 def stay_probabilities(world, policy, p, constant: float) -> np.ndarray:
     """(C, C) probability that a graduate of origin o who studied in d stays in d (`constant`: the level's)."""
     logit = (constant + p.post_study_work * policy["post_study_work_years"][None, :]
-             + p.income_gap * np.log(world.gdp_pc[None, :] / world.gdp_pc[:, None])
+             + p.income_gap * fpmath.log(world.gdp_pc[None, :] / world.gdp_pc[:, None])
              - p.return_incentive * policy["return_incentive"][:, None]
              + p.visa * policy["visa_openness"][None, :])
-    prob = 1.0 / (1.0 + np.exp(-logit))
+    prob = 1.0 / (1.0 + fpmath.exp(-logit))
     np.fill_diagonal(prob, 0.0)
     return prob
 

@@ -41,7 +41,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from sim import alias, rng
+from sim import alias, fpmath, rng
 from sim.mechanisms import admission
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.mechanisms.enrolment import talent_band
@@ -84,8 +84,8 @@ def quality_index(quality: np.ndarray, capacity: np.ndarray, univ_country: np.nd
     """(C, F) inclusive value of each country's universities: a capacity-weighted smooth maximum."""
     weights = capacity / np.bincount(univ_country, capacity, n_countries)[univ_country]
     out = np.zeros((n_countries, quality.shape[1]))
-    np.add.at(out, univ_country, weights[:, None] * np.exp(beta * quality))
-    return np.log(out) / beta
+    np.add.at(out, univ_country, weights[:, None] * fpmath.exp(beta * quality))
+    return fpmath.log(out) / beta
 
 
 def entry_asc(p) -> np.ndarray:
@@ -109,24 +109,24 @@ def destinations(world, policy, network, quality_idx, tuition, courses, p, years
     calendar years since TREND_BASE_YEAR (the trend of going abroad lowers home's utility)."""
     n = world.n_countries
     eye = np.eye(n, dtype=bool)
-    pair = (p.log_distance * np.log(np.where(eye, 1.0, world.distance_km))
+    pair = (p.log_distance * fpmath.log(np.where(eye, 1.0, world.distance_km))
             + p.common_language * world.common_language + p.colonial_tie * world.colonial_tie
-            + p.diaspora * np.log1p(network)
+            + p.diaspora * fpmath.log1p(network)
             + p.visa * policy["visa_openness"][None, :] + p.post_study_work * policy["post_study_work_years"][None, :]
             + p.international_courses * courses[None, :] + world.destination_constant[None, :])
     cost = tuition * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc
     net = cost[None, :] * (1 - policy["inbound_scholarship"][None, :]) * (1 - policy["outbound_scholarship"][:, None])
     income = world.gdp_pc[:, None, None] * RESOURCE_INCOME_FACTOR[None, :, None]          # (o, r, 1)
-    money = -p.cost * np.log1p(net[:, None, :] / income)                                     # (o, r, d)
+    money = -p.cost * fpmath.log1p(net[:, None, :] / income)                                     # (o, r, d)
     v = pair[:, None, None, :] + money[:, None, :, :] + p.quality * quality_idx.T[None, :, None, :]  # (o, f, r, d)
     closed = policy["border_closed"] > 0.5
     blocked = (closed[:, None] | closed[None, :] | (policy["visa_openness"] <= 0)[None, :]) | eye
     v = np.where(blocked[:, None, None, :], -np.inf, v)
     top = v.max(axis=-1, keepdims=True)
     finite = np.isfinite(top)
-    e = np.exp(np.where(finite, v - np.where(finite, top, 0.0), -np.inf))
+    e = fpmath.exp(np.where(finite, v - np.where(finite, top, 0.0), -np.inf))
     total = e.sum(axis=-1, keepdims=True)
-    inclusive = np.where(finite, np.log(np.where(total > 0, total, 1.0)) + np.where(finite, top, 0.0), -np.inf)
+    inclusive = np.where(finite, fpmath.log(np.where(total > 0, total, 1.0)) + np.where(finite, top, 0.0), -np.inf)
     share = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
     home = p.quality * quality_idx - (world.origin_constant + p.abroad_trend * years_since)[:, None]
     return Destinations(share=share, inclusive=inclusive[..., 0], home=home)
@@ -136,7 +136,7 @@ def abroad_probabilities(d: Destinations, asc: np.ndarray, nest: float) -> np.nd
     """(C, F, T, R, L) probability of going abroad at all: logistic(asc + nest x inclusive value - V_home),
     the upper nest (nest = 1: the plain multinomial logit over home and all destinations)."""
     go = asc[None, None, :, :, :] + nest * d.inclusive[:, :, None, :, None] - d.home[:, :, None, None, None]
-    return np.where(np.isfinite(go), 1.0 / (1.0 + np.exp(-np.where(np.isfinite(go), go, 0.0))), 0.0)
+    return np.where(np.isfinite(go), 1.0 / (1.0 + fpmath.exp(-np.where(np.isfinite(go), go, 0.0))), 0.0)
 
 
 def destination_probabilities(world, policy, network, quality_idx, tuition, courses, p, asc=None) -> np.ndarray:
@@ -179,7 +179,7 @@ def university_tables(world, weight: np.ndarray) -> np.ndarray:
 
 def seat_weights(quality: np.ndarray, capacity: np.ndarray, beta: float) -> np.ndarray:
     """(U, F) weight of each university in an entrant's choice within its country: capacity x exp(beta x quality)."""
-    return capacity[:, None] * np.exp(beta * (quality - quality.max()))
+    return capacity[:, None] * fpmath.exp(beta * (quality - quality.max()))
 
 
 @njit(cache=True, inline="always")
@@ -264,7 +264,7 @@ def expected_entrants(prob: np.ndarray, world, postgraduate_share: float) -> np.
     from sim.mechanisms.enrolment import RESOURCE_CUTS, RESOURCE_INCOME
 
     n, f = world.n_countries, world.n_fields
-    mean = RESOURCE_INCOME * np.log(world.gdp_pc / 6_000.0)
+    mean = RESOURCE_INCOME * fpmath.log(world.gdp_pc / 6_000.0)
     below = ndtr(np.array(RESOURCE_CUTS)[None, :] - mean[:, None])                     # (C, 2)
     resources = np.diff(np.concatenate([np.zeros((n, 1)), below, np.ones((n, 1))], axis=1), axis=1)  # (C, R)
     level = np.array([1 - postgraduate_share, postgraduate_share])
@@ -272,7 +272,7 @@ def expected_entrants(prob: np.ndarray, world, postgraduate_share: float) -> np.
              * resources[:, None, None, :, None] * level[None, None, None, None, :])       # (o, f, t, r, l)
     share = np.broadcast_to(share, (n, f, TALENT_BANDS, RESOURCE_BANDS, LEVELS)).reshape(n, -1)
     p = prob.reshape(n, -1, n)
-    return np.einsum("og,ogd->od", share, p) * world.cohort[:, None]
+    return (share[:, :, None] * p).sum(axis=1) * world.cohort[:, None]    # not einsum: its SIMD sums depend on the CPU
 
 
 def students_at_home(m) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange, uint64
 
-from sim import rng
+from sim import fpmath, rng
 from sim.mechanisms.base import Mechanism
 
 TALENT_CUTS = (-0.6745, 0.0, 0.6745)  # quartiles of N(0, 1): four talent bands
@@ -124,7 +124,7 @@ class Enrolment(Mechanism):
     def tables(self, m) -> EnrolmentTables:
         w = m.world
         return EnrolmentTables(sizes=cohort_sizes(w.cohort, m.policy["enrolment_rate"], w.enrolment_rate),
-                               field_cum=np.cumsum(w.field_share, axis=1), log_income=np.log(w.gdp_pc / 6_000.0),
+                               field_cum=np.cumsum(w.field_share, axis=1), log_income=fpmath.log(w.gdp_pc / 6_000.0),
                                postgraduate_share=m.rules.study.postgraduate_share)
 
     def step_arrays(self, m) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import fpmath
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.mechanisms.workforce import Workforce
 from sim.outcomes import Metric, by_country, with_world
@@ -38,8 +39,8 @@ Rule = InnovationRule = rule_type(Params, "InnovationRule")
 def patents(researchers, graduate_share, students_per_researcher, rule, mean_researchers, mean_share) -> np.ndarray:
     """(C,) patent applications a year (see the module docstring)."""
     r = np.maximum(researchers, 0.0)
-    return (rule.patents_per_researcher * mean_researchers * (r / mean_researchers) ** rule.research_elasticity
-            * (np.maximum(graduate_share, 0.0) / mean_share) ** rule.skills_elasticity
+    return (rule.patents_per_researcher * mean_researchers * fpmath.power(r / mean_researchers, rule.research_elasticity)
+            * fpmath.power(np.maximum(graduate_share, 0.0) / mean_share, rule.skills_elasticity)
             * (1 + rule.graduate_students * students_per_researcher))
 
 

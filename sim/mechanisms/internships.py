@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from sim import alias, rng
+from sim import alias, fpmath, rng
 from sim.mechanisms import admission
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
@@ -99,8 +99,8 @@ def host_tables(world, policy, p):
     eye = np.eye(n, dtype=bool)
     closed = policy["border_closed"] > 0.5
     places = np.where(closed, 0, world.internship_demand).astype(np.int64)
-    w = (places[None, :].astype(float) * np.exp(p.host_language * world.common_language
-                                                + p.host_distance * np.log(np.where(eye, 1.0, world.distance_km))))
+    w = (places[None, :].astype(float) * fpmath.exp(p.host_language * world.common_language
+                                                    + p.host_distance * fpmath.log(np.where(eye, 1.0, world.distance_km))))
     w[eye] = 0.0
     w[closed, :] = 0.0
     has_host = w.sum(axis=1) > 0

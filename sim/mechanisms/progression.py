@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from sim import rng
+from sim import fpmath, rng
 from sim.mechanisms import admission, choice
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
@@ -71,11 +71,11 @@ def years_enrolled(study, progression) -> float:
     on to (progression shares averaged over talent ~ N(0, 1) and fields; dropout not counted). Sizes
     cohorts from enrolment (world builders) and the students behind a country's network (choice.py)."""
     talent = np.linspace(-5, 5, 1001)
-    weight = np.exp(-talent ** 2 / 2)
+    weight = fpmath.exp(-talent * talent / 2)
     weight /= weight.sum()
-    p_master = float(weight @ (1 / (1 + np.exp(-(progression.master_constant + progression.master_talent * talent)))))
-    p_doctoral = float(weight @ (1 / (1 + np.exp(-(progression.doctoral_constant - progression.doctoral_field / 2
-                                                   + progression.doctoral_talent * talent)))))
+    p_master = fpmath.dot(weight, 1 / (1 + fpmath.exp(-(progression.master_constant + progression.master_talent * talent))))
+    p_doctoral = fpmath.dot(weight, 1 / (1 + fpmath.exp(-(progression.doctoral_constant - progression.doctoral_field / 2
+                                                          + progression.doctoral_talent * talent))))
     first = 1 - study.postgraduate_share
     master = study.postgraduate_share + first * p_master
     doctoral = master * p_doctoral * (progression.doctoral_years_min + progression.doctoral_years_max) / 2
@@ -166,7 +166,7 @@ class Progression(Mechanism):
         """(U, F) the quality applicants to this level see: doctoral applicants weigh research reputation."""
         u, rule = m.universities, m.rules.progression
         if to_level == DOCTORAL:
-            return np.clip(u.quality + rule.reputation * np.log(np.maximum(u.reputation, 1e-3))[:, None], 0.01, 0.99)
+            return np.clip(u.quality + rule.reputation * fpmath.log(np.maximum(u.reputation, 1e-3))[:, None], 0.01, 0.99)
         return u.quality
 
     def asc(self, m, to_level: int) -> np.ndarray:
@@ -191,7 +191,7 @@ class Progression(Mechanism):
         seen = self.seen_quality(m, to_level)
         degree_choice = m.mechanism(choice.DegreeChoice)   # it ran earlier this year: its destinations are this year's
         d, where = degree_choice.destinations(m, seen) if to_level == DOCTORAL else degree_choice.year_destinations
-        weight = np.minimum(places, u.capacity)[:, None] * np.exp(p.university_quality * (seen - seen.max()))
+        weight = np.minimum(places, u.capacity)[:, None] * fpmath.exp(p.university_quality * (seen - seen.max()))
         return StageTables(abroad=choice.abroad_probabilities(d, self.asc(m, to_level), p.nest).ravel(), where=where,
                            u_table=choice.university_tables(w, weight), first_univ=w.first_univ, places=places,
                            n_fields=w.n_fields)

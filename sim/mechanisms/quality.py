@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import fpmath
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import Metric, weighted_mean
 
@@ -66,7 +67,7 @@ def reputation_update(reputation, citations, researchers, memory) -> np.ndarray:
 
 
 def choice_quality(base_quality, reputation, teaching, base_teaching, weight) -> np.ndarray:
-    shift = weight * np.log(np.maximum(reputation, 1e-3)) + (teaching - base_teaching)
+    shift = weight * fpmath.log(np.maximum(reputation, 1e-3)) + (teaching - base_teaching)
     return np.clip(base_quality + shift[:, None], 0.01, 0.99)
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from sim import rng
+from sim import fpmath, rng
 from sim.mechanisms.base import Mechanism, rule_type
 from sim.outcomes import Flow, Metric, by_country, off_diagonal, ratio, with_world
 from sim.researchers import RING
@@ -129,7 +129,7 @@ def system_size_logits(staff_by_country: np.ndarray, intl_size: float) -> np.nda
     """(C,) intl_size x (researcher-weighted mean of log staff - log staff of the country): a research
     system smaller than the typical researcher's finds more of its new co-authors abroad (the size
     effect of Luukkonen, Persson & Sivertsen 1992), centred so the world's share barely moves."""
-    log_staff = np.log(np.maximum(staff_by_country, 1.0))
+    log_staff = fpmath.log(np.maximum(staff_by_country, 1.0))
     mean = float((staff_by_country * log_staff).sum() / max(staff_by_country.sum(), 1.0))
     return intl_size * (mean - log_staff)
 

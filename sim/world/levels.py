@@ -26,11 +26,13 @@ targets (they are listed). The constants are configuration
 written by `hemsim-levels`.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from sim import fpmath
 from sim.errors import ConfigError
 
 LIMIT = 8.0            # constants stay within +-LIMIT (a destination nobody reaches does not run away)
@@ -83,7 +85,7 @@ def targets(world, data_dir, years: list[int]) -> Targets:
     breaks = []
     for k in range(1, len(years)):      # a one-year jump beyond BREAK: the earlier years measured otherwise
         with np.errstate(invalid="ignore", divide="ignore"):
-            jump = np.abs(np.log(inbound[k] / inbound[k - 1])) > np.log(BREAK)
+            jump = np.abs(fpmath.log(inbound[k] / inbound[k - 1])) > math.log(BREAK)
         for c in np.flatnonzero(jump):
             breaks.append((world.codes[c], years[k]))
             inbound[:k, c] = np.nan
@@ -113,9 +115,9 @@ def errors(inbound_sim: np.ndarray, t: Targets) -> pd.DataFrame:
         obs = t.inbound[k]
         major = np.isfinite(obs) & (obs >= MAJOR)
         ratio = np.maximum(inbound_sim[k][major], 1.0) / obs[major]
-        off = np.abs(np.log(ratio))
-        rows.append({"year": y, "destinations": int(major.sum()), "median_abs_error": float(np.expm1(np.median(off))),
-                     "off_by_2x": int((off > np.log(2)).sum()), "worst_ratio": float(ratio[off.argmax()]),
+        off = np.abs(fpmath.log(ratio))
+        rows.append({"year": y, "destinations": int(major.sum()), "median_abs_error": fpmath.expm1(np.median(off)),
+                     "off_by_2x": int((off > math.log(2)).sum()), "worst_ratio": float(ratio[off.argmax()]),
                      "total_ratio": float(inbound_sim[k][major].sum() / obs[major].sum())})
     return pd.DataFrame(rows)
 
@@ -131,8 +133,8 @@ def step(dest, orig, trend: float, inbound_sim, outbound_sim, t: Targets, dampin
     The trend moves by the yearly slope of the world total's log ratio, in the same way."""
     w = np.ones(len(t.years)) if weights is None else np.asarray(weights, float)
     with np.errstate(divide="ignore"):
-        d_log = np.log(np.maximum(np.nan_to_num(t.inbound), 1.0)) - np.log(np.maximum(inbound_sim, 1.0))
-        o_log = np.log(np.maximum(t.outbound, 1.0)) - np.log(np.maximum(outbound_sim, 1.0))
+        d_log = fpmath.log(np.maximum(np.nan_to_num(t.inbound), 1.0)) - fpmath.log(np.maximum(inbound_sim, 1.0))
+        o_log = fpmath.log(np.maximum(t.outbound, 1.0)) - fpmath.log(np.maximum(outbound_sim, 1.0))
     seen = np.isfinite(t.inbound).any(axis=0)
     has = np.isfinite(t.inbound[:, seen])
     d_mean = (np.where(has, d_log[:, seen], 0.0) * w[:, None]).sum(axis=0) / (has * w[:, None]).sum(axis=0)
@@ -146,12 +148,12 @@ def step(dest, orig, trend: float, inbound_sim, outbound_sim, t: Targets, dampin
     if len(t.years) < 2:
         return trend
     every_year = np.isfinite(t.inbound).all(axis=0)    # the world's trend over destinations seen throughout
-    world_log = np.log(np.nansum(np.where(every_year, t.inbound, 0.0), axis=1)
+    world_log = fpmath.log(np.nansum(np.where(every_year, t.inbound, 0.0), axis=1)
                        / inbound_sim[:, every_year].sum(axis=1))
     years = np.array(t.years, float)
     if np.ptp(years) == 0:
         return trend
-    return trend + damping * np.polyfit(years - years.mean(), world_log, 1)[0] / RESPONSE
+    return trend + damping * fpmath.linear_fit(years - years.mean(), world_log)[0] / RESPONSE
 
 
 def fit(cfgs: list, iterations: int = 20, damping: float = 0.8, tolerance: float = 0.08, report=print):

@@ -405,7 +405,7 @@ def _nearest_uis_totals(keys: pd.DataFrame, uis: pd.DataFrame) -> pd.DataFrame:
         columns={"country": "destination", "year": "uis_year", "inbound": "uis_inbound"})
     pairs = keys.merge(available, on="destination")
     pairs["gap"] = (pairs["uis_year"] - pairs["year"]).abs()
-    nearest = pairs.sort_values(["destination", "year", "gap", "uis_year"])
+    nearest = pairs.sort_values(["destination", "year", "gap", "uis_year"], kind="stable")
     nearest = nearest.drop_duplicates(["destination", "year"], keep="first")
     return nearest[["destination", "year", "uis_year", "uis_inbound"]]
 

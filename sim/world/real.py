@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
+from sim import fpmath
 from sim.config import Config
 from sim.errors import ConfigError, DataError
 from sim.world import loaders as L
@@ -42,7 +43,7 @@ def nearest_year(frame: pd.DataFrame, year: int, columns: list[str], key: str = 
     """Per key, the row with all `columns` present whose year is nearest to `year` (earlier on ties)."""
     f = frame.dropna(subset=columns).copy()
     f["gap"] = (f.year - year).abs() * 2 + (f.year > year)
-    return f.sort_values([key, "gap"]).groupby(key, as_index=False).first().drop(columns="gap")
+    return f.sort_values([key, "gap"], kind="stable").groupby(key, as_index=False).first().drop(columns="gap")
 
 
 def build(cfg: Config) -> World:
@@ -69,23 +70,23 @@ def build(cfg: Config) -> World:
     in_cepii = set(cepii.frame.origin) & set(cepii.frame.destination)
     missing = sorted(set(w.country) - in_cepii)
     excluded.append(_excl(missing, "not in CEPII GeoDist (no distances)", "cepii"))
-    w = w[w.country.isin(in_cepii)].sort_values("country").reset_index(drop=True)
+    w = w[w.country.isin(in_cepii)].sort_values("country", kind="stable").reset_index(drop=True)
     codes = w.country.tolist()
     n = len(codes)
     index = {c: i for i, c in enumerate(codes)}
 
     distance, language, colonial = _pairs(cepii.frame, index, n)
     gdp_pc = w.gdp_pc_usd.to_numpy(float)
-    log_income = np.log(gdp_pc / 6_000)
-    enrolment = np.clip(0.06 + 0.75 / (1 + np.exp(-1.4 * log_income)), 0.02, 0.95)
+    log_income = fpmath.log(gdp_pc / 6_000)
+    enrolment = np.clip(0.06 + 0.75 / (1 + fpmath.exp(-1.4 * log_income)), 0.02, 0.95)
     enrolled_real = w.population.to_numpy(float) * AGE_SHARE * enrolment
     enrolled = enrolled_real / cfg.world.scale
     researchers = _researchers(scholars.frame, codes, year, gdp_pc, w.population.to_numpy(float))
-    intensity = np.log(researchers / w.population.to_numpy(float) * 1e6 + 1.0)   # researchers per million
+    intensity = fpmath.log(researchers / w.population.to_numpy(float) * 1e6 + 1.0)   # researchers per million
     quality_logit = 0.6 * (intensity - np.median(intensity)) + 0.4 * log_income
 
     rng = np.random.default_rng(cfg.world.seed)
-    income_rank = np.argsort(np.argsort(gdp_pc)) / max(n - 1, 1)
+    income_rank = np.argsort(np.argsort(gdp_pc, kind="stable"), kind="stable") / max(n - 1, 1)
     names = _names(iso, codes)
     region = _regions(distance)
     reporting = sorted(set(stocks.frame.destination) & set(codes))
@@ -150,9 +151,9 @@ def _researchers(scholars: pd.DataFrame, codes, year, gdp_pc, population) -> np.
     s = nearest_year(scholars, year, ["researchers"]).set_index("country").researchers
     have = np.array([c in s.index for c in codes])
     values = np.array([s.get(c, np.nan) for c in codes], float)
-    per_capita = np.log(values[have] / population[have] + 1e-9)
-    slope, intercept = np.polyfit(np.log(gdp_pc[have]), per_capita, 1)
-    values[~have] = np.exp(intercept + slope * np.log(gdp_pc[~have])) * population[~have]
+    per_capita = fpmath.log(values[have] / population[have] + 1e-9)
+    slope, intercept = fpmath.linear_fit(fpmath.log(gdp_pc[have]), per_capita)
+    values[~have] = fpmath.exp(intercept + slope * fpmath.log(gdp_pc[~have])) * population[~have]
     return np.maximum(values, 1.0)
 
 

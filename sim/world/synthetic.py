@@ -10,6 +10,7 @@ seed of a sweep plays on the same world.
 
 import numpy as np
 
+from sim import fpmath
 from sim.config import Config
 from sim.mechanisms.progression import years_enrolled
 from sim.world.world import World
@@ -28,17 +29,17 @@ def build(cfg: Config) -> World:
     width = max(2, len(str(n)))
     codes = [f"C{i + 1:0{width}d}" for i in range(n)]
 
-    size = np.exp(rng.normal(15.0, 1.4, n))                        # heavy-tailed country sizes
-    gdp_pc = np.clip(np.exp(rng.normal(np.log(7_000), 1.1, n)), 400, 120_000)
-    log_income = np.log(gdp_pc / 6_000)
-    enrolment = np.clip(0.06 + 0.75 / (1 + np.exp(-1.4 * log_income)) + rng.normal(0, 0.05, n), 0.02, 0.95)
+    size = fpmath.exp(rng.normal(15.0, 1.4, n))                        # heavy-tailed country sizes
+    gdp_pc = np.clip(fpmath.exp(rng.normal(fpmath.log(7_000), 1.1, n)), 400, 120_000)
+    log_income = fpmath.log(gdp_pc / 6_000)
+    enrolment = np.clip(0.06 + 0.75 / (1 + fpmath.exp(-1.4 * log_income)) + rng.normal(0, 0.05, n), 0.02, 0.95)
     region = rng.integers(0, REGIONS, n)
     language = _languages(rng, n)
     lat, lon = _positions(rng, region)
     distance = _great_circle(lat, lon)
     common_language = (language[:, None] == language[None, :]).astype(np.uint8)
     colonial = _colonial_ties(rng, gdp_pc, common_language)
-    income_rank = np.argsort(np.argsort(gdp_pc)) / max(n - 1, 1)
+    income_rank = np.argsort(np.argsort(gdp_pc, kind="stable"), kind="stable") / max(n - 1, 1)
     visa = np.clip(0.35 + 0.5 * income_rank + rng.normal(0, 0.1, n), 0.05, 1.0)
     post_study = np.round(np.clip(3.0 * income_rank ** 2 + rng.normal(0, 0.5, n), 0, 4) * 2) / 2
     field_share = rng.dirichlet(np.full(f, 6.0), n)
@@ -64,21 +65,21 @@ def assemble(cfg: Config, rng, *, codes, names, gdp_pc, enrolment, enrolled, reg
     """
     w = cfg.world
     n, f = len(codes), field_share.shape[1]
-    income_rank = np.argsort(np.argsort(gdp_pc)) / max(n - 1, 1)
+    income_rank = np.argsort(np.argsort(gdp_pc, kind="stable"), kind="stable") / max(n - 1, 1)
     years_in_system = years_enrolled(cfg.behaviour.study, cfg.behaviour.progression)
     cohort = np.maximum(1, np.round(enrolled / years_in_system)).astype(np.int64)
 
     univ_country = _allocate_universities(rng, enrolled, w.universities)
     u = len(univ_country)
     base = quality_logit[univ_country] + rng.normal(0, 1.0, u)
-    quality0 = 1 / (1 + np.exp(-(base - 0.5)))
+    quality0 = 1 / (1 + fpmath.exp(-(base - 0.5)))
     quality = np.clip(quality0[:, None] + rng.normal(0, 0.06, (u, f)), 0.01, 0.99)
     teaching = np.clip(quality0 + rng.normal(0, 0.08, u), 0.05, 0.99)
-    weight = np.exp(rng.normal(0, 0.9, u)) * (0.5 + quality0)     # elite universities are larger
+    weight = fpmath.exp(rng.normal(0, 0.9, u)) * (0.5 + quality0)     # elite universities are larger
     share_in_country = weight / np.bincount(univ_country, weight, n)[univ_country]
     capacity = np.maximum(1, np.ceil(share_in_country * enrolled[univ_country] * w.capacity_slack)).astype(np.int64)
     free_tuition = rng.random(u) < 0.25 * (1 - income_rank[univ_country]) + 0.1
-    tuition = np.where(free_tuition, 300.0, 1_500 + 0.35 * gdp_pc[univ_country] * np.exp(rng.normal(0, 0.3, u)))
+    tuition = np.where(free_tuition, 300.0, 1_500 + 0.35 * gdp_pc[univ_country] * fpmath.exp(rng.normal(0, 0.3, u)))
     intl_courses = np.clip(rng.beta(2, 9, u) + 0.15 * income_rank[univ_country], 0, 1)
     research_staff = capacity * w.scale * 0.04 * quality0
     if research_staff_by_country is not None:   # the observed total of each country, shared out the same way
@@ -125,8 +126,9 @@ def _positions(rng, region):
 def _great_circle(lat, lon):
     dlat = lat[:, None] - lat[None, :]
     dlon = lon[:, None] - lon[None, :]
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
-    d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    half_dlat, half_dlon = fpmath.sin(dlat / 2), fpmath.sin(dlon / 2)
+    a = half_dlat * half_dlat + fpmath.cos(lat[:, None]) * fpmath.cos(lat[None, :]) * half_dlon * half_dlon
+    d = 2 * EARTH_RADIUS_KM * fpmath.arcsin(np.sqrt(np.clip(a, 0, 1)))
     np.fill_diagonal(d, 0.0)
     return np.maximum(d, np.where(np.eye(len(lat), dtype=bool), 0.0, 150.0))  # neighbours are >= 150 km apart
 
@@ -167,7 +169,7 @@ def _partnerships(rng, univ_country, quality, intl_courses, capacity, distance, 
     u = len(univ_country)
     c = univ_country
     foreign = c[:, None] != c[None, :]
-    affinity = quality[None, :] * np.exp(-distance[c][:, c] / DISTANCE_SCALE_KM) * (1 + common_language[c][:, c])
+    affinity = quality[None, :] * fpmath.exp(-distance[c][:, c] / DISTANCE_SCALE_KM) * (1 + common_language[c][:, c])
     pairs: dict[tuple[int, int], bool] = {}
     for i in range(u):
         w = np.where(foreign[i], affinity[i], 0.0)
