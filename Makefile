@@ -3,12 +3,16 @@
 #               (make run WORLD=oecd: on the calibrated real world, in results/default_study_oecd;
 #                RUN_ARGS="years=5" adds config overrides)
 #   make test   the test suite
-# Both create .venv and install hemsim into it the first time (needs a Python >= 3.12).
+# Both create .venv and install hemsim into it the first time (needs a Python >= 3.12), with exactly the
+# versions of requirements.lock (make lock refreshes it: README, "Installation and the lock file").
 
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+LOCK_VENV := .venv-lock
+UV_VERSION := 0.13.8
 # A Python >= 3.12: the first of these that exists (pyenv's versions included).
 PYTHON ?= $(shell for p in python3.12 python3.13 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null); do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
@@ -16,17 +20,29 @@ WORLD ?=
 RUN_ARGS ?=
 STUDY_DIR := results/default_study$(if $(WORLD),_$(WORLD))
 
-.PHONY: run test bench calibrate validate slurm-up slurm-down clean-results clean-cache venv
+.PHONY: run test bench calibrate validate slurm-up slurm-down clean-results clean-cache venv lock
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/solara_assets.py
+# Exactly the locked versions (requirements.lock, hashes checked), in a venv made afresh when the lock or
+# pyproject.toml changes (so nothing outside the lock stays installed); hemsim itself without build
+# isolation, so it is built with the locked setuptools.
+$(STAMP): pyproject.toml $(LOCK) scripts/lock.py scripts/solara_assets.py
 	@test -n "$(PYTHON)" || { echo "make: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)"; exit 2; }
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	@$(PYTHON) scripts/lock.py --check
+	$(PYTHON) -m venv --clear $(VENV)
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) scripts/solara_assets.py
 	@touch $(STAMP)
+
+# Resolve pyproject.toml's requirements anew (newest allowed versions) into requirements.lock with uv,
+# installed at UV_VERSION into a tool venv of its own; then `make venv` installs the new lock.
+lock:
+	@test -n "$(PYTHON)" || { echo "make: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)"; exit 2; }
+	@test -x $(LOCK_VENV)/bin/uv && $(LOCK_VENV)/bin/uv --version | grep -q " $(UV_VERSION) " || { \
+		$(PYTHON) -m venv --clear $(LOCK_VENV) && $(LOCK_VENV)/bin/python -m pip install --quiet uv==$(UV_VERSION); }
+	$(PYTHON) scripts/lock.py --write --uv $(LOCK_VENV)/bin/uv
 
 run: $(STAMP)
 	$(VENV)/bin/hemsim -m +sweep=default_study hydra.sweep.dir=$(STUDY_DIR) $(if $(WORLD),world=$(WORLD)) $(RUN_ARGS)
