@@ -34,6 +34,7 @@ from sim import rng
 from sim.agents import Student
 from sim.config import Config
 from sim.mechanisms import choice, enrolment
+from sim.mechanisms.library import common, destinations
 from sim.model import HemsimModel
 
 STUDENTS = 200_000
@@ -100,10 +101,10 @@ def _uniform(k, draw, tmp):
 def draw_numpy(seed, year, uid, origin, field, talent, resources, level, t):
     """First applications (k=0) of a cohort, in vectorised numpy: the rule of choice.application."""
     tmp = np.empty_like(uid)
-    band = np.searchsorted(np.array(enrolment.TALENT_CUTS), talent, side="right")
-    group = (((origin.astype(np.int64) * t.n_fields + field) * choice.TALENT_BANDS + band)
-             * choice.RESOURCE_BANDS + resources) * choice.LEVELS + level
-    row = (origin.astype(np.int64) * t.n_fields + field) * choice.RESOURCE_BANDS + resources
+    band = np.searchsorted(np.array(common.TALENT_CUTS), talent, side="right")
+    group = (((origin.astype(np.int64) * t.n_fields + field) * destinations.TALENT_BANDS + band)
+             * destinations.RESOURCE_BANDS + resources) * destinations.LEVELS + level
+    row = (origin.astype(np.int64) * t.n_fields + field) * destinations.RESOURCE_BANDS + resources
     key = _keys(seed, rng.CHOICE, year, uid, tmp)
     goes = _uniform(key, 0, tmp) < t.abroad[group]
     country = np.where(goes, _alias_draw(t.where, row, key, 1, tmp), origin.astype(np.int64))

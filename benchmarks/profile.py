@@ -15,15 +15,16 @@ import time
 
 from sim import model as model_module
 from sim import population
-from sim.mechanisms import admission, careers, choice, enrolment, exchange, internships, learning, progression, research
+from sim.mechanisms import careers, choice, enrolment, exchange, internships, learning, progression, research
+from sim.mechanisms.library import admission
 
 PHASES = {
     **{cls: ("step",) for cls in model_module.SCHEDULE},   # each mechanism's whole step, kernels included
     model_module.HemsimModel: ("_outcomes",),
-    choice.DegreeChoice: ("step", "tables", "probabilities"),
+    choice.DegreeChoice: ("step", "tables"),
     progression.Progression: ("step", "tables"),
     population.ArrayStudents: ("add_cohort", "keep", "seats_taken"),
-    choice: ("first_applications", "applications"),
+    choice: ("first_applications", "applications", "destination_nest"),   # the nest, as degree choice calls it
     admission: ("admit_round", "clearing"),
     enrolment: ("fill_cohort",),
     exchange: ("applications",),

@@ -29,7 +29,7 @@ from sim.mechanisms.quality import Params as QualityParams
 from sim.mechanisms.research import Params as ResearchParams
 from sim.mechanisms.service import Params as ServiceParams
 from sim.mechanisms.workforce import Params as WorkforceParams
-from sim.transitions import Params as ResearchCareersParams
+from sim.mechanisms.research_careers import Params as ResearchCareersParams
 from sim.policies import LEVERS
 
 MISSING = "???"  # omegaconf.MISSING (a required key), spelt out so the library does not import omegaconf

@@ -17,42 +17,20 @@ import mesa
 import numpy as np
 from mesa.experimental.scenarios import Scenario
 
+from sim import initial_state, spin_up, state as shared
 from sim.agents import AgentStudents, Country, University
 from sim.config import Config, Rules
-from sim import spin_up
 from sim.diaspora import Diaspora
 from sim.errors import ConfigError
-from sim.mechanisms import careers, choice, emigration, enrolment, exchange, expansion, finance, innovation, internships, \
-    learning, progression, quality, research, service, workforce
 from sim.outcomes import Flow, Metric
 from sim.policies import build_tables, in_force
 from sim.population import ArrayStudents
 from sim.researchers import Researchers
 from sim.results import FLOW_ORDER, METRIC_ORDER, Recorder, Results, in_order
-from sim.transitions import Graduation, ResearchCareers
+from sim.schedule import SCHEDULE
 from sim.universities import Agreements, Universities
 from sim.world import levels, synthetic
 from sim.world.world import World
-
-SCHEDULE = (
-    expansion.Expansion,        # seats grow
-    enrolment.Enrolment,        # a new cohort in every country
-    choice.DegreeChoice,        # applications, admission under capacity, clearing
-    exchange.Exchange,          # exchange studies along agreements
-    internships.Internships,    # final-year internships abroad
-    learning.Learning,          # the study year: learning, dropout, graduation
-    finance.Finance,            # universities' income, scholarships, the research posts budgets fund
-    progression.Progression,    # graduates go on to a master's or a doctorate
-    careers.Careers,            # graduates abroad stay or return; employability
-    emigration.Emigration,      # home graduates take jobs abroad
-    workforce.Workforce,        # graduates join the workforce where they settle
-    research.Research,          # researchers' mobility, teams, papers, citations
-    innovation.Innovation,      # patent applications
-    service.Service,            # service projects
-    quality.Quality,            # reputation, teaching quality, the quality students see, courses
-    ResearchCareers,            # researchers leave or retire; doctoral graduates are hired into posts
-    Graduation,                 # graduates and dropouts leave the student population
-)
 
 
 def build_world(cfg: Config) -> World:
@@ -120,7 +98,11 @@ class HemsimModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={"year": partial(_last, key="year")}
             | {name: partial(_last, key=name) for name in self.metric_names})
-        self.census = None                 # who studied where this year (learning.Census), set by the study year
+        # shared fields of the model itself (sim/state.py declares them all, with who sets them)
+        self.census = None
+        self.destinations = None
+        self.workforce = None
+        self.arrivals = None
         self.sampling = False              # take the per-student sample this year
         self.year = cfg.start_year - self.spin_up_years  # the year the next step simulates
         self.researchers = Researchers(w, cfg.seed, first_year=self.year)
@@ -131,8 +113,8 @@ class HemsimModel(mesa.Model):
         if state is not None:
             self._restore(state)
         else:
-            self.diaspora = self._initial_diaspora()
-            self.researchers.seed_origins(w.univ_country, *self.mechanism(ResearchCareers).initial_origins(self))
+            self.diaspora = initial_state.diaspora(self)
+            self.researchers.seed_origins(w.univ_country, *initial_state.researcher_origins(self))
             for _ in range(self.spin_up_years):
                 self._year(recorded=False)
             if cache_key is not None:     # not the recorder: nothing is recorded in a spin-up, and whether
@@ -173,11 +155,16 @@ class HemsimModel(mesa.Model):
         self.datacollector.collect(self)
         self.running = self.year < self.end_year
 
-    def _year(self, recorded: bool):
-        """The schedule, then (in recorded years) the year's flows and metrics, in output order."""
+    def _year(self, recorded: bool, run=None):
+        """The schedule, then (in recorded years) the year's flows and metrics, in output order. `run(mechanism)`
+        runs one step (default: `mechanism.step(self)`; sim/contract.py watches each step through it)."""
         self.sampling = recorded and self.cfg.sample_students > 0
+        shared.reset_year(self)
         for mechanism in self.mechanisms:
-            mechanism.step(self)
+            if run is None:
+                mechanism.step(self)
+            else:
+                run(mechanism)
         outcomes = (self._outcomes() if recorded else (None, None))
         self.year += 1
         return outcomes
@@ -206,15 +193,6 @@ class HemsimModel(mesa.Model):
                 on_checkpoint(self)
         return self.recorder.results()
 
-    # ---- the diaspora before the start --------------------------------------------------------------
-    def _initial_diaspora(self) -> Diaspora:
-        """The network the default world's flows would have built before the start (sim/diaspora.py)."""
-        w, study = self.world, self.rules.study
-        prob = self.mechanism(choice.DegreeChoice).probabilities(self)
-        entrants = choice.expected_entrants(prob, w, study.postgraduate_share) * w.scale
-        years = progression.years_enrolled(study, self.rules.progression)
-        return Diaspora.before_the_start(entrants, years, self.rules.careers.diaspora_decay, w.observed_stock)
-
     # ---- checkpoints ------------------------------------------------------------------------------
     def state(self) -> dict:
         """Everything that changes from year to year (the world and the rules are rebuilt from the
@@ -223,6 +201,7 @@ class HemsimModel(mesa.Model):
             raise TypeError("checkpoints need the numba backend")
         return {"year": self.year,  # Mesa's own clock (steps, time) restarts at 0 in a resumed model
                 "universities": self.universities.state(), "diaspora": self.diaspora.state(),
+                "workforce": self.workforce,
                 "students": self.students.state(), "researchers": self.researchers.state(),
                 "mechanisms": {m.name: m.state() for m in self.mechanisms},
                 "recorded": (self.recorder.flow_chunks, self.recorder.metric_chunks, self.recorder.student_chunks)}
@@ -231,6 +210,7 @@ class HemsimModel(mesa.Model):
         self.year = state["year"]
         self.universities = Universities.from_state(state["universities"])
         self.diaspora = Diaspora.from_state(state["diaspora"])
+        self.workforce = state["workforce"]
         self.students = ArrayStudents.from_state(state["students"])
         self.researchers = Researchers.from_state(state["researchers"])
         for m in self.mechanisms:

@@ -1,7 +1,7 @@
 """The researcher population: a structure of arrays, open at both ends.
 
 Researchers are hired from the doctoral graduates who settle in a country and leave research or
-retire (sim/transitions.py, ResearchCareers); the research mechanism moves them and counts their
+retire (sim/mechanisms/research_careers.py); the research mechanism moves them and counts their
 papers. Identity is a stable id (`uid`: the year and country of hiring and a rank), never an array
 index: it keys a researcher's dice and names their collaborators. Rows are kept in uid order
 (hires are appended in uid order; leavers are removed in order), so a uid is found by binary search.

@@ -8,7 +8,7 @@ from conftest import run, small_config
 from example_mechanism import GraduateStock, joins_workforce
 from sim.model import SCHEDULE, HemsimModel
 from sim.students import CONTINUING, DROPPED, GRADUATED, RETURNED, STAYED
-from sim.transitions import Graduation
+from sim.mechanisms.graduation import Graduation
 
 
 class WithGraduateStock(HemsimModel):

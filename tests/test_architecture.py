@@ -1,7 +1,11 @@
 """The structure the code promises: what each mechanism declares is what it does, and the docs agree.
 
-- a mechanism writes only the student columns it declares (checked year by year on a run);
-- its declared columns exist, its rule is its config section;
+- a mechanism touches only the student columns and shared fields it declares (sim/contract.py: checked
+  year by year on a run, and on planted mechanisms that break the contract), and the schedule reads no
+  field of this year before the mechanism that sets it;
+- no mechanism imports another mechanism module or looks another mechanism up (what they share lives in
+  sim/mechanisms/library/, what they hand on goes through the shared state);
+- its rule is its config section;
 - every outcome it declares is in the README with the same unit, in the order of the output tables;
 - the results of a small run are pinned (SHA-256 of their content, tests/pinned.py): a restructuring
   must not change them. Update PINNED only on purpose, saying why in the commit;
@@ -13,45 +17,124 @@ import dataclasses
 import re
 import sys
 
-import numpy as np
 import pytest
 
 from conftest import ROOT, small_config
 from pinned import PINNED, digests, pinned_config
+from sim import contract
 from sim.config import BehaviourConfig, Rules
+from sim.mechanisms.finance import Finance
+from sim.mechanisms.innovation import Innovation
+from sim.mechanisms.learning import Learning
+from sim.mechanisms.quality import Quality
 from sim.model import SCHEDULE, HemsimModel
 from sim.outcomes import Flow, Metric
-from sim.policies import in_force
 from sim.results import FLOW_ORDER, METRIC_ORDER
+from sim.state import FIELDS
 from sim.students import ALL
 
 MECHANISMS = [cls() for cls in SCHEDULE]
 
 
-def test_every_mechanism_writes_only_the_columns_it_declares():
+# ---- the contract: what a mechanism declares is what it touches -------------------------------------
+def test_every_mechanism_touches_exactly_what_it_declares():
+    """Three recorded years of a scenario that pulls every lever: no undeclared read or write of a column or
+    field, and no declared field left untouched (the declarations are the mechanisms' real interface)."""
     model = HemsimModel(small_config(students=20_000, years=3, scenario="comprehensive_internationalisation"))
-    checked = set()
-    for _ in range(3):
-        model.policy = in_force(model.policy_tables, model.year - model.cfg.start_year)
-        for mechanism in model.mechanisms:
-            before = {k: v.copy() for k, v in model.students.a.items()}
-            mechanism.step(model)
-            after = model.students.a
-            kept = np.isin(before["uid"], after["uid"])      # rows are in uid order: align the survivors
-            old = np.isin(after["uid"], before["uid"])
-            for column in set(ALL) - set(mechanism.writes):
-                np.testing.assert_array_equal(after[column][old], before[column][kept],
-                                              err_msg=f"{mechanism.name} wrote {column} without declaring it")
-            checked.add(mechanism.name)
-        model.year += 1
-    assert checked == {cls.__name__ for cls in SCHEDULE}
+    assert contract.audit(model, years=3, unused=True) == []
+
+
+def test_the_schedule_reads_no_field_before_it_is_set():
+    assert contract.schedule_problems(SCHEDULE) == []
+
+
+def _with(replace: dict, order=None):
+    class Model(HemsimModel):
+        schedule = tuple(replace.get(cls, cls) for cls in (order or SCHEDULE))
+    return Model(small_config(students=5_000, years=2))
+
+
+def test_an_undeclared_write_is_found():
+    class Planted(Quality):                       # writes the universities' arrays but declares none of them
+        writes = ()
+    problems = contract.audit(_with({Quality: Planted}))
+    assert "Planted writes universities.teaching without declaring it" in problems
+    assert all(p.startswith("Planted") for p in problems)
+
+
+def test_an_undeclared_read_is_found():
+    class Reader(Innovation):                     # reads the census and the workforce without saying so
+        reads = ("universities.researchers",)
+    assert contract.audit(_with({Innovation: Reader})) == ["Reader reads census without declaring it",
+                                                           "Reader reads workforce without declaring it"]
+
+
+def test_a_field_read_before_its_writer_is_found():
+    early = (Finance,) + tuple(cls for cls in SCHEDULE if cls is not Finance)
+    problems = contract.schedule_problems(early)
+    assert "Finance reads census before Learning sets it this year" in problems
+    assert "Finance reads universities.enrolled before Learning sets it this year" in problems
+    assert not any(p.startswith("Learning") for p in problems)
+
+
+def test_a_declared_name_must_exist():
+    class Typo(Learning):
+        writes = Learning.writes + ("universities.teachnig",)
+    assert contract.schedule_problems((Typo,)) == [
+        "Typo declares 'universities.teachnig': neither a student column (sim/students.py) nor a shared field "
+        "(sim/state.py)"]
+
+
+def test_student_columns_and_shared_fields_are_apart():
+    assert not set(ALL) & set(FIELDS)
 
 
 @pytest.mark.parametrize("mechanism", MECHANISMS, ids=lambda m: m.name)
-def test_declared_columns_and_outcomes_exist(mechanism):
-    assert set(mechanism.reads) <= set(ALL) and set(mechanism.writes) <= set(ALL)
+def test_declared_outcomes_exist(mechanism):
     for outcome in mechanism.outcomes:
         assert isinstance(outcome, (Metric, Flow)) and outcome.doc
+
+
+# ---- no mechanism reaches into another ------------------------------------------------------------------
+MECHANISM_MODULES = sorted(p.stem for p in (ROOT / "sim" / "mechanisms").glob("*.py") if p.stem not in ("__init__", "base"))
+
+
+def _sim_imports(path) -> set[str]:
+    """Modules of sim a file imports (`from sim.a import b` gives sim.a and, if b is a module, sim.a.b)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sim"):
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("sim"))
+    return out
+
+
+@pytest.mark.parametrize("name", MECHANISM_MODULES)
+def test_no_mechanism_imports_another(name):
+    others = {f"sim.mechanisms.{m}" for m in MECHANISM_MODULES if m != name}
+    assert not _sim_imports(ROOT / "sim" / "mechanisms" / f"{name}.py") & others
+
+
+def test_the_library_imports_no_mechanism():
+    mechanisms = {f"sim.mechanisms.{m}" for m in MECHANISM_MODULES}
+    for path in (ROOT / "sim" / "mechanisms" / "library").glob("*.py"):
+        assert not _sim_imports(path) & mechanisms, path.name
+
+
+def test_no_mechanism_looks_another_up():
+    """Nothing under sim/mechanisms calls `model.mechanism(...)`: what one hands the next is shared state."""
+    for path in (ROOT / "sim" / "mechanisms").rglob("*.py"):
+        calls = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Attribute) and n.func.attr in ("mechanism", "mechanisms")]
+        assert not calls, f"{path.name}: line {calls[0].lineno}"
+
+
+def test_the_guard_against_cross_imports_finds_one(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text("from sim.mechanisms import choice\nfrom sim.mechanisms.finance import Finance\n")
+    assert {"sim.mechanisms.choice", "sim.mechanisms.finance"} <= _sim_imports(planted)
 
 
 def test_each_rule_is_its_config_section():

@@ -1,23 +1,35 @@
 """Every scalar rule on hand-built worlds, one rule at a time (in the manner of Flee's test_moving.py):
-each expected number is worked out by hand from the rule in docs/ODD.md section 7, not by the code."""
+each expected number is worked out by hand from the rule in docs/ODD.md section 7, not by the code.
 
-import dataclasses
+Every coefficient a rule reads is set here, in the test (mostly to values other than the defaults): a
+coefficient the test leaves out is NaN (`rule`), so a rule that reads it fails the test instead of
+quietly using a default, and changing a default never edits a rule test."""
+
 import math
 
 import numpy as np
 import pytest
 
-from sim import alias
-from sim.mechanisms import (admission, careers, choice, enrolment, exchange, finance, internships, learning,
-                            progression, quality, research, service)
+from sim import alias, rng
+from sim.mechanisms import (careers, choice, enrolment, exchange, finance, innovation, internships, learning,
+                            progression, quality, research, research_careers, service, workforce)
+from sim.mechanisms.library import admission, common, destinations
 from sim.policies import build_tables, in_force
 from sim.students import CONTINUING, DROPPED, GRADUATED, STAYED
 from worlds import three_countries
 
 
-def rule(module, **changes):
-    """A mechanism's rule with its default parameters, changed where given."""
-    return module.Rule(**dataclasses.asdict(module.Params()))._replace(**changes)
+def rule(module, **values):
+    """A mechanism's rule with exactly the coefficients given; every other one is NaN."""
+    unknown = set(values) - set(module.Rule._fields)
+    assert not unknown, f"{module.__name__} has no {unknown}"
+    return module.Rule(**{name: values.get(name, math.nan) for name in module.Rule._fields})
+
+
+# the destination choice with nothing but quality, distance, language and visas (choice's other terms off)
+LOGIT = dict(abroad_constant=-1.0, talent_abroad=0.0, resources_abroad=0.0, postgraduate_abroad=0.0, quality=2.0,
+             log_distance=-0.5, common_language=1.0, colonial_tie=0.0, diaspora=0.0, visa=1.0, post_study_work=0.0,
+             cost=0.0, international_courses=0.0, nest=1.0, abroad_trend=0.0)
 
 
 def logistic(x):
@@ -41,7 +53,7 @@ def test_cohorts_grow_with_the_enrolment_rate():
 
 
 def test_talent_band_is_the_quartile_and_uid_is_year_origin_rank():
-    assert [enrolment.talent_band(t) for t in (-1.0, -0.6745, 0.3, 2.0)] == [0, 1, 2, 3]
+    assert [common.talent_band(t) for t in (-1.0, -0.6745, 0.3, 2.0)] == [0, 1, 2, 3]
     assert enrolment.uid_of(2016, 2, 7) == (116 << 44) | (2 << 28) | 7
 
 
@@ -49,16 +61,14 @@ def test_talent_band_is_the_quartile_and_uid_is_year_origin_rank():
 def test_choice_is_a_logit_over_home_and_destinations(world, policy):
     """Origin B, nothing but quality, distance, language and visas: V_home = 2 Q_B and
     V_d = -1 + 2 Q_d - 0.5 ln km + 1 common language + 1 visa_d."""
-    p = rule(choice, abroad_constant=-1.0, talent_abroad=0.0, resources_abroad=0.0, postgraduate_abroad=0.0,
-             quality=2.0, log_distance=-0.5, common_language=1.0, colonial_tie=0.0, diaspora=0.0, visa=1.0,
-             post_study_work=0.0, cost=0.0, international_courses=0.0, nest=1.0)
+    p = rule(choice, **LOGIT)
     q = np.array([[0.8], [0.5], [0.3]])
-    prob = choice.destination_probabilities(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p)
+    prob = destinations.destination_probabilities(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p)
     v_home = 2 * 0.5
     v_a = -1 + 2 * 0.8 - 0.5 * math.log(2000) + 1 + 0.9
     v_c = -1 + 2 * 0.3 - 0.5 * math.log(5000) + 0 + 0.3
     total = math.exp(v_home) + math.exp(v_a) + math.exp(v_c)
-    row = ((1 * 1 + 0) * choice.TALENT_BANDS * choice.RESOURCE_BANDS + 0) * choice.LEVELS  # B, field 0, band 0, r 0, l 0
+    row = ((1 * 1 + 0) * destinations.TALENT_BANDS * destinations.RESOURCE_BANDS + 0) * destinations.LEVELS  # B, f 0, t 0, r 0, l 0
     np.testing.assert_allclose(prob[row], [math.exp(v_a) / total, math.exp(v_home) / total, math.exp(v_c) / total],
                                rtol=1e-12)
     assert prob.shape == (3 * 1 * 4 * 3 * 2, 3)
@@ -68,29 +78,25 @@ def test_destination_and_origin_constants_and_the_trend_enter_the_utilities(worl
     """The real world's constants (sim/world/levels.py): V_A + ln 2 for every origin (destination
     constant of A), V_home - 0.5 for students of B (origin constant), and the trend of going abroad
     x calendar years since 2016 lowering home's utility the same way."""
-    p = rule(choice, abroad_constant=-1.0, talent_abroad=0.0, resources_abroad=0.0, postgraduate_abroad=0.0,
-             quality=2.0, log_distance=-0.5, common_language=1.0, colonial_tie=0.0, diaspora=0.0, visa=1.0,
-             post_study_work=0.0, cost=0.0, international_courses=0.0, nest=1.0, abroad_trend=0.1)
+    p = rule(choice, **LOGIT | dict(abroad_trend=0.1))
     q = np.array([[0.8], [0.5], [0.3]])
     world.destination_constant[:] = [math.log(2), 0.0, 0.0]
     world.origin_constant[:] = [0.0, 0.3, 0.0]
-    d = choice.destinations(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p, years_since=2)
+    d = destinations.destinations(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p, years_since=2)
     v_home = 2 * 0.5 - 0.3 - 0.1 * 2
     v_a = -1 + 2 * 0.8 - 0.5 * math.log(2000) + 1 + 0.9 + math.log(2)
     v_c = -1 + 2 * 0.3 - 0.5 * math.log(5000) + 0 + 0.3
     assert d.home[1, 0] == pytest.approx(v_home)
     np.testing.assert_allclose(d.share[1, 0, 0, [0, 2]], np.exp([v_a, v_c]) / np.exp([v_a, v_c]).sum(), rtol=1e-12)
-    abroad = choice.abroad_probabilities(d, choice.entry_asc(p), p.nest)[1, 0, 0, 0, 0]
+    abroad = destinations.abroad_probabilities(d, destinations.entry_asc(p), p.nest)[1, 0, 0, 0, 0]
     assert abroad == pytest.approx((math.exp(v_a) + math.exp(v_c)) / (math.exp(v_a) + math.exp(v_c) + math.exp(v_home)))
 
 
 def test_nest_scales_the_inclusive_value_of_going_abroad(world, policy):
     """nest = 0.5: P(abroad) = logistic(asc + 0.5 ln sum_d exp(V_d - asc) - V_home), split by exp(V_d)."""
-    p = rule(choice, abroad_constant=-1.0, talent_abroad=0.0, resources_abroad=0.0, postgraduate_abroad=0.0,
-             quality=2.0, log_distance=-0.5, common_language=1.0, colonial_tie=0.0, diaspora=0.0, visa=1.0,
-             post_study_work=0.0, cost=0.0, international_courses=0.0, nest=0.5)
+    p = rule(choice, **LOGIT | dict(nest=0.5))
     q = np.array([[0.8], [0.5], [0.3]])
-    prob = choice.destination_probabilities(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p)
+    prob = destinations.destination_probabilities(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p)
     w_a = math.exp(2 * 0.8 - 0.5 * math.log(2000) + 1 + 0.9)          # exp(V_d - asc)
     w_c = math.exp(2 * 0.3 - 0.5 * math.log(5000) + 0 + 0.3)
     abroad = logistic(-1 + 0.5 * math.log(w_a + w_c) - 2 * 0.5)
@@ -102,23 +108,24 @@ def test_nest_scales_the_inclusive_value_of_going_abroad(world, policy):
 def test_a_closed_visa_or_border_makes_a_destination_impossible(world, policy):
     q = np.array([[0.8], [0.5], [0.3]])
     shut = dict(policy, visa_openness=np.array([0.0, 0.6, 0.3]))
-    prob = choice.destination_probabilities(world, shut, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), rule(choice))
+    prob = destinations.destination_probabilities(world, shut, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3),
+                                                  rule(choice, **LOGIT))
     assert np.all(prob[:, 0].reshape(3, -1)[1:] == 0)      # nobody from B or C goes to A
     closed = dict(policy, border_closed=np.array([0.0, 1.0, 0.0]))
-    prob = choice.destination_probabilities(world, closed, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3),
-                                            rule(choice)).reshape(3, -1, 3)
+    prob = destinations.destination_probabilities(world, closed, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3),
+                                                  rule(choice, **LOGIT)).reshape(3, -1, 3)
     assert np.all(prob[1, :, 1] == 1)                       # B's students stay home...
     assert np.all(prob[[0, 2], :, 1] == 0)                  # ...and nobody comes in
 
 
 def test_cost_is_net_of_scholarships_relative_to_family_income(world, policy):
     """Only cost: V_d = -cost ln(1 + net / income); net = (tuition x factor + 0.35 GDP pc_d) (1 - in)(1 - out)."""
-    p = rule(choice, abroad_constant=0.0, talent_abroad=0.0, resources_abroad=0.0, postgraduate_abroad=0.0,
-             quality=0.0, log_distance=0.0, common_language=0.0, colonial_tie=0.0, diaspora=0.0, visa=0.0,
-             post_study_work=0.0, cost=1.0, international_courses=0.0, nest=1.0)
+    p = rule(choice, **LOGIT | dict(abroad_constant=0.0, quality=0.0, log_distance=0.0, common_language=0.0, visa=0.0,
+                                    cost=1.0))
     pol = dict(policy, inbound_scholarship=np.array([0.5, 0.0, 0.0]))
     tuition = np.array([20_000.0, 10_000.0, 1_000.0])
-    prob = choice.destination_probabilities(world, pol, np.zeros((3, 3)), np.zeros((3, 1)), tuition, np.zeros(3), p)
+    prob = destinations.destination_probabilities(world, pol, np.zeros((3, 3)), np.zeros((3, 1)), tuition,
+                                                  np.zeros(3), p)
     income = 12_000 * 1.2                                   # B, middle resources band (row r = 1)
     v_a = -math.log(1 + (20_000 + 0.35 * 48_000) * 0.5 / income)
     v_c = -math.log(1 + (1_000 + 0.35 * 3_000) / income)
@@ -166,24 +173,44 @@ def test_home_ranking_orders_each_countrys_universities_by_mean_quality(world):
 
 
 # ---- learning --------------------------------------------------------------------------------------
+STUDY = dict(first_degree_years=4, postgraduate_years=2, dropout_constant=-50.0, dropout_talent=0.0, dropout_teaching=0.0,
+             dropout_abroad=0.0, skill_rate=0.3, skill_talent=0.5, competence_home=0.05, competence_abroad=0.2,
+             competence_courses=0.4)
+INTERNING = dict(skill=0.1, competence=0.3)        # what an internship abroad adds (internships' coefficients)
+
+
 def test_a_study_year_adds_skill_and_competence_by_the_formula():
-    r = rule(learning, dropout_constant=-50.0)
-    skill, competence, outcome = learning.study_year(0, 2016, 1, 1.0, 0.3, 0.1, 0.5, 0.6, 0.4, 1, 0, 2, r,
-                                                     rule(internships), rule(progression))
-    assert skill == pytest.approx(0.3 + 0.25 * 0.6 * (1 + 0.2 * 1.0) + 0.08)          # 0.56
-    assert competence == pytest.approx(0.1 + 0.02 + 0.25 * 0.5 + 0.1 * 0.4 + 0.15)     # 0.435
-    assert outcome == CONTINUING                                                       # year 3 of 4
+    skill, competence, outcome = learning.study_year(0, 2016, 1, 1.0, 0.3, 0.1, 0.5, 0.6, 0.4, 1, 0, 2,
+                                                     rule(learning, **STUDY), rule(internships, **INTERNING),
+                                                     rule(progression))
+    assert skill == pytest.approx(0.3 + 0.3 * 0.6 * (1 + 0.5 * 1.0) + 0.1)               # 0.67
+    assert competence == pytest.approx(0.1 + 0.05 + 0.2 * 0.5 + 0.4 * 0.4 + 0.3)          # 0.71
+    assert outcome == CONTINUING                                                          # year 3 of 4
+
+
+def test_the_dropout_logit_by_hand():
+    """With the study year's draw u (fixed by seed, year and uid), a student drops out iff u < logistic(logit):
+    the cut moves with each term of the logit as written."""
+    r = rule(learning, **STUDY | dict(dropout_constant=-1.0, dropout_talent=-0.5, dropout_teaching=-1.0,
+                                      dropout_abroad=0.6))
+    for talent, teaching, abroad in [(0.0, 0.5, 0.0), (1.0, 0.8, 1.0), (-2.0, 0.2, 0.5)]:
+        u = rng.uniform(0, rng.DROPOUT, 2016, 1, 0)
+        p = logistic(-1.0 - 0.5 * talent - 1.0 * teaching + 0.6 * abroad)
+        outcome = learning.study_year(0, 2016, 1, talent, 0.0, 0.0, abroad, teaching, 0.0, 0, 0, 0, r,
+                                      rule(internships, **INTERNING), rule(progression))[2]
+        assert (outcome == DROPPED) == (u < p)
 
 
 def test_the_last_year_graduates_and_a_certain_dropout_drops():
-    never, always = rule(learning, dropout_constant=-50.0), rule(learning, dropout_constant=50.0)
+    never, always = rule(learning, **STUDY), rule(learning, **STUDY | dict(dropout_constant=50.0))
     args = (0, 2016, 1, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0)
     three = rule(progression, doctoral_years_min=3, doctoral_years_max=3)
-    assert learning.study_year(*args, 0, 3, never, rule(internships), three)[2] == GRADUATED  # 4th year of a first degree
-    assert learning.study_year(*args, 1, 1, never, rule(internships), three)[2] == GRADUATED  # 2nd of a master's
-    assert learning.study_year(*args, 2, 1, never, rule(internships), three)[2] == CONTINUING  # 2nd of 3 doctoral years
-    assert learning.study_year(*args, 2, 2, never, rule(internships), three)[2] == GRADUATED
-    assert learning.study_year(*args, 0, 0, always, rule(internships), three)[2] == DROPPED
+    intern = rule(internships, **INTERNING)
+    assert learning.study_year(*args, 0, 3, never, intern, three)[2] == GRADUATED    # 4th year of a first degree
+    assert learning.study_year(*args, 1, 1, never, intern, three)[2] == GRADUATED    # 2nd of a master's
+    assert learning.study_year(*args, 2, 1, never, intern, three)[2] == CONTINUING   # 2nd of 3 doctoral years
+    assert learning.study_year(*args, 2, 2, never, intern, three)[2] == GRADUATED
+    assert learning.study_year(*args, 0, 0, always, intern, three)[2] == DROPPED
 
 
 def test_conditions_blend_the_partners_teaching_during_an_exchange(world):
@@ -195,20 +222,25 @@ def test_conditions_blend_the_partners_teaching_during_an_exchange(world):
 
 
 # ---- careers ---------------------------------------------------------------------------------------
+STAY = dict(post_study_work=0.5, income_gap=0.6, return_incentive=1.5, visa=1.2)
+
+
 def test_stay_probability_by_hand(world, policy):
     pol = dict(policy, return_incentive=np.array([0.0, 0.5, 0.0]))
-    p = careers.stay_probabilities(world, pol, rule(careers), -1.6)
-    # a graduate of B in A: -1.6 + 0.35 x 2 years + 0.8 ln(48,000 / 12,000) - 2.0 x 0.5 + 0.8 x 0.9
-    assert p[1, 0] == pytest.approx(logistic(-1.6 + 0.35 * 2 + 0.8 * math.log(4) - 2.0 * 0.5 + 0.8 * 0.9))
+    p = careers.stay_probabilities(world, pol, rule(careers, **STAY), -1.6)
+    # a graduate of B in A: -1.6 + 0.5 x 2 years + 0.6 ln(48,000 / 12,000) - 1.5 x 0.5 + 1.2 x 0.9
+    assert p[1, 0] == pytest.approx(logistic(-1.6 + 0.5 * 2 + 0.6 * math.log(4) - 1.5 * 0.5 + 1.2 * 0.9))
     # a graduate of A in C: no work rights, a poorer country, a closed-ish visa
-    assert p[0, 2] == pytest.approx(logistic(-1.6 + 0.8 * math.log(3_000 / 48_000) + 0.8 * 0.3))
+    assert p[0, 2] == pytest.approx(logistic(-1.6 + 0.6 * math.log(3_000 / 48_000) + 1.2 * 0.3))
     assert np.all(np.diag(p) == 0)
 
 
 def test_stays_and_employability_by_hand():
     assert careers.stays(0, 2016, 5, 1.0) and not careers.stays(0, 2016, 5, 0.0)
-    e = careers.employability(0.4, 0.3, True, rule(careers))
-    assert e == pytest.approx(logistic(-0.6 + 1.5 * 0.4 + 1.0 * 0.3 + 0.4))
+    r = rule(careers, employability_constant=-1.0, employability_skill=2.0, employability_competence=0.5,
+             employability_internship=0.7)
+    assert careers.employability(0.4, 0.3, True, r) == pytest.approx(logistic(-1.0 + 2.0 * 0.4 + 0.5 * 0.3 + 0.7))
+    assert careers.employability(0.4, 0.3, False, r) == pytest.approx(logistic(-1.0 + 2.0 * 0.4 + 0.5 * 0.3))
 
 
 # ---- exchange --------------------------------------------------------------------------------------
@@ -225,8 +257,9 @@ def test_exchange_stay_lengths_follow_the_shares():
     assert exchange.length(0, 2016, 9, rule(exchange, short_share=1.0, term_share=0.0)) == 0.25
     assert exchange.length(0, 2016, 9, rule(exchange, short_share=0.0, term_share=1.0)) == 0.5
     assert exchange.length(0, 2016, 9, rule(exchange, short_share=0.0, term_share=0.0)) == 1.0
-    assert exchange.wants_exchange(0, 2016, 9, 0.0, 1, 0.0, 0.0, rule(exchange, apply_constant=50.0))
-    assert not exchange.wants_exchange(0, 2016, 9, 0.0, 1, 0.0, 0.0, rule(exchange, apply_constant=-50.0))
+    applying = dict(apply_talent=0.3, apply_resources=0.5, apply_funding=1.0, apply_courses=2.0)
+    assert exchange.wants_exchange(0, 2016, 9, 0.0, 1, 0.0, 0.0, rule(exchange, apply_constant=50.0, **applying))
+    assert not exchange.wants_exchange(0, 2016, 9, 0.0, 1, 0.0, 0.0, rule(exchange, apply_constant=-50.0, **applying))
 
 
 def test_agreement_slots_by_funding_regional_programme_and_borders(world, policy):
@@ -250,49 +283,57 @@ def test_internship_eligibility_and_priority():
 
 def test_internship_places_and_hosts(world, policy):
     pol = dict(policy, internship_funding=np.array([0.5, 0.0, 0.0]))
-    table, places, funded, has_host = internships.host_tables(world, pol, rule(internships))
+    hosts = rule(internships, host_language=1.5, host_distance=-0.6, places_funding=2.0)
+    table, places, funded, has_host = internships.host_tables(world, pol, hosts)
     assert places.tolist() == [6, 3, 1]                   # enterprises' own places, open to all
     mass = alias.probabilities(table)
-    w_ab, w_ac = 3 * math.exp(1.0 - 0.8 * math.log(2000)), 1 * math.exp(-0.8 * math.log(8000))  # A's hosts
+    w_ab, w_ac = 3 * math.exp(1.5 - 0.6 * math.log(2000)), 1 * math.exp(-0.6 * math.log(8000))  # A's hosts
     np.testing.assert_allclose(mass[0], [0, w_ab / (w_ab + w_ac), w_ac / (w_ab + w_ac)], atol=2e-9)
     # A's funding (0.5) buys places_funding x 0.5 x demand at each host, spread as A's students apply there
-    assert funded[0].tolist() == [0, round(0.5 * 3 * w_ab / (w_ab + w_ac)), round(0.5 * 1 * w_ac / (w_ab + w_ac))]
+    assert funded[0].tolist() == [0, round(2.0 * 0.5 * 3 * w_ab / (w_ab + w_ac)),
+                                  round(2.0 * 0.5 * 1 * w_ac / (w_ab + w_ac))]
     assert funded[1:].sum() == 0                          # B and C fund nothing
     closed = dict(pol, border_closed=np.array([0.0, 0.0, 1.0]))
-    _, places, funded, has_host = internships.host_tables(world, closed, rule(internships))
+    _, places, funded, has_host = internships.host_tables(world, closed, hosts)
     assert places[2] == 0 and funded[:, 2].sum() == 0 and not has_host[2] and has_host[0]
 
 
 # ---- research --------------------------------------------------------------------------------------
 def test_research_rates_by_hand():
-    r = rule(research)
-    assert research.papers_rate(1.5, 0.5, 0.2, 0.4, r) == pytest.approx(0.72 * 1.5 * (1 + 0.3 * 0.5 + 0.1 * 0.2
-                                                                                        + 1.5 * 0.4))
+    r = rule(research, papers_per_researcher=0.6, open_science_productivity=0.4, cooperation_productivity=0.2,
+             doctoral_productivity=1.0, intl_constant=-2.5, intl_cooperation=1.0, intl_partners=0.5, intl_trend=0.05,
+             intl_visit=1.5, migrate_constant=-4.0, migrate_income=0.5, migrate_visa=2.0, migrate_reputation=0.3,
+             visit_constant=-3.0, visit_grants=1.5)
+    assert research.papers_rate(1.5, 0.5, 0.2, 0.4, r) == pytest.approx(0.6 * 1.5 * (1 + 0.4 * 0.5 + 0.2 * 0.2
+                                                                                       + 1.0 * 0.4))
     assert research.foreign_coauthor_probability(0.2, 3, 4, True, 0.3, r) == pytest.approx(
-        logistic(-3.0 + 1.5 * 0.2 + 0.25 * math.log(4) + 0.03 * 4 + 2.0 + 0.3))
+        logistic(-2.5 + 1.0 * 0.2 + 0.5 * math.log(4) + 0.05 * 4 + 1.5 + 0.3))
+    assert research.foreign_coauthor_probability(0.2, 3, 4, False, 0.3, r) == pytest.approx(
+        logistic(-2.5 + 1.0 * 0.2 + 0.5 * math.log(4) + 0.05 * 4 + 0.3))
     # the size effect: centred on the researcher-weighted mean of log staff, larger for smaller systems
     staff = np.array([1000.0, 100.0, 10.0, 0.0])
-    size = research.system_size_logits(staff, 0.5)
+    size = research.system_size_logits(staff, 0.7)
     mean = (1000 * math.log(1000) + 100 * math.log(100) + 10 * math.log(10)) / 1110
-    assert size == pytest.approx(0.5 * (mean - np.log([1000, 100, 10, 1]))) and size[0] < 0 < size[1] < size[2]
+    assert size == pytest.approx(0.7 * (mean - np.log([1000, 100, 10, 1]))) and size[0] < 0 < size[1] < size[2]
     assert research.move_probability(12_000.0, 48_000.0, 0.9, 1.0, 2.0, r) == pytest.approx(
-        logistic(-5.2 + 0.8 * math.log(4) + 1.0 * 0.9 + 0.6 * math.log(2)))
+        logistic(-4.0 + 0.5 * math.log(4) + 2.0 * 0.9 + 0.3 * math.log(2)))
     # ties abroad: the foreign-born to their country of citizenship, returnees to where they trained
     assert [research.tie_country(1, 1, 0), research.tie_country(0, 2, 0), research.tie_country(0, 0, 0)] == [1, 2, -1]
-    assert research.visit_probability(0.4, r) == pytest.approx(logistic(-4.0 + 2.5 * 0.4))
+    assert research.visit_probability(0.4, r) == pytest.approx(logistic(-3.0 + 1.5 * 0.4))
 
 
 def test_citations_and_their_international_premium_by_hand():
-    r = rule(research)
+    r = rule(research, intl_premium=0.6, premium_countries=2.0, citations_log_mean=1.2, citations_log_sd=0.8,
+             citations_quality=2.0)
     assert research.citation_premium(1, r) == 1.0
-    assert research.citation_premium(3, r) == pytest.approx(1 + 0.45 * (1 - math.exp(-2 / 1.5)))
+    assert research.citation_premium(3, r) == pytest.approx(1 + 0.6 * (1 - math.exp(-2 / 2.0)))
     assert research.citations(0.5, 0.7, 2, r) == pytest.approx(
-        math.exp(1.6 + 1.0 * 0.5 + 1.5 * 0.2) * (1 + 0.45 * (1 - math.exp(-1 / 1.5))))
+        math.exp(1.2 + 0.8 * 0.5 + 2.0 * 0.2) * (1 + 0.6 * (1 - math.exp(-1 / 2.0))))
 
 
 def test_poisson_is_the_inverse_cdf():
     # lambda 2: P(0) = e^-2 = 0.135, P(<= 1) = 3 e^-2 = 0.406, P(<= 2) = 5 e^-2 = 0.677
-    assert [research.poisson(2.0, u) for u in (0.1, 0.3, 0.5, 0.7)] == [0, 1, 2, 3]
+    assert [common.poisson(2.0, u) for u in (0.1, 0.3, 0.5, 0.7)] == [0, 1, 2, 3]
 
 
 def test_open_share_needs_both_sides(world):
@@ -302,16 +343,17 @@ def test_open_share_needs_both_sides(world):
 
 # ---- service ---------------------------------------------------------------------------------------
 def test_service_rates_by_hand():
-    r = rule(service)
-    assert service.project_rate(500.0, 3, 0.4, 1.5, r) == pytest.approx(0.6 * 5 * (1 + 0.04 * 3) * (1 + 1.5 * 0.4) * 1.5)
-    assert service.foreign_partner_probability(0.4, False, r) == pytest.approx(logistic(-1.2 + 1.5 * 0.4))
+    r = rule(service, projects_per_100_researchers=0.8, partners=0.1, funding=2.0, intl_constant=-1.0, intl_funding=0.5)
+    assert service.project_rate(500.0, 3, 0.4, 1.5, r) == pytest.approx(0.8 * 5 * (1 + 0.1 * 3) * (1 + 2.0 * 0.4) * 1.5)
+    assert service.foreign_partner_probability(0.4, False, r) == pytest.approx(logistic(-1.0 + 0.5 * 0.4))
     assert service.foreign_partner_probability(0.4, True, r) == 0.0
 
 
 # ---- education quality -------------------------------------------------------------------------------
 def test_teaching_quality_update_by_hand(world):
     """University 2 (B) sent 2 students to university 0 (A, better) along agreement 2 -> 0."""
-    q = rule(quality)
+    q = rule(quality, teaching_diffusion=0.2, faculty_diffusion=0.05, reversion=0.1, research_spillover=0.04,
+             crowding_threshold=0.9, crowding_penalty=0.6, expansion_penalty=0.5)
     teaching = np.array([0.8, 0.6, 0.5, 0.4])
     base = np.array([0.8, 0.5, 0.5, 0.4])
     capacity = np.array([40, 40, 100, 60])
@@ -320,11 +362,13 @@ def test_teaching_quality_update_by_hand(world):
                                 enrolled, np.array([0.0, 0.1, 0.0, 0.0]), np.array([1.0, 1.0, 1.5, 1.0]),
                                 np.array([0.8, 0.6, 0.9, 0.4]), np.array([0.0, 0.0, 10.0, 0.0]), q)
     # university 2: traffic 2 = full intensity (2% of 100 seats); gap 0.3; guests 10 per 100 staff from 0.9;
-    # reputation 1.5; full: occupancy 1.0 > 0.97
-    u2 = 0.5 + 0.15 * 1 * 0.3 + 0.03 * 10 * 0.4 + 0.02 * 0.5 - 0.5 * 0.03
-    # university 1: reverts 15% of its 0.1 gain above base; grew 10% (expansion penalty 0.3)
-    u1 = 0.6 + 0.15 * (0.5 - 0.6) - 0.3 * 0.1
-    np.testing.assert_allclose(t, [0.8, u1, u2, 0.4])
+    # reputation 1.5; full: occupancy 1.0 > 0.9
+    u2 = 0.5 + 0.2 * 1 * 0.3 + 0.05 * 10 * 0.4 + 0.04 * 0.5 - 0.6 * 0.1
+    # university 1: reverts 10% of its 0.1 gain above base; grew 10% (expansion penalty 0.5); occupancy 0.75
+    u1 = 0.6 + 0.1 * (0.5 - 0.6) - 0.5 * 0.1
+    # university 0: occupancy 0.95 > 0.9 crowds it; university 3: 0.5, nothing
+    u0 = 0.8 - 0.6 * (0.95 - 0.9)
+    np.testing.assert_allclose(t, [u0, u1, u2, 0.4])
 
 
 def test_reputation_choice_quality_and_courses_by_hand(world):
@@ -339,34 +383,45 @@ def test_reputation_choice_quality_and_courses_by_hand(world):
 
 # ---- progression, research careers, workforce, money, innovation ---------------------------------------
 def test_progression_by_hand():
-    sure, never = rule(progression, master_constant=50.0, doctoral_constant=50.0), rule(progression, master_constant=-50.0,
-                                                                                        doctoral_constant=-50.0)
+    going = dict(master_talent=0.7, doctoral_talent=1.0, doctoral_field=0.8, doctoral_years_min=3, doctoral_years_max=5)
+    sure = rule(progression, master_constant=50.0, doctoral_constant=50.0, **going)
+    never = rule(progression, master_constant=-50.0, doctoral_constant=-50.0, **going)
     assert progression.goes_on(0, 2016, 7, 0.0, 0, 4, 0, sure) and not progression.goes_on(0, 2016, 7, 0.0, 0, 4, 0, never)
     assert progression.goes_on(0, 2016, 7, 0.0, 0, 4, 1, sure) and not progression.goes_on(0, 2016, 7, 0.0, 0, 4, 1, never)
-    lengths = {progression.doctoral_years(0, uid, rule(progression)) for uid in range(1, 200)}
+    lengths = {common.doctoral_years(0, uid, sure) for uid in range(1, 200)}
     assert lengths == {3, 4, 5}
     # years enrolled: no progression -> first degree 0.9 x 4 + direct master's 0.1 x 2; certain progression -> + 0.9 x 2
     # more master's years, and every master's graduate's doctorate of (3 + 5) / 2 years
-    study = rule(learning, postgraduate_share=0.1)
-    assert progression.years_enrolled(study, never) == pytest.approx(0.9 * 4 + 0.1 * 2, abs=1e-9)
-    assert progression.years_enrolled(study, sure) == pytest.approx(0.9 * 4 + 1.0 * 2 + 1.0 * 4, abs=1e-9)
+    study = rule(learning, postgraduate_share=0.1, first_degree_years=4, postgraduate_years=2)
+    assert common.years_enrolled(study, never) == pytest.approx(0.9 * 4 + 0.1 * 2, abs=1e-9)
+    assert common.years_enrolled(study, sure) == pytest.approx(0.9 * 4 + 1.0 * 2 + 1.0 * 4, abs=1e-9)
+
+
+def test_the_progression_logit_by_hand():
+    """A graduate goes on iff the progression draw u < logistic(logit): a master's in talent, a doctorate in
+    talent and field (fewer from the later, less research-intensive fields)."""
+    r = rule(progression, master_constant=-1.0, master_talent=0.8, doctoral_constant=-2.0, doctoral_talent=1.2,
+             doctoral_field=0.9)
+    for uid in range(1, 40):
+        u = rng.uniform(0, rng.PROGRESSION, 2016, uid, 0)
+        assert progression.goes_on(0, 2016, uid, 0.5, 0, 4, 0, r) == (u < logistic(-1.0 + 0.8 * 0.5))
+        assert progression.goes_on(0, 2016, uid, 0.5, 3, 4, 1, r) == (u < logistic(-2.0 + 1.2 * 0.5 - 0.9 * 3 / 3))
 
 
 def test_research_careers_by_hand():
-    from sim import transitions
-    r = transitions.Rule(**dataclasses.asdict(transitions.Params()))
-    assert transitions.leaves(0, 2016, 3, 1.0, 37, r)                  # the 38th year: retires
-    assert not transitions.leaves(0, 2016, 3, 1.0, 5, r._replace(leave_constant=-50.0))
-    assert transitions.leaves(0, 2016, 3, 1.0, 5, r._replace(leave_constant=50.0))
+    r = rule(research_careers, leave_constant=-3.0, leave_productivity=-1.0, retirement_career=30,
+             productivity_talent=0.5, training_reputation=0.4)
+    assert research_careers.leaves(0, 2016, 3, 1.0, 29, r)                  # the 30th year: retires
+    assert not research_careers.leaves(0, 2016, 3, 1.0, 5, r._replace(leave_constant=-50.0))
+    assert research_careers.leaves(0, 2016, 3, 1.0, 5, r._replace(leave_constant=50.0))
     # productivity: exp(0.6 z - 0.18), z = rho talent + sqrt(1 - rho^2) noise; at rho = 1, z is the talent
-    assert transitions.new_productivity(0, 2016, 3, 2.0, 1.0, r._replace(productivity_talent=1.0)) == pytest.approx(
-        math.exp(0.6 * 2 - 0.18), rel=1e-6)
-    assert transitions.new_productivity(0, 2016, 3, 2.0, 2.0, r._replace(productivity_talent=1.0)) == pytest.approx(
-        math.exp(0.6 * 2 - 0.18 + 0.4 * math.log(2)), rel=1e-6)              # a doctorate at twice the reputation
+    assert research_careers.new_productivity(0, 2016, 3, 2.0, 1.0, r._replace(productivity_talent=1.0)) == \
+        pytest.approx(math.exp(0.6 * 2 - 0.18), rel=1e-6)
+    assert research_careers.new_productivity(0, 2016, 3, 2.0, 2.0, r._replace(productivity_talent=1.0)) == \
+        pytest.approx(math.exp(0.6 * 2 - 0.18 + 0.4 * math.log(2)), rel=1e-6)   # a doctorate at twice the reputation
 
 
 def test_graduates_settle_where_careers_put_them():
-    from sim.mechanisms import workforce
     from sim.students import RETURNED
     assert workforce.settles_in(1, 0, STAYED) == 0 and workforce.settles_in(1, 0, RETURNED) == 1
     assert workforce.settles_in(1, 1, GRADUATED) == 1 and workforce.settles_in(1, 1, CONTINUING) == -1
@@ -381,7 +436,7 @@ def test_scholarship_costs_by_hand():
 
 
 def test_patents_by_hand():
-    from sim.mechanisms import innovation
-    r = rule(innovation)
+    r = rule(innovation, patents_per_researcher=0.3, research_elasticity=0.9, skills_elasticity=0.4,
+             graduate_students=0.5)
     p = innovation.patents(np.array([2000.0]), np.array([0.2]), np.array([0.5]), r, 1000.0, 0.1)
-    assert p[0] == pytest.approx(0.4 * 1000 * 2 ** 0.8 * 2 ** 0.5 * (1 + 0.3 * 0.5))
+    assert p[0] == pytest.approx(0.3 * 1000 * 2 ** 0.9 * 2 ** 0.4 * (1 + 0.5 * 0.5))

@@ -115,13 +115,6 @@ def test_a_quarter_of_doctoral_students_in_rich_destinations_are_international()
     assert 0.15 <= (students * share).sum() / students.sum() <= 0.35
 
 
-def test_researchers_leave_at_about_six_percent_a_year():
-    """Kaminski & Geisler 2012: median academic tenure ~11 years. Emerges from the leaving hazard (by
-    productivity) and retirement over the workforce's careers."""
-    r = run("baseline", **KW)
-    assert 0.04 <= final(r, "researcher_exits") / final(r, "researchers") <= 0.08
-
-
 def test_most_foreign_doctorates_stay_in_the_largest_destination_more_with_larger_income_gaps():
     """Finn 2014: 65-70% of foreign doctorate recipients in the US are there years later; higher for
     origins with large income gaps (China, India)."""

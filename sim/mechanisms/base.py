@@ -12,7 +12,7 @@ In the manner of Starsim's modules (`define_pars` / `define_states` / `define_re
 - its **kernels**: pure @njit functions on arrays, and the scalar rules they apply to one agent,
   which the Mesa reference backend calls too, so both backends give identical results.
 
-The model's step runs the schedule, an ordered list of mechanisms (`sim/model.py`). A mechanism
+The model's step runs the schedule, an ordered list of mechanisms (`sim/schedule.py`). A mechanism
 reads and writes the model's state (`model.students`, `model.researchers`,
 `model.universities`, `model.agreements`, `model.diaspora`), counts what happened during its
 step, and at the end of the year turns its counts into outcomes (`metrics`, `flows`).

@@ -120,8 +120,10 @@ class CareerTables(NamedTuple):
 class Careers(Mechanism):
     """Graduates of foreign universities stay or go home; stayers join the diaspora (alumni).
     Every graduate's employability is recorded."""
-    reads = ("uid", "origin", "univ", "level", "outcome", "skill", "competence", "mobility")
-    writes = ("outcome",)
+    reads = ("uid", "origin", "univ", "level", "outcome", "skill", "competence", "mobility",
+             "diaspora.alumni")
+    writes = ("outcome",
+              "diaspora.alumni")
     outcomes = (
         Metric("returnees", "students/year", "nationals who graduated abroad and came home (brain circulation)"),
         Metric("stayers", "students/year", "foreign graduates of the country's universities who stayed (brain gain)"),

@@ -41,10 +41,11 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from sim import alias, fpmath, rng
-from sim.mechanisms import admission
+from sim import alias, rng
 from sim.mechanisms.base import Mechanism, rule_type
-from sim.mechanisms.enrolment import talent_band
+from sim.mechanisms.library import admission
+from sim.mechanisms.library.destinations import abroad_probabilities, destination_nest, entry_asc, group_of, \
+    ranked_application, seat_weights, university_draw, university_tables, where_row
 from sim.outcomes import Flow, Metric, blocks, off_diagonal, pair_counts, with_world
 
 
@@ -73,153 +74,14 @@ class Params:
 
 Rule = ChoiceRule = rule_type(Params, "ChoiceRule")
 
-TALENT_BANDS, RESOURCE_BANDS, LEVELS = 4, 3, 2
-RESOURCE_INCOME_FACTOR = np.array([0.5, 1.2, 3.5])  # family income / GDP per capita by resources band
-TREND_BASE_YEAR = 2016                              # the trend of going abroad counts calendar years from here
-LIVING_COST_SHARE = 0.35                            # yearly living cost / destination GDP per capita
-
-
-def quality_index(quality: np.ndarray, capacity: np.ndarray, univ_country: np.ndarray,
-                  n_countries: int, beta: float) -> np.ndarray:
-    """(C, F) inclusive value of each country's universities: a capacity-weighted smooth maximum."""
-    weights = capacity / np.bincount(univ_country, capacity, n_countries)[univ_country]
-    out = np.zeros((n_countries, quality.shape[1]))
-    np.add.at(out, univ_country, weights[:, None] * fpmath.exp(beta * quality))
-    return fpmath.log(out) / beta
-
-
-def entry_asc(p) -> np.ndarray:
-    """(T, R, L) utility of going abroad at all, by talent band, resources band and level (the first line of V)."""
-    t = np.arange(TALENT_BANDS)[:, None, None] - 1.5
-    r = np.arange(RESOURCE_BANDS)[None, :, None] - 1.0
-    lv = np.arange(LEVELS)[None, None, :]
-    return p.abroad_constant + p.talent_abroad * t + p.resources_abroad * r + p.postgraduate_abroad * lv
-
-
-class Destinations(NamedTuple):
-    """Where students go if they go abroad, and what going abroad is worth to them."""
-    share: np.ndarray      # (C, F, R, C) probability of each destination given going abroad (0: home, blocked)
-    inclusive: np.ndarray  # (C, F, R) ln sum_d exp(V_d - asc) over open foreign destinations (-inf: none open)
-    home: np.ndarray       # (C, F) utility of studying at home
-
-
-def destinations(world, policy, network, quality_idx, tuition, courses, p, years_since: float = 0.0) -> Destinations:
-    """The lower nest of the choice: the utilities of foreign destinations (without the constant of going
-    abroad, which does not depend on the destination) by origin, field and resources band; `years_since`:
-    calendar years since TREND_BASE_YEAR (the trend of going abroad lowers home's utility)."""
-    n = world.n_countries
-    eye = np.eye(n, dtype=bool)
-    pair = (p.log_distance * fpmath.log(np.where(eye, 1.0, world.distance_km))
-            + p.common_language * world.common_language + p.colonial_tie * world.colonial_tie
-            + p.diaspora * fpmath.log1p(network)
-            + p.visa * policy["visa_openness"][None, :] + p.post_study_work * policy["post_study_work_years"][None, :]
-            + p.international_courses * courses[None, :] + world.destination_constant[None, :])
-    cost = tuition * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc
-    net = cost[None, :] * (1 - policy["inbound_scholarship"][None, :]) * (1 - policy["outbound_scholarship"][:, None])
-    income = world.gdp_pc[:, None, None] * RESOURCE_INCOME_FACTOR[None, :, None]          # (o, r, 1)
-    money = -p.cost * fpmath.log1p(net[:, None, :] / income)                                     # (o, r, d)
-    v = pair[:, None, None, :] + money[:, None, :, :] + p.quality * quality_idx.T[None, :, None, :]  # (o, f, r, d)
-    closed = policy["border_closed"] > 0.5
-    blocked = (closed[:, None] | closed[None, :] | (policy["visa_openness"] <= 0)[None, :]) | eye
-    v = np.where(blocked[:, None, None, :], -np.inf, v)
-    top = v.max(axis=-1, keepdims=True)
-    finite = np.isfinite(top)
-    e = fpmath.exp(np.where(finite, v - np.where(finite, top, 0.0), -np.inf))
-    total = e.sum(axis=-1, keepdims=True)
-    inclusive = np.where(finite, fpmath.log(np.where(total > 0, total, 1.0)) + np.where(finite, top, 0.0), -np.inf)
-    share = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
-    home = p.quality * quality_idx - (world.origin_constant + p.abroad_trend * years_since)[:, None]
-    return Destinations(share=share, inclusive=inclusive[..., 0], home=home)
-
-
-def abroad_probabilities(d: Destinations, asc: np.ndarray, nest: float) -> np.ndarray:
-    """(C, F, T, R, L) probability of going abroad at all: logistic(asc + nest x inclusive value - V_home),
-    the upper nest (nest = 1: the plain multinomial logit over home and all destinations)."""
-    go = asc[None, None, :, :, :] + nest * d.inclusive[:, :, None, :, None] - d.home[:, :, None, None, None]
-    return np.where(np.isfinite(go), 1.0 / (1.0 + fpmath.exp(-np.where(np.isfinite(go), go, 0.0))), 0.0)
-
-
-def destination_probabilities(world, policy, network, quality_idx, tuition, courses, p, asc=None) -> np.ndarray:
-    """(groups, C) choice probabilities over destination countries (home included), groups (origin, field,
-    talent band, resources band, level): the two nests composed. `asc`: the (T, R, L) utility of going
-    abroad at all (default: an entrant's, `entry_asc`)."""
-    d = destinations(world, policy, network, quality_idx, tuition, courses, p)
-    p_abroad = abroad_probabilities(d, entry_asc(p) if asc is None else asc, p.nest)      # (o, f, t, r, l)
-    n = world.n_countries
-    prob = d.share[:, :, None, :, None, :] * p_abroad[..., None]
-    idx = np.arange(n)
-    prob[idx, :, :, :, :, idx] = 1.0 - p_abroad[idx]
-    return prob.reshape(-1, n)
-
-
-def where_table(d: Destinations) -> np.ndarray:
-    """Alias table of the destination given going abroad, one row per (origin, field, resources band); a
-    row with no open destination (never drawn: its students do not go abroad) points at home."""
-    n = d.share.shape[0]
-    rows = d.share.reshape(-1, n).copy()
-    empty = rows.sum(axis=1) == 0
-    rows[empty, np.repeat(np.arange(n), rows.shape[0] // n)[empty]] = 1.0
-    return alias.build(rows)
-
-
-def university_tables(world, weight: np.ndarray) -> np.ndarray:
-    """Alias table of the within-country choice, one row per (country, field), from (U, F) weights:
-    column j of row (d, f) is university first_univ[d] + j, the j-th university of d (a country's
-    universities are one index range); columns past a country's universities have no weight and are
-    never drawn. A country whose universities all weigh 0 draws its first one."""
-    n, f = world.n_countries, world.n_fields
-    first = world.first_univ
-    width = int(np.diff(first).max())
-    column = np.arange(world.n_universities) - first[world.univ_country]
-    table = np.zeros((n, f, width))
-    table[world.univ_country, :, column] = weight
-    table[:, :, 0] += table.sum(axis=2) == 0
-    return alias.build(table.reshape(n * f, width))
-
-
-def seat_weights(quality: np.ndarray, capacity: np.ndarray, beta: float) -> np.ndarray:
-    """(U, F) weight of each university in an entrant's choice within its country: capacity x exp(beta x quality)."""
-    return capacity[:, None] * fpmath.exp(beta * (quality - quality.max()))
-
-
-@njit(cache=True, inline="always")
-def group_of(origin, field, talent, resources, level, n_fields):
-    """Row of the going-abroad table: (origin, field, talent band, resources band, level)."""
-    return (((np.int64(origin) * n_fields + field) * TALENT_BANDS + talent_band(talent)) * RESOURCE_BANDS
-            + resources) * LEVELS + level
-
-
-@njit(cache=True, inline="always")
-def where_row(origin, field, resources, n_fields):
-    """Row of the destination table: (origin, field, resources band)."""
-    return (np.int64(origin) * n_fields + field) * RESOURCE_BANDS + resources
 
 
 @njit(cache=True)
 def application(seed, year, uid, origin, field, talent, resources, level, k, n_abroad, abroad, where, u_table,
                 first_univ, n_fields):
     """The university of a student's k-th ranked application (the rule both backends use)."""
-    return _application(rng.key(seed, rng.CHOICE, year, uid), origin, field, talent, resources, level, k, n_abroad,
+    return ranked_application(rng.key(seed, rng.CHOICE, year, uid), origin, field, talent, resources, level, k, n_abroad,
                         abroad, where, u_table, first_univ, n_fields)
-
-
-@njit(cache=True, inline="always")  # inlined into the kernels' loops: a call per student costs more than the rule
-def _application(key, origin, field, talent, resources, level, k, n_abroad, abroad, where, u_table, first_univ,
-                 n_fields):
-    """`application` given the student's key: whether to go abroad is the key's draw 0; the k-th application's
-    destination (among foreign countries) its draw 3k + 1, its university its draw 3k + 2."""
-    goes = rng.uniform_at(key, 0) < abroad[group_of(origin, field, talent, resources, level, n_fields)]
-    if goes and k < n_abroad:
-        country = alias.draw(where, where_row(origin, field, resources, n_fields), key, 3 * k + 1)
-    else:
-        country = np.int64(origin)
-    return _university(key, country, field, k, u_table, first_univ, n_fields)
-
-
-@njit(cache=True, inline="always")
-def _university(key, country, field, k, u_table, first_univ, n_fields):
-    """The university of the k-th application, in `country`: the key's draw 3k + 2."""
-    return first_univ[country] + alias.draw(u_table, country * n_fields + field, key, 3 * k + 2)
 
 
 @njit(cache=True, parallel=True)
@@ -236,7 +98,7 @@ def first_applications(seed, year, uid, origin, field, talent, resources, level,
                                                         n_fields)]
         there = alias.draw(where, where_row(origin[i], field[i], resources[i], n_fields), key, 1)
         country = there if goes else np.int64(origin[i])
-        out[i] = _university(key, country, field[i], 0, u_table, first_univ, n_fields)
+        out[i] = university_draw(key, country, field[i], 0, u_table, first_univ, n_fields)
     return out
 
 
@@ -248,38 +110,10 @@ def applications(candidates, k, n_abroad, seed, year, uid, origin, field, talent
     pre = rng.prefix(seed, rng.CHOICE, year)
     for m in prange(candidates.shape[0]):
         i = candidates[m]
-        out[m] = _application(rng.key_from(pre, uid[i]), origin[i], field[i], talent[i], resources[i], level[i], k,
+        out[m] = ranked_application(rng.key_from(pre, uid[i]), origin[i], field[i], talent[i], resources[i], level[i], k,
                               n_abroad, abroad, where, u_table, first_univ, n_fields)
     return out
 
-
-def expected_entrants(prob: np.ndarray, world, postgraduate_share: float) -> np.ndarray:
-    """(C, C) expected entrants (agents) by origin and destination under choice probabilities `prob`.
-
-    Weights each choice group by its share of a cohort: field shares, quartile talent bands,
-    resources bands from the normal law of the resources score, and the postgraduate share.
-    """
-    from scipy.special import ndtr
-
-    from sim.mechanisms.enrolment import RESOURCE_CUTS, RESOURCE_INCOME
-
-    n, f = world.n_countries, world.n_fields
-    mean = RESOURCE_INCOME * fpmath.log(world.gdp_pc / 6_000.0)
-    below = ndtr(np.array(RESOURCE_CUTS)[None, :] - mean[:, None])                     # (C, 2)
-    resources = np.diff(np.concatenate([np.zeros((n, 1)), below, np.ones((n, 1))], axis=1), axis=1)  # (C, R)
-    level = np.array([1 - postgraduate_share, postgraduate_share])
-    share = (world.field_share[:, :, None, None, None] * (1 / TALENT_BANDS)
-             * resources[:, None, None, :, None] * level[None, None, None, None, :])       # (o, f, t, r, l)
-    share = np.broadcast_to(share, (n, f, TALENT_BANDS, RESOURCE_BANDS, LEVELS)).reshape(n, -1)
-    p = prob.reshape(n, -1, n)
-    return (share[:, :, None] * p).sum(axis=1) * world.cohort[:, None]    # not einsum: its SIMD sums depend on the CPU
-
-
-def students_at_home(m) -> np.ndarray:
-    """(C, 1) real students of each origin: its cohort x the mean years a student stays enrolled."""
-    from sim.mechanisms.progression import years_enrolled
-    w = m.world
-    return np.maximum(w.cohort * w.scale, 1.0)[:, None] * years_enrolled(m.rules.study, m.rules.progression)
 
 
 class ChoiceTables(NamedTuple):
@@ -293,10 +127,13 @@ class ChoiceTables(NamedTuple):
 
 class DegreeChoice(Mechanism):
     """Entrants apply in ranked rounds and universities admit them by talent under their free seats;
-    clearing at home for the rest (sim/mechanisms/admission.py: selection under capacity).
+    clearing at home for the rest (sim/mechanisms/library/admission.py: selection under capacity).
     Entrants left without a seat are not enrolled this year."""
-    reads = ("uid", "origin", "field", "talent", "resources", "level", "univ")
-    writes = ("univ",)
+    reads = ("uid", "origin", "field", "talent", "resources", "level", "univ",
+             "universities.capacity", "universities.quality", "universities.courses", "diaspora.alumni",
+             "diaspora.enrolled_abroad")
+    writes = ("univ",
+              "destinations")
     outcomes = (
         Metric("entrants", "students", "new entrants to its universities"),
         Metric("unplaced", "students", "entrants of this origin who found no seat at all (not enrolled that year)"),
@@ -305,33 +142,9 @@ class DegreeChoice(Mechanism):
         Flow("degree", "new degree-mobile entrants: origin -> country of study"),
     )
 
-    def destinations(self, m, quality=None) -> tuple[Destinations, np.ndarray]:
-        """The destinations nest under the model's state now, and its alias table, seeing universities'
-        quality (another choice, e.g. a doctorate's, passes its own)."""
-        w, u, p = m.world, m.universities, m.rules.choice
-        seats = np.bincount(w.univ_country, u.capacity, w.n_countries)
-        capacity_courses = np.bincount(w.univ_country, u.courses * u.capacity, w.n_countries) / seats
-        q = quality_index(u.quality if quality is None else quality, u.capacity, w.univ_country, w.n_countries,
-                          p.university_quality)
-        tuition = np.bincount(w.univ_country, w.univ_tuition_intl * u.capacity, w.n_countries) / seats
-        # the network in real students per 100,000 students of the origin: invariant to world.scale
-        d = destinations(w, m.policy, m.diaspora.per_100k(students_at_home(m)), q, tuition, capacity_courses, p,
-                         m.year - TREND_BASE_YEAR)
-        return d, where_table(d)
-
-    def probabilities(self, m, quality=None, asc=None) -> np.ndarray:
-        """(groups, C) choice probabilities over destination countries (home included) this year (for the
-        expected flows of the initial state)."""
-        d, _ = self.destinations(m, quality)
-        p_abroad = abroad_probabilities(d, entry_asc(m.rules.choice) if asc is None else asc, m.rules.choice.nest)
-        prob = d.share[:, :, None, :, None, :] * p_abroad[..., None]
-        idx = np.arange(m.world.n_countries)
-        prob[idx, :, :, :, :, idx] = 1.0 - p_abroad[idx]
-        return prob.reshape(-1, m.world.n_countries)
-
     def tables(self, m) -> ChoiceTables:
         w, u = m.world, m.universities
-        d, where = self.year_destinations = self.destinations(m)   # kept for the year: a master's sees the same
+        d, where = m.destinations = destination_nest(m)   # this year's: a master's applicant sees the same
         return ChoiceTables(abroad=abroad_probabilities(d, entry_asc(m.rules.choice), m.rules.choice.nest).ravel(),
                             where=where,
                             u_table=university_tables(w, seat_weights(u.quality, u.capacity,

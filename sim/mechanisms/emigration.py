@@ -124,8 +124,10 @@ class EmigrationTables(NamedTuple):
 class Emigration(Mechanism):
     """Home graduates take jobs abroad, more with intercultural competence and a stay abroad during
     their degree; emigrants join the destination's graduate workforce."""
-    reads = ("uid", "origin", "univ", "level", "outcome", "competence", "mobility")
-    writes = ("outcome",)
+    reads = ("uid", "origin", "univ", "level", "outcome", "competence", "mobility",
+             "diaspora.alumni", "diaspora.enrolled_abroad")
+    writes = ("outcome",
+              "arrivals")
     outcomes = (
         Metric("graduate_emigrants", "people/year",
                "graduates of the country's universities (nationals) who take a job abroad"),
@@ -144,6 +146,7 @@ class Emigration(Mechanism):
             m.seed, m.year, a["uid"], a["origin"], a["univ"], a["level"], a["outcome"], a["competence"],
             a["mobility"], w.univ_country, t.table, w.gdp_pc, m.policy["visa_openness"], t.closed,
             m.rules.emigration, w.n_countries, blocks())
+        m.arrivals = self.moved.sum(axis=1) * w.scale
 
     def step_agents(self, m) -> None:
         w, t, rule, n = m.world, self.tables(m), m.rules.emigration, m.world.n_countries
@@ -159,10 +162,7 @@ class Emigration(Mechanism):
                 s.outcome = EMIGRATED
                 self.moved[s.level, s.origin, d] += 1
                 self.by_origin[EMIGRANTS, experienced, s.origin] += 1
-
-    def arrivals(self, world) -> np.ndarray:
-        """(LEVELS, C) real graduates joining each country's workforce from abroad this year."""
-        return self.moved.sum(axis=1) * world.scale
+        m.arrivals = self.moved.sum(axis=1) * w.scale
 
     def metrics(self, m) -> dict[str, np.ndarray]:
         emigrants = self.by_origin[EMIGRANTS].sum(axis=0)

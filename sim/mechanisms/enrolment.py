@@ -15,10 +15,7 @@ from numba import njit, prange, uint64
 
 from sim import fpmath, rng
 from sim.mechanisms.base import Mechanism
-
-TALENT_CUTS = (-0.6745, 0.0, 0.6745)  # quartiles of N(0, 1): four talent bands
-RESOURCE_CUTS = (-0.6, 0.9)           # three family-resources bands: low, middle, high
-RESOURCE_INCOME = 0.6                 # weight of log(GDP pc / 6,000 USD) in the resources score
+from sim.mechanisms.library.common import RESOURCE_CUTS, RESOURCE_INCOME
 
 
 @njit(cache=True)
@@ -29,12 +26,6 @@ def uid_of(calendar_year, origin, index):
     even one that enlarges or shrinks cohorts.
     """
     return (uint64(calendar_year - 1900) << uint64(44)) | (uint64(origin) << uint64(28)) | uint64(index)
-
-
-@njit(cache=True, inline="always")
-def talent_band(talent):
-    """Talent quartile 0..3: the number of cuts at or below the talent (branch-free)."""
-    return np.int64(talent >= TALENT_CUTS[0]) + np.int64(talent >= TALENT_CUTS[1]) + np.int64(talent >= TALENT_CUTS[2])
 
 
 @njit(cache=True)

@@ -17,8 +17,8 @@ import numpy as np
 from numba import njit, prange
 
 from sim import alias, rng
-from sim.mechanisms import admission
 from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.library import admission
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, ratio, with_world
 from sim.population import nonnegative
 from sim.students import EXCHANGED, FIRST_DEGREE
@@ -137,8 +137,10 @@ class ExchangeTables(NamedTuple):
 class Exchange(Mechanism):
     """Eligible students apply along their university's agreements; each agreement takes the most
     talented of its applicants up to its slots (admission.admit_round); the stay's length is drawn."""
-    reads = ("uid", "origin", "univ", "talent", "resources", "level", "year_in", "mobility")
-    writes = ("partner", "stay", "mobility")
+    reads = ("uid", "origin", "univ", "talent", "resources", "level", "year_in", "mobility",
+             "universities.courses")
+    writes = ("partner", "stay", "mobility",
+              "agreements.traffic")
     outcomes = (
         Metric("exchange_students", "students/year", "students of the country on exchange abroad (by origin)"),
         Metric("exchange_inbound", "students/year", "exchange students the country's universities host"),

@@ -12,6 +12,8 @@ from sim.outcomes import Metric, by_country, with_world
 
 
 class Expansion(Mechanism):
+    reads = ("universities.capacity",)
+    writes = ("universities.capacity", "universities.growth")
     outcomes = (Metric("capacity", "seats", "university seats (real students)"),)
 
     def step(self, m) -> None:

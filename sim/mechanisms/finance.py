@@ -17,19 +17,16 @@ destination choice sees, choice.py).
 The budget funds research: research posts follow the budget, `posts = posts_per_usd x budget`,
 where posts_per_usd is fixed when recording starts so that the posts of the first recorded year
 are the world's research staff. So fewer international students can mean less income and fewer
-posts, which hiring (sim/transitions.py) and doctoral places (progression.py) follow.
+posts, which hiring (research_careers.py) and doctoral places (progression.py) follow.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from sim.mechanisms.base import Mechanism, rule_type
-from sim.mechanisms.choice import LIVING_COST_SHARE
-from sim.mechanisms.progression import self_funded
+from sim.mechanisms.library.common import LIVING_COST_SHARE
 from sim.outcomes import Metric, by_country, ratio, with_world
-from sim.students import DOCTORAL
 
 
 @dataclass
@@ -39,14 +36,6 @@ class Params:
 
 
 Rule = FinanceRule = rule_type(Params, "FinanceRule")
-
-
-@njit(cache=True)
-def pays_international_fee(origin, country, level, resources):
-    """An international student below the doctorate, or a self-funded international doctoral student."""
-    if level == DOCTORAL:
-        return self_funded(origin, country, resources)
-    return origin != country
 
 
 def scholarship_costs(students: np.ndarray, cost: np.ndarray, inbound: np.ndarray, outbound: np.ndarray) -> np.ndarray:
@@ -61,6 +50,9 @@ def scholarship_costs(students: np.ndarray, cost: np.ndarray, inbound: np.ndarra
 class Finance(Mechanism):
     """Income of every university (public funding, international tuition), the scholarship bill of every
     country, and the research posts budgets fund."""
+    reads = ("universities.fee_paying", "universities.enrolled", "universities.capacity", "census")
+    writes = ("universities.tuition", "universities.public_per_seat", "universities.budget",
+              "universities.posts_per_usd", "universities.posts")
     outcomes = (
         Metric("university_income", "USD/year", "income of the country's universities: public funding + tuition"),
         Metric("tuition_revenue", "USD/year", "international tuition its universities receive"),

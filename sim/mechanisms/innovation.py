@@ -20,7 +20,6 @@ import numpy as np
 
 from sim import fpmath
 from sim.mechanisms.base import Mechanism, rule_type
-from sim.mechanisms.workforce import Workforce
 from sim.outcomes import Metric, by_country, with_world
 
 
@@ -46,6 +45,7 @@ def patents(researchers, graduate_share, students_per_researcher, rule, mean_res
 
 class Innovation(Mechanism):
     """Patent applications from researchers, the skilled workforce and international doctoral students."""
+    reads = ("universities.researchers", "workforce", "census")
     outcomes = (Metric("patent_applications", "patents/year", "patent applications of the country"),)
 
     def __init__(self):
@@ -54,7 +54,7 @@ class Innovation(Mechanism):
     def step(self, m) -> None:
         w, u, c = m.world, m.universities, m.census
         researchers = by_country(u.researchers, w.univ_country, w.n_countries) * w.researcher_scale
-        share = m.mechanism(Workforce).stock.sum(axis=(0, 1)) / w.population
+        share = m.workforce.sum(axis=(0, 1)) / w.population
         international = (c.doctoral.sum(axis=0) - np.diag(c.doctoral)) * w.scale
         per_researcher = np.divide(international, researchers, out=np.zeros(w.n_countries), where=researchers > 0)
         if self.reference is None or m.year <= m.cfg.start_year:

@@ -17,8 +17,8 @@ import numpy as np
 from numba import njit, prange
 
 from sim import alias, fpmath, rng
-from sim.mechanisms import admission
 from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.library import admission
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
 from sim.population import nonnegative
 from sim.students import DOCTORAL, INTERNED, POSTGRADUATE

@@ -17,9 +17,8 @@ from numba import njit, prange
 
 from sim import rng
 from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.library.common import doctoral_years, pays_international_fee
 from sim.outcomes import FIXED_POINT, Flow, Metric, blocks, fixed, off_diagonal, ratio, with_world
-from sim.mechanisms.finance import pays_international_fee
-from sim.mechanisms.progression import doctoral_years
 from sim.students import CONTINUING, DOCTORAL, DROPPED, GRADUATED, POSTGRADUATE
 
 
@@ -109,7 +108,7 @@ def study(seed, year, uid, origin, univ, talent, resources, skill, competence, l
     over those at home who never went abroad; and by_univ[k, u] (k: DOCTORAL_ENROLLED,
     DOCTORAL_CONTINUING, CONTINUING_ALL, ENROLLED_ALL, FEE_PAYING): doctoral students of university u,
     those of them who go on next year, all its students who go on next year, all its students, and
-    its international students who pay international tuition (finance.pays_international_fee)."""
+    its international students who pay international tuition (library.common.pays_international_fee)."""
     counts = np.zeros((n_blocks, 4, n, n), np.int64)
     sums = np.zeros((n_blocks, 4, n), np.int64)
     by_univ = np.zeros((n_blocks, 5, teaching.shape[0]), np.int64)
@@ -151,8 +150,11 @@ class Learning(Mechanism):
     out; those who complete the last year of their level graduate. Takes the year's census of who
     studied where (`model.census`)."""
     reads = ("uid", "origin", "univ", "talent", "resources", "skill", "competence", "level", "year_in", "partner", "stay", "host",
-             "mobility")
-    writes = ("skill", "competence", "year_in", "outcome")
+             "mobility",
+             "universities.teaching", "universities.courses")
+    writes = ("skill", "competence", "year_in", "outcome",
+              "census", "universities.doctoral_students", "universities.doctoral_continuing",
+              "universities.continuing", "universities.enrolled", "universities.fee_paying")
     outcomes = (
         Metric("enrolled", "students", "enrolled at the country's universities during the year"),
         Metric("graduates", "students", "graduates of its universities"),

@@ -29,8 +29,11 @@ import numpy as np
 from numba import njit, prange
 
 from sim import fpmath, rng
-from sim.mechanisms import admission, choice
 from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.library import admission
+from sim.mechanisms.library.common import self_funded
+from sim.mechanisms.library.destinations import abroad_probabilities, destination_nest, entry_asc, \
+    ranked_application, university_tables
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
 from sim.population import rows_at
 from sim.students import CONTINUING, DOCTORAL, EXCHANGED, FIRST_DEGREE, GRADUATED, POSTGRADUATE
@@ -56,31 +59,6 @@ class Params:
 
 Rule = ProgressionRule = rule_type(Params, "ProgressionRule")
 
-TOP_RESOURCES = 2                     # the family-resources band that can pay for a doctorate abroad
-
-
-@njit(cache=True)
-def self_funded(origin, country, resources):
-    """An international doctoral student who pays their own way (and international tuition)."""
-    return origin != country and resources == TOP_RESOURCES
-
-
-def years_enrolled(study, progression) -> float:
-    """Years a typical entrant spends enrolled: a first degree (or a master's for direct entrants), the
-    master's a share of first-degree graduates go on to, the doctorate a share of master's graduates go
-    on to (progression shares averaged over talent ~ N(0, 1) and fields; dropout not counted). Sizes
-    cohorts from enrolment (world builders) and the students behind a country's network (choice.py)."""
-    talent = np.linspace(-5, 5, 1001)
-    weight = fpmath.exp(-talent * talent / 2)
-    weight /= weight.sum()
-    p_master = fpmath.dot(weight, 1 / (1 + fpmath.exp(-(progression.master_constant + progression.master_talent * talent))))
-    p_doctoral = fpmath.dot(weight, 1 / (1 + fpmath.exp(-(progression.doctoral_constant - progression.doctoral_field / 2
-                                                          + progression.doctoral_talent * talent))))
-    first = 1 - study.postgraduate_share
-    master = study.postgraduate_share + first * p_master
-    doctoral = master * p_doctoral * (progression.doctoral_years_min + progression.doctoral_years_max) / 2
-    return first * study.first_degree_years + master * study.postgraduate_years + doctoral
-
 
 @njit(cache=True)
 def goes_on(seed, year, uid, talent, field, n_fields, level, rule):
@@ -91,13 +69,6 @@ def goes_on(seed, year, uid, talent, field, n_fields, level, rule):
         logit = (rule.doctoral_constant + rule.doctoral_talent * talent
                  - rule.doctoral_field * field / max(n_fields - 1, 1))
     return rng.uniform(seed, rng.PROGRESSION, year, uid, 0) < 1.0 / (1.0 + np.exp(-logit))
-
-
-@njit(cache=True)
-def doctoral_years(seed, uid, rule):
-    """Length of a student's doctorate (drawn once: the same every year of it)."""
-    span = rule.doctoral_years_max - rule.doctoral_years_min + 1
-    return rule.doctoral_years_min + min(int(rng.uniform(seed, rng.DOCTORAL_LENGTH, 0, uid, 0) * span), span - 1)
 
 
 @njit(cache=True, parallel=True)
@@ -114,7 +85,7 @@ def application(seed, year, uid, origin, field, talent, resources, exchanged, k,
                 first_univ, n_fields):
     """The university of an applicant's k-th application (the rule both backends use): the entrants' rule
     (choice.py) on this stage's tables, whose last group dimension is `exchanged` (0/1)."""
-    return choice._application(rng.key(seed, rng.PROGRESSION_CHOICE, year, uid), origin, field, talent, resources,
+    return ranked_application(rng.key(seed, rng.PROGRESSION_CHOICE, year, uid), origin, field, talent, resources,
                                exchanged, k, n_abroad, abroad, where, u_table, first_univ, n_fields)
 
 
@@ -153,7 +124,10 @@ class Progression(Mechanism):
     """Graduates go on to a doctorate (after a master's) or a master's (after a first degree): they choose
     where, and universities admit them by talent into their places. Admitted, they study at the new
     level from next year (level POSTGRADUATE or DOCTORAL, year 0)."""
-    reads = ("uid", "origin", "univ", "talent", "field", "resources", "level", "mobility", "outcome")
+    reads = ("uid", "origin", "univ", "talent", "field", "resources", "level", "mobility", "outcome",
+             "universities.quality", "universities.reputation", "universities.capacity", "universities.courses",
+             "universities.continuing", "universities.doctoral_continuing", "universities.posts",
+             "diaspora.alumni", "diaspora.enrolled_abroad", "researchers", "destinations")
     writes = ("univ", "level", "year_in", "outcome")
     outcomes = (
         Metric("doctoral_entrants", "students", "new doctoral students admitted by the country's universities"),
@@ -174,26 +148,16 @@ class Progression(Mechanism):
         whether they studied abroad on exchange: the postgraduate row of an entrant's, plus this stage's."""
         rule = m.rules.progression
         abroad = rule.doctoral_abroad if to_level == DOCTORAL else rule.master_abroad
-        return choice.entry_asc(m.rules.choice)[:, :, 1:2] + abroad + rule.exchanged_abroad * np.arange(2)[None, None, :]
-
-    def probabilities(self, m, to_level: int) -> np.ndarray:
-        """(groups, C) destination-country probabilities of applicants to this level (home included)."""
-        quality = self.seen_quality(m, to_level) if to_level == DOCTORAL else None
-        return m.mechanism(choice.DegreeChoice).probabilities(m, quality=quality, asc=self.asc(m, to_level))
-
-    def expected_doctoral_flows(self, m) -> np.ndarray:
-        """(C, C) relative doctoral entrants by origin x destination under this year's tables (for the
-        initial state): the doctoral choice weighted by cohort, field and resources shares."""
-        return choice.expected_entrants(self.probabilities(m, DOCTORAL), m.world, 0.05)
+        return entry_asc(m.rules.choice)[:, :, 1:2] + abroad + rule.exchanged_abroad * np.arange(2)[None, None, :]
 
     def tables(self, m, to_level: int, places: np.ndarray) -> StageTables:
         w, u, p = m.world, m.universities, m.rules.choice
         seen = self.seen_quality(m, to_level)
-        degree_choice = m.mechanism(choice.DegreeChoice)   # it ran earlier this year: its destinations are this year's
-        d, where = degree_choice.destinations(m, seen) if to_level == DOCTORAL else degree_choice.year_destinations
+        # a doctorate: the nest under the quality doctoral applicants see; a master's: this year's (degree choice)
+        d, where = destination_nest(m, seen) if to_level == DOCTORAL else m.destinations
         weight = np.minimum(places, u.capacity)[:, None] * fpmath.exp(p.university_quality * (seen - seen.max()))
-        return StageTables(abroad=choice.abroad_probabilities(d, self.asc(m, to_level), p.nest).ravel(), where=where,
-                           u_table=choice.university_tables(w, weight), first_univ=w.first_univ, places=places,
+        return StageTables(abroad=abroad_probabilities(d, self.asc(m, to_level), p.nest).ravel(), where=where,
+                           u_table=university_tables(w, weight), first_univ=w.first_univ, places=places,
                            n_fields=w.n_fields)
 
     def places(self, m, to_level: int) -> np.ndarray:

@@ -92,6 +92,10 @@ class Quality(Mechanism):
     """At the end of the year: research reputation follows this year's citations; teaching quality
     moves with exchanges, guest researchers, research, crowding and expansion; the quality students
     see and the international-course shares follow (for next year's choices)."""
+    reads = ("universities.enrolled", "universities.teaching", "universities.researchers",
+             "universities.citations", "universities.reputation", "universities.capacity",
+             "universities.growth", "researchers", "agreements.traffic")
+    writes = ("universities.reputation", "universities.teaching", "universities.quality", "universities.courses")
     outcomes = (
         Metric("teaching_quality", "index 0..1",
                "capacity-weighted mean teaching quality of the country's universities (education quality)"),

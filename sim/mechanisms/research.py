@@ -34,6 +34,7 @@ from numba import njit, prange
 
 from sim import fpmath, rng
 from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.library.common import poisson
 from sim.outcomes import Flow, Metric, by_country, off_diagonal, ratio, with_world
 from sim.researchers import RING
 
@@ -76,19 +77,6 @@ class Params:
 
 
 Rule = ResearchRule = rule_type(Params, "ResearchRule")
-
-
-@njit(cache=True)
-def poisson(lam, u):
-    """Inverse-transform Poisson deviate from one uniform (lam is small here)."""
-    p = np.exp(-lam)
-    f = p
-    k = 0
-    while u > f and k < 200:
-        k += 1
-        p *= lam / k
-        f += p
-    return k
 
 
 @njit(cache=True, inline="always")
@@ -312,6 +300,9 @@ class Research(Mechanism):
     """Researchers visit, move or return along their universities' open agreements; then lead papers with
     teams of incumbents, tie-country colleagues, partners abroad and colleagues; citations. Each
     university's output of the year goes to `model.universities` (researchers, papers, citations)."""
+    reads = ("universities.reputation", "universities.doctoral_students", "universities.quality", "researchers")
+    writes = ("researchers", "universities.researchers", "universities.papers", "universities.intl_papers",
+              "universities.citations", "universities.intl_citations")
     outcomes = (
         Metric("researchers", "researchers", "researchers appointed at the country's universities"),
         Metric("papers", "papers/year", "papers led by the country's researchers (WORLD: every paper once)"),

@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from sim import rng
 from sim.mechanisms.base import Mechanism, rule_type
-from sim.mechanisms.research import poisson
+from sim.mechanisms.library.common import poisson
 from sim.outcomes import Metric, by_country, with_world
 
 
@@ -73,6 +73,7 @@ def projects(seed, year, researchers_real, partners, univ_country, capacity, fun
 
 class Service(Mechanism):
     """Universities run service projects; their count and reach are final outcomes (the third mission)."""
+    reads = ("universities.researchers",)
     outcomes = (
         Metric("service_projects", "projects/year",
                "technical-support and social-service projects of the country's universities"),

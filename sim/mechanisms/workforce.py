@@ -16,7 +16,6 @@ import numpy as np
 from numba import njit, prange
 
 from sim.mechanisms.base import Mechanism, rule_type
-from sim.mechanisms.emigration import Emigration
 from sim.outcomes import Metric, blocks, ratio, with_world
 from sim.students import GRADUATED, RETURNED, STAYED
 
@@ -60,16 +59,15 @@ def joining(origin, univ, level, outcome, univ_country, n, n_blocks):
 
 class Workforce(Mechanism):
     """Graduates join the workforce where they settle; the stock retires slowly."""
-    reads = ("origin", "univ", "level", "outcome")
+    reads = ("origin", "univ", "level", "outcome",
+             "arrivals", "workforce")
+    writes = ("workforce",)
     outcomes = (
         Metric("graduate_stock", "people", "tertiary graduates in the country's workforce"),
         Metric("graduate_stock_abroad_share", "share",
                "of them, the share with a degree earned outside the country (returnees, immigrant graduates)"),
         Metric("graduate_stock_doctoral", "people", "of them, doctorate holders"),
     )
-
-    def __init__(self):
-        self.stock = None            # (2, LEVELS, C) real people: earned at home / abroad, by level
 
     def step_arrays(self, m) -> None:
         a, w = m.students.a, m.world
@@ -87,23 +85,18 @@ class Workforce(Mechanism):
         self._join(m, counts)
 
     def _join(self, m, counts: np.ndarray) -> None:
+        """The stock (`workforce`, (2, LEVELS, C) real people: earned at home / abroad, by level) takes this
+        year's graduates and the emigrants arriving from abroad (`arrivals`: emigration.py)."""
         joined, rate = counts * m.world.scale, m.rules.workforce.retirement
-        emigration = next((x for x in m.mechanisms if isinstance(x, Emigration)), None)
-        if emigration is not None:               # graduates of another country's universities, working here
-            joined[1, :2] += emigration.arrivals(m.world)
-        if self.stock is None or m.year <= m.cfg.start_year - 1:
-            self.stock = joined / rate       # the steady state of this year's graduates, until recording starts
+        joined[1, :2] += m.arrivals              # graduates of another country's universities, working here
+        if m.workforce is None or m.year <= m.cfg.start_year - 1:
+            m.workforce = joined / rate          # the steady state of this year's graduates, until recording starts
         else:
-            self.stock = (1 - rate) * self.stock + joined
-
-    def state(self) -> dict:
-        return {"stock": self.stock}
-
-    def restore(self, state: dict) -> None:
-        self.stock = state["stock"]
+            m.workforce = (1 - rate) * m.workforce + joined
 
     def metrics(self, m) -> dict[str, np.ndarray]:
-        total = with_world(self.stock.sum(axis=(0, 1)))
+        stock = m.workforce
+        total = with_world(stock.sum(axis=(0, 1)))
         return {"graduate_stock": total,
-                "graduate_stock_abroad_share": ratio(with_world(self.stock[1].sum(axis=0)), total),
-                "graduate_stock_doctoral": with_world(self.stock[:, 2].sum(axis=0))}
+                "graduate_stock_abroad_share": ratio(with_world(stock[1].sum(axis=0)), total),
+                "graduate_stock_doctoral": with_world(stock[:, 2].sum(axis=0))}

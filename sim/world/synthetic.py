@@ -12,7 +12,7 @@ import numpy as np
 
 from sim import fpmath
 from sim.config import Config
-from sim.mechanisms.progression import years_enrolled
+from sim.mechanisms.library.common import years_enrolled
 from sim.world.world import World
 
 EARTH_RADIUS_KM = 6371.0

@@ -1,23 +1,14 @@
-"""Transitions between populations: where people go when they leave one.
+"""Research careers, at the end of the year: researchers leave or retire; universities hire doctoral graduates.
 
-Research careers, at the end of the year: researchers leave research with a yearly probability
-logistic(leave_constant + leave_productivity ln productivity) (the less productive leave more;
-Kaminski & Geisler 2012 find a median academic tenure of about 11 years), and retire after
-`retirement_career` years. Universities then fill their vacant funded posts (`universities.posts`)
-from the doctoral graduates who settle in their country this year (at home, or abroad after the
-stay-or-return rule: careers.py): a share `academic_share` of them seek a post; the most talented
-go to the best universities; each hire is a researcher agent (researcher_scale people) who keeps
-the graduate's citizenship and country of training, with a log productivity that is
-`productivity_talent` talent plus noise (lognormal, mean 1 at talent 0).
-
-Graduation ends the students' year. The per-student sample (when asked for) sees every student
-as the year leaves them; then graduates and dropouts leave the student population, and the
-students who continue abroad (by the year's census, `model.census`) become next year's network
-of current students abroad (`model.diaspora.enrolled_abroad`; stayers have joined the alumni
-network in careers).
-
-This is the home of every move from one population to another: when doctoral graduates join
-the researchers, or graduates the workforce, that happens here.
+Researchers leave research with a yearly probability logistic(leave_constant + leave_productivity ln
+productivity) (the less productive leave more; Kaminski & Geisler 2012 find a median academic tenure
+of about 11 years), and retire after `retirement_career` years. Universities then fill their vacant
+funded posts (`universities.posts`, funded by budgets: finance.py) from the doctoral graduates who
+settle in their country this year (at home, or abroad after the stay-or-return rule: careers.py): a
+share `academic_share` of them seek a post; the most talented go to the best universities; each hire
+is a researcher agent (researcher_scale people) who keeps the graduate's citizenship and country of
+training, with a log productivity that is `productivity_talent` talent plus noise (lognormal, mean 1 at
+talent 0), raised by a better-reputed doctoral university.
 """
 
 from dataclasses import dataclass
@@ -26,12 +17,12 @@ import numpy as np
 from numba import njit, prange
 
 from sim import rng
-from sim.mechanisms.admission import home_ranking
 from sim.mechanisms.base import Mechanism, rule_type
-from sim.outcomes import Flow, Metric, off_diagonal, pairs, student_sample, with_world
+from sim.mechanisms.library.admission import home_ranking
+from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
 from sim.population import rows_at
 from sim.researchers import uids
-from sim.students import CONTINUING, DOCTORAL, GRADUATED, STAYED
+from sim.students import DOCTORAL, GRADUATED, STAYED
 
 
 @dataclass
@@ -45,7 +36,7 @@ class Params:
     training_reputation: float = 0.4  # log productivity per log research reputation of the doctoral university
 
 
-Rule = CareersRule = rule_type(Params, "CareersRule")
+Rule = ResearchCareersRule = rule_type(Params, "ResearchCareersRule")
 
 
 @njit(cache=True)
@@ -84,7 +75,9 @@ def _new_productivities(seed, year, uid, talent, reputation, rule):
 
 class ResearchCareers(Mechanism):
     """Researchers leave research or retire; universities hire doctoral graduates into vacant posts."""
-    reads = ("uid", "origin", "univ", "talent", "level", "outcome")
+    reads = ("uid", "origin", "univ", "talent", "level", "outcome",
+             "universities.posts", "universities.quality", "universities.reputation", "researchers")
+    writes = ("researchers",)
     outcomes = (
         Metric("researcher_entries", "researchers/year", "new researchers hired by the country's universities"),
         Metric("researcher_exits", "researchers/year",
@@ -109,17 +102,6 @@ class ResearchCareers(Mechanism):
         self._turn_over(m, np.array([s.uid for s in graduates], np.uint64),
                         np.array([s.talent for s in graduates], np.float32), origin, study, settled,
                         np.array([s.univ for s in graduates], np.int64))
-
-    def initial_origins(self, m) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Where the researchers at the start come from, as hiring would have made them: in country c,
-        (domestic[c], foreign[c, o], returnee[c, t]) in proportion to the doctoral graduates of c who
-        stayed home, of o who studied in c and stayed, of c who studied in t and came back (the
-        doctoral choice and the doctoral stay rule under the default policies)."""
-        from sim.mechanisms import careers, progression
-        flows = m.mechanism(progression.Progression).expected_doctoral_flows(m)      # (o, d)
-        p = m.rules.careers
-        stay = careers.stay_probabilities(m.world, m.policy, p, p.doctoral_stay_constant)
-        return np.diag(flows).copy(), (flows * stay).T, flows * (1 - stay)
 
     def _turn_over(self, m, uid, talent, citizenship, trained, settled, doctoral_univ) -> None:
         """Exits, then hires from the candidates (this year's doctoral graduates, by where they settled).
@@ -160,36 +142,3 @@ class ResearchCareers(Mechanism):
 
     def flows(self, m) -> dict[str, np.ndarray]:
         return {"researcher_entry": off_diagonal(self.entries) * m.world.researcher_scale}
-
-
-
-class Graduation(Mechanism):
-    """Graduates and dropouts leave the student population; the students who continue abroad are the
-    network of current students abroad."""
-    reads = ("uid", "origin", "univ", "outcome")
-
-    def step_arrays(self, m) -> None:
-        s, w = m.students, m.world
-        if m.sampling:
-            m.recorder.add_students(m.year, student_sample(s.columns(), m.seed, m.cfg.sample_students),
-                                    w.univ_country)
-        flags = s.scratch("flags")
-        np.equal(s.a["outcome"], CONTINUING, out=flags.view(np.bool_))
-        s.keep(flags, 0)
-        self._refresh_network(m)
-
-    def step_agents(self, m) -> None:
-        w = m.world
-        if m.sampling:
-            m.recorder.add_students(m.year, student_sample(m.students.columns(), m.seed, m.cfg.sample_students),
-                                    w.univ_country)
-        for s in list(m.students.all):
-            if s.outcome != CONTINUING:
-                s.remove()
-        self._refresh_network(m)
-
-    def _refresh_network(self, m) -> None:
-        """The students who continue abroad (the year's census: enrolled - graduates - dropouts) are the
-        network of current students abroad that next year's entrants see."""
-        c = m.census
-        m.diaspora.enrolled_abroad = off_diagonal(c.enrolled - c.graduates - c.dropouts) * m.world.scale
