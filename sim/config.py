@@ -16,21 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.errors import ConfigError
-from sim.mechanisms.careers import Params as CareerParams
-from sim.mechanisms.choice import Params as ChoiceParams
-from sim.mechanisms.emigration import Params as EmigrationParams
-from sim.mechanisms.exchange import Params as ExchangeParams
-from sim.mechanisms.finance import Params as FinanceParams
-from sim.mechanisms.innovation import Params as InnovationParams
-from sim.mechanisms.internships import Params as InternshipParams
-from sim.mechanisms.learning import Params as StudyParams
-from sim.mechanisms.progression import Params as ProgressionParams
-from sim.mechanisms.quality import Params as QualityParams
-from sim.mechanisms.research import Params as ResearchParams
-from sim.mechanisms.service import Params as ServiceParams
-from sim.mechanisms.workforce import Params as WorkforceParams
-from sim.mechanisms.research_careers import Params as ResearchCareersParams
+from sim.mechanisms.base import NONNEGATIVE as NONNEGATIVE_BOUND, SHARE, bound
 from sim.policies import LEVERS
+from sim.schedule import SCHEDULE
 
 MISSING = "???"  # omegaconf.MISSING (a required key), spelt out so the library does not import omegaconf
 
@@ -54,34 +42,39 @@ class WorldConfig:
     data_sha256: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class BehaviourConfig:
-    """Behavioural parameters: one section per mechanism, each defined (with its defaults) in the
-    mechanism's own module as `Params`."""
-    choice: ChoiceParams = field(default_factory=ChoiceParams)
-    study: StudyParams = field(default_factory=StudyParams)
-    progression: ProgressionParams = field(default_factory=ProgressionParams)
-    careers: CareerParams = field(default_factory=CareerParams)
-    emigration: EmigrationParams = field(default_factory=EmigrationParams)
-    finance: FinanceParams = field(default_factory=FinanceParams)
-    exchange: ExchangeParams = field(default_factory=ExchangeParams)
-    internships: InternshipParams = field(default_factory=InternshipParams)
-    quality: QualityParams = field(default_factory=QualityParams)
-    research: ResearchParams = field(default_factory=ResearchParams)
-    research_careers: ResearchCareersParams = field(default_factory=ResearchCareersParams)
-    workforce: WorkforceParams = field(default_factory=WorkforceParams)
-    innovation: InnovationParams = field(default_factory=InnovationParams)
-    service: ServiceParams = field(default_factory=ServiceParams)
+def sections(schedule) -> dict[str, type]:
+    """{config section: its Params dataclass} of the mechanisms of a schedule that have one, in schedule order."""
+    return {cls.section: cls.params() for cls in schedule if cls.section}
 
 
-class Rules(collections.namedtuple("Rules", [f.name for f in dataclasses.fields(BehaviourConfig)])):
+# Behavioural parameters: one section per mechanism of the schedule, each defined (with its defaults and
+# bounds) in the mechanism's own module as `Params` (sim/mechanisms/base.py).
+BehaviourConfig = dataclasses.make_dataclass(
+    "BehaviourConfig", [(name, params, field(default_factory=params)) for name, params in sections(SCHEDULE).items()],
+    module=__name__)
+BehaviourConfig.__doc__ = ("Behavioural parameters: one section per mechanism of sim/schedule.py, each its module's "
+                           "`Params`.")
+
+
+class Rules(collections.namedtuple("Rules", list(sections(SCHEDULE)))):
     """Every mechanism's rule (the NamedTuple its kernels read), one per behaviour section."""
 
     @classmethod
-    def from_config(cls, behaviour: BehaviourConfig) -> "Rules":
+    def from_config(cls, behaviour) -> "Rules":
         """The rules of a behaviour config: each section's values as the `Rule` of the module that defines
         the section's `Params` (a mechanism module defines both: sim/mechanisms/base.py)."""
         return cls(**{name: rule_of(getattr(behaviour, name)) for name in cls._fields})
+
+
+def rules_for(behaviour, schedule):
+    """The rules of a model's schedule: `Rules` for hemsim's own; for a schedule with mechanisms of its own
+    (a model subclass trying one out), theirs too, from the config where it has their section, else from
+    their defaults."""
+    wanted = sections(schedule)
+    if tuple(wanted) == Rules._fields:
+        return Rules.from_config(behaviour)
+    kind = collections.namedtuple("ScheduleRules", list(wanted))
+    return kind(**{name: rule_of(getattr(behaviour, name, None) or params()) for name, params in wanted.items()})
 
 
 def rule_of(section):
@@ -218,26 +211,16 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
-# What each behaviour number may be. Every number must be finite; these are also bounded (the rest are
-# coefficients of logits and log-linear rates, which take either sign). tests/test_config_fuzz.py checks
-# that every key named here exists, and fuzzes values through the pre-run check.
-SHARES = frozenset({   # in [0, 1]: shares, yearly rates and probabilities, weights of a running mean
-    "study.postgraduate_share", "study.skill_rate", "careers.diaspora_decay", "exchange.short_share",
-    "exchange.term_share", "research.incumbent_share", "research.return_rate", "research.tie_share",
-    "research_careers.academic_share", "workforce.retirement", "quality.teaching_diffusion",
-    "quality.faculty_diffusion", "quality.reversion", "quality.research_spillover", "quality.crowding_threshold",
-    "quality.reputation_weight", "quality.reputation_memory", "service.partners", "research.intl_partners"})
-NONNEGATIVE = frozenset({  # >= 0: sizes, counts, rates per person, spreads, gains and penalties by definition
-    "research.coauthors", "research.papers_per_researcher", "research.citations_log_sd",
-    "research.premium_countries", "research.open_science_productivity", "research.cooperation_productivity",
-    "research.doctoral_productivity", "research.intl_premium", "service.people_per_project",
-    "service.projects_per_100_researchers", "innovation.patents_per_researcher", "innovation.graduate_students",
-    "progression.places_per_post", "progression.supervision_per_researcher", "progression.doctoral_years_min",
-    "progression.doctoral_years_max", "research_careers.retirement_career", "finance.public_per_student",
-    "quality.crowding_penalty", "quality.expansion_penalty", "study.skill_talent", "study.competence_home",
-    "study.competence_abroad", "study.competence_courses", "internships.skill", "internships.competence",
-    "internships.places_funding", "choice.applications", "choice.abroad_applications",
-    "study.first_degree_years", "study.postgraduate_years"})
+# What each behaviour number may be. Every number must be finite; a parameter's bound is declared with it in
+# its Params (sim/mechanisms/base.py: share, nonnegative); the rest are coefficients of logits and log-linear
+# rates, which take either sign. tests/test_hardening.py fuzzes values through the pre-run check.
+def _bounded(kind: str) -> frozenset:
+    return frozenset(f"{section}.{f.name}" for section, params in sections(SCHEDULE).items()
+                     for f in dataclasses.fields(params) if bound(f) == kind)
+
+
+SHARES = _bounded(SHARE)               # in [0, 1]: shares, yearly rates and probabilities, weights of a running mean
+NONNEGATIVE = _bounded(NONNEGATIVE_BOUND)  # >= 0: sizes, counts, rates per person, spreads, gains and penalties
 COEFFICIENT_LIMIT = 1e4        # any other number: a coefficient beyond this is not a behaviour but a typo
 YEARS = (1900, 2200)           # calendar years a run may start in (the real world: the data's years)
 MAX_YEARS = 500

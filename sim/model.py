@@ -19,7 +19,7 @@ from mesa.experimental.scenarios import Scenario
 
 from sim import initial_state, spin_up, state as shared
 from sim.agents import AgentStudents, Country, University
-from sim.config import Config, Rules
+from sim.config import Config, rules_for
 from sim.diaspora import Diaspora
 from sim.errors import ConfigError
 from sim.outcomes import Flow, Metric
@@ -76,7 +76,7 @@ class HemsimModel(mesa.Model):
         self.cfg = cfg
         self.seed = cfg.seed
         self.world = w = world if world is not None else build_world(cfg)
-        self.rules = Rules.from_config(cfg.behaviour)
+        self.rules = rules_for(cfg.behaviour, self.schedule)
         self.policy_tables = build_tables(cfg.scenario.levers, w, cfg.start_year, cfg.years)
         self.default_policy = in_force(build_tables([], w, cfg.start_year, 1), 0)
         self.policy = self.default_policy

@@ -53,7 +53,7 @@ def _count(index, n):
 
 
 @njit(cache=True, parallel=True)
-def nonnegative(x):
+def nonnegative_rows(x):
     """Indices i (ascending) where x[i] >= 0: np.flatnonzero(x >= 0) without a mask as long as x."""
     size = (x.shape[0] + BLOCKS - 1) // BLOCKS
     counts = np.zeros(BLOCKS + 1, np.int64)

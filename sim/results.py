@@ -49,6 +49,19 @@ def in_order(names: list[str], order: tuple[str, ...]) -> list[str]:
     return [n for n in order if n in names] + [n for n in names if n not in order]
 
 
+def outcome_tables(schedule) -> dict[str, str]:
+    """The README's tables of the outcomes the mechanisms of `schedule` declare, in output order:
+    {"flows": kind | meaning, "metrics": metric | unit | meaning} (scripts/readme_outcomes.py writes them)."""
+    from sim.outcomes import Flow, Metric
+    declared = [o for cls in schedule for o in cls.outcomes]
+    flows = {o.name: o for o in declared if isinstance(o, Flow)}
+    metrics = {o.name: o for o in declared if isinstance(o, Metric)}
+    flow_rows = [f"| `{n}` | {flows[n].doc} |" for n in in_order(list(flows), FLOW_ORDER)]
+    metric_rows = [f"| `{n}` | {metrics[n].unit} | {metrics[n].doc} |" for n in in_order(list(metrics), METRIC_ORDER)]
+    return {"flows": "\n".join(["| kind | meaning (per year) |", "|---|---|", *flow_rows]),
+            "metrics": "\n".join(["| metric | unit | meaning (per country) |", "|---|---|---|", *metric_rows])}
+
+
 @dataclass
 class Results:
     flows: pa.Table

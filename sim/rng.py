@@ -9,7 +9,8 @@ random numbers): their difference is the policy's effect, not noise. The mixer i
 (Steele, Lea & Flood 2014), the finaliser Starsim also uses for its counter-based streams.
 
 Streams name what a draw is for; each mechanism owns its streams, so adding a draw to one
-mechanism never shifts the numbers another mechanism sees.
+mechanism never shifts the numbers another mechanism sees. hemsim's own are listed below; a new
+mechanism declares its own in its module with `stream()`, which refuses a number already taken.
 """
 
 import math
@@ -50,6 +51,22 @@ PROGRESSION_CHOICE = 41 # where they apply
 DOCTORAL_LENGTH = 42    # the doctorate's length (drawn once: year 0)
 SERVICE = 60
 SAMPLE = 70        # which students the per-student sample follows
+
+_STREAMS = {value: name for name, value in dict(globals()).items() if name.isupper() and isinstance(value, int)
+            and not name.startswith("_")}
+
+
+def stream(number: int, name: str) -> int:
+    """Declare a new stream where the mechanism that draws from it is defined (a module constant, which
+    Numba's kernels read as a constant): `JOB_SEARCH = rng.stream(80, "job search")`. A number another
+    stream uses is refused when the module is imported: two decisions must never share their dice."""
+    if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 2 ** 32:
+        raise ValueError(f"rng.stream({number!r}, {name!r}): a stream is an integer in 1 .. 2^32 - 1")
+    if _STREAMS.get(number, name) != name:
+        raise ValueError(f"rng.stream({number}, {name!r}): stream {number} is already {_STREAMS[number]!r} "
+                         f"(taken: {sorted(_STREAMS)})")
+    _STREAMS[number] = name
+    return number
 
 
 @njit(cache=True, inline="always")

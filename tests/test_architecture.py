@@ -14,7 +14,9 @@
 
 import ast
 import dataclasses
+import importlib.util
 import re
+import subprocess
 import sys
 
 import pytest
@@ -29,7 +31,7 @@ from sim.mechanisms.learning import Learning
 from sim.mechanisms.quality import Quality
 from sim.model import SCHEDULE, HemsimModel
 from sim.outcomes import Flow, Metric
-from sim.results import FLOW_ORDER, METRIC_ORDER
+from sim.results import METRIC_ORDER
 from sim.state import FIELDS
 from sim.students import ALL
 
@@ -146,31 +148,28 @@ def test_each_rule_is_its_config_section():
         assert getattr(rules, name)._asdict() == dataclasses.asdict(section)
 
 
-def _readme_table(header: str) -> list[list[str]]:
-    """Rows of the README table whose header line starts with `header` (cells stripped)."""
-    lines = (ROOT / "README.md").read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(header))
-    rows = []
-    for line in lines[start + 2:]:
-        if not line.startswith("|"):
-            break
-        rows.append([cell.strip() for cell in line.strip("|").split("|")])
-    return rows
+def test_the_readme_outcome_tables_are_the_declared_outcomes():
+    """README.md's tables of flow kinds and metrics are generated from the mechanisms' declarations
+    (scripts/readme_outcomes.py); a declaration changed without regenerating them fails here."""
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "readme_outcomes.py"), "--check"], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    readme = (ROOT / "README.md").read_text()
+    for m in MECHANISMS:
+        for o in m.outcomes:
+            row = f"| `{o.name}` | {o.unit} | {o.doc} |" if isinstance(o, Metric) else f"| `{o.name}` | {o.doc} |"
+            assert row in readme, row
+    assert re.findall(r"^\| `(\w+)` \| [^|]+ \| [^|]+ \|$", readme.split("<!-- outcomes:metrics -->")[1]
+                      .split("<!-- /outcomes:metrics -->")[0], re.M) == [n for n in METRIC_ORDER]
 
 
-def test_every_metric_is_documented_in_the_readme_with_its_unit_in_output_order():
-    declared = {o.name: o for m in MECHANISMS for o in m.outcomes if isinstance(o, Metric)}
-    documented = [(re.sub("`", "", name), unit) for name, unit, _ in _readme_table("| metric | unit |")]
-    assert [name for name, _ in documented] == list(METRIC_ORDER) == [n for n in METRIC_ORDER if n in declared]
-    assert set(declared) == set(METRIC_ORDER)
-    for name, unit in documented:
-        assert declared[name].unit == unit, name
-
-
-def test_every_flow_kind_is_documented_in_the_readme_in_output_order():
-    declared = {o.name for m in MECHANISMS for o in m.outcomes if isinstance(o, Flow)}
-    documented = [re.sub("`", "", row[0]) for row in _readme_table("| kind | meaning")]
-    assert documented == list(FLOW_ORDER) and set(FLOW_ORDER) == declared
+def test_the_readme_check_finds_a_stale_table(tmp_path):
+    spec = importlib.util.spec_from_file_location("readme_outcomes", ROOT / "scripts" / "readme_outcomes.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    readme = (ROOT / "README.md").read_text()
+    stale = readme.replace("| `papers` | papers/year |", "| `papers` | papers |")
+    assert stale != readme and script.current(stale) == readme
 
 
 # ---- pinned results --------------------------------------------------------------------------------

@@ -48,8 +48,8 @@ def test_count_is_bincount(index):
 
 
 @given(x=arrays(np.int32, st.integers(0, 5000), elements=st.integers(-3, 3)))
-def test_nonnegative_is_flatnonzero(x):
-    np.testing.assert_array_equal(population.nonnegative(x), np.flatnonzero(x >= 0))
+def test_nonnegative_rows_is_flatnonzero(x):
+    np.testing.assert_array_equal(population.nonnegative_rows(x), np.flatnonzero(x >= 0))
 
 
 def test_growing_keeps_rows_and_leaves_spare_room():

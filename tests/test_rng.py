@@ -1,6 +1,7 @@
 """The counter-based generator: a pure, well-spread function of its coordinates."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -47,3 +48,12 @@ def test_uniform_distribution_and_independence_of_streams():
 def test_normal_deviates():
     z = np.array([rng.normal_at(np.uint64(rng.key(3, rng.TALENT, 2020, i)), 0) for i in range(50_000)])
     assert stats.kstest(z, "norm").pvalue > 1e-3
+
+
+def test_a_new_stream_is_declared_once_and_never_on_a_taken_number():
+    from sim import rng
+    assert rng.stream(997, "a test's stream") == 997 == rng.stream(997, "a test's stream")   # a module imported twice
+    with pytest.raises(ValueError, match="stream 31 is already 'EMIGRATION'"):
+        rng.stream(31, "job search")
+    with pytest.raises(ValueError, match="an integer in 1"):
+        rng.stream(0, "nothing")

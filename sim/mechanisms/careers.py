@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim import fpmath, rng
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, rule_type, share
 from sim.outcomes import FIXED_POINT, Flow, Metric, blocks, fixed, off_diagonal, ratio, with_world
 from sim.students import DOCTORAL, GRADUATED, INTERNED, RETURNED, STAYED
 
@@ -32,7 +32,7 @@ class Params:
     income_gap: float = 0.8          # per log(GDP pc destination / origin)
     return_incentive: float = 2.0    # per unit of return incentive (0..1)
     visa: float = 0.8                # per unit of visa openness
-    diaspora_decay: float = 0.05     # share of the diaspora stock lost each year
+    diaspora_decay: float = share(0.05)     # share of the diaspora stock lost each year
     employability_constant: float = -0.6   # logit of a graduate job within a year
     employability_skill: float = 1.5       # per unit of skill
     employability_competence: float = 1.0  # per unit of intercultural competence
@@ -120,6 +120,7 @@ class CareerTables(NamedTuple):
 class Careers(Mechanism):
     """Graduates of foreign universities stay or go home; stayers join the diaspora (alumni).
     Every graduate's employability is recorded."""
+    section = "careers"
     reads = ("uid", "origin", "univ", "level", "outcome", "skill", "competence", "mobility",
              "diaspora.alumni")
     writes = ("outcome",

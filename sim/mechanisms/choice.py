@@ -42,7 +42,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim import alias, rng
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, nonnegative, rule_type
 from sim.mechanisms.library import admission
 from sim.mechanisms.library.destinations import abroad_probabilities, destination_nest, entry_asc, group_of, \
     ranked_application, seat_weights, university_draw, university_tables, where_row
@@ -68,8 +68,8 @@ class Params:
     international_courses: float = 1.5  # per unit of the destination's share of international courses
     university_quality: float = 4.0  # within-country choice among universities
     nest: float = 1.0                # weight of the destinations' inclusive value in going abroad (1: plain logit)
-    abroad_applications: int = 2     # ranked applications a mobile student sends abroad
-    applications: int = 3            # ranked applications in all (the rest at home)
+    abroad_applications: int = nonnegative(2)     # ranked applications a mobile student sends abroad
+    applications: int = nonnegative(3)            # ranked applications in all (the rest at home)
 
 
 Rule = ChoiceRule = rule_type(Params, "ChoiceRule")
@@ -129,6 +129,7 @@ class DegreeChoice(Mechanism):
     """Entrants apply in ranked rounds and universities admit them by talent under their free seats;
     clearing at home for the rest (sim/mechanisms/library/admission.py: selection under capacity).
     Entrants left without a seat are not enrolled this year."""
+    section = "choice"
     reads = ("uid", "origin", "field", "talent", "resources", "level", "univ",
              "universities.capacity", "universities.quality", "universities.courses", "diaspora.alumni",
              "diaspora.enrolled_abroad")

@@ -124,6 +124,7 @@ class EmigrationTables(NamedTuple):
 class Emigration(Mechanism):
     """Home graduates take jobs abroad, more with intercultural competence and a stay abroad during
     their degree; emigrants join the destination's graduate workforce."""
+    section = "emigration"
     reads = ("uid", "origin", "univ", "level", "outcome", "competence", "mobility",
              "diaspora.alumni", "diaspora.enrolled_abroad")
     writes = ("outcome",

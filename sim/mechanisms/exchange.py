@@ -17,10 +17,10 @@ import numpy as np
 from numba import njit, prange
 
 from sim import alias, rng
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, rule_type, share
 from sim.mechanisms.library import admission
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, ratio, with_world
-from sim.population import nonnegative
+from sim.population import nonnegative_rows
 from sim.students import EXCHANGED, FIRST_DEGREE
 
 LENGTHS = (0.25, 0.5, 1.0)  # years: short stay, one term, one year
@@ -34,8 +34,8 @@ class Params:
     apply_resources: float = 0.5     # per family-resources band step
     apply_funding: float = 1.5       # per unit of exchange funding
     apply_courses: float = 2.0       # per unit of the university's international-course share
-    short_share: float = 0.1         # stays shorter than a term
-    term_share: float = 0.6          # one-term stays (the rest: a year)
+    short_share: float = share(0.1)         # stays shorter than a term
+    term_share: float = share(0.6)          # one-term stays (the rest: a year)
 
 
 Rule = ExchangeRule = rule_type(Params, "ExchangeRule")
@@ -137,12 +137,14 @@ class ExchangeTables(NamedTuple):
 class Exchange(Mechanism):
     """Eligible students apply along their university's agreements; each agreement takes the most
     talented of its applicants up to its slots (admission.admit_round); the stay's length is drawn."""
+    section = "exchange"
     reads = ("uid", "origin", "univ", "talent", "resources", "level", "year_in", "mobility",
              "universities.courses")
     writes = ("partner", "stay", "mobility",
               "agreements.traffic")
     outcomes = (
-        Metric("exchange_students", "students/year", "students of the country on exchange abroad (by origin)"),
+        Metric("exchange_students", "students/year",
+               "students of the country's universities on exchange abroad (by origin)"),
         Metric("exchange_inbound", "students/year", "exchange students the country's universities host"),
         Metric("exchange_participation_rate", "share", "`exchange_students` / students enrolled at home"),
         Metric("exchange_term_or_year_share", "share",
@@ -161,7 +163,7 @@ class Exchange(Mechanism):
         apps = m.students.scratch("choice")
         applications(m.seed, m.year, a["uid"], a["origin"], a["univ"], a["talent"], a["resources"], a["level"],
                      a["year_in"], a["mobility"], t, rule, apps)
-        who = nonnegative(apps)
+        who = nonnegative_rows(apps)
         edge = admission.admit_round(who, apps[who], a["talent"], t.slots.copy())
         went, edge = who[edge >= 0], edge[edge >= 0]
         a["partner"][went] = t.partner[edge]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, nonnegative, rule_type
 from sim.mechanisms.library.common import LIVING_COST_SHARE
 from sim.outcomes import Metric, by_country, ratio, with_world
 
@@ -32,7 +32,7 @@ from sim.outcomes import Metric, by_country, ratio, with_world
 @dataclass
 class Params:
     """behaviour.finance: universities' public funding."""
-    public_per_student: float = 0.35  # public funding per domestic student, as a share of GDP per capita
+    public_per_student: float = nonnegative(0.35)  # public funding per domestic student, as a share of GDP per capita
 
 
 Rule = FinanceRule = rule_type(Params, "FinanceRule")
@@ -50,6 +50,7 @@ def scholarship_costs(students: np.ndarray, cost: np.ndarray, inbound: np.ndarra
 class Finance(Mechanism):
     """Income of every university (public funding, international tuition), the scholarship bill of every
     country, and the research posts budgets fund."""
+    section = "finance"
     reads = ("universities.fee_paying", "universities.enrolled", "universities.capacity", "census")
     writes = ("universities.tuition", "universities.public_per_seat", "universities.budget",
               "universities.posts_per_usd", "universities.posts")

@@ -19,17 +19,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import fpmath
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, nonnegative, rule_type
 from sim.outcomes import Metric, by_country, with_world
 
 
 @dataclass
 class Params:
     """behaviour.innovation: patent applications."""
-    patents_per_researcher: float = 0.4   # a year, at the world's mean researchers and graduate share
+    patents_per_researcher: float = nonnegative(0.4)   # a year, at the world's mean researchers and graduate share
     research_elasticity: float = 0.8      # of patents to researchers
     skills_elasticity: float = 0.5        # of patents to the graduate share of the population
-    graduate_students: float = 0.3        # R&D labour of an international doctoral student, per researcher
+    graduate_students: float = nonnegative(0.3)        # R&D labour of an international doctoral student, per researcher
 
 
 Rule = InnovationRule = rule_type(Params, "InnovationRule")
@@ -45,6 +45,7 @@ def patents(researchers, graduate_share, students_per_researcher, rule, mean_res
 
 class Innovation(Mechanism):
     """Patent applications from researchers, the skilled workforce and international doctoral students."""
+    section = "innovation"
     reads = ("universities.researchers", "workforce", "census")
     outcomes = (Metric("patent_applications", "patents/year", "patent applications of the country"),)
 

@@ -17,10 +17,10 @@ import numpy as np
 from numba import njit, prange
 
 from sim import alias, fpmath, rng
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, nonnegative, rule_type
 from sim.mechanisms.library import admission
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
-from sim.population import nonnegative
+from sim.population import nonnegative_rows
 from sim.students import DOCTORAL, INTERNED, POSTGRADUATE
 
 
@@ -31,11 +31,11 @@ class Params:
     apply_competence: float = 2.0    # per unit of intercultural competence
     apply_talent: float = 0.3
     apply_funding: float = 2.5       # per unit of placement funding
-    places_funding: float = 1.0      # extra places per unit of the world's mean placement funding
+    places_funding: float = nonnegative(1.0)      # extra places per unit of the world's mean placement funding
     host_language: float = 1.0       # host choice: common language
     host_distance: float = -0.8      # host choice: per log(km)
-    skill: float = 0.08              # skill gained (learning.study_year)
-    competence: float = 0.15         # intercultural competence gained (learning.study_year)
+    skill: float = nonnegative(0.08)              # skill gained (learning.study_year)
+    competence: float = nonnegative(0.15)         # intercultural competence gained (learning.study_year)
 
 
 Rule = InternshipRule = rule_type(Params, "InternshipRule")
@@ -125,6 +125,7 @@ class InternshipTables(NamedTuple):
 class Internships(Mechanism):
     """Final-year students at home seek internships abroad; each host country takes the most
     competent of its applicants (funded first among equals) up to its places."""
+    section = "internships"
     reads = ("uid", "origin", "univ", "talent", "competence", "level", "year_in")
     writes = ("host", "mobility")
     outcomes = (
@@ -146,7 +147,7 @@ class Internships(Mechanism):
         apps = m.students.scratch("choice")
         applications(m.seed, m.year, a["uid"], a["origin"], a["univ"], a["talent"], a["competence"], a["level"],
                      a["year_in"], t, m.rules.internships, apps)
-        who = nonnegative(apps)
+        who = nonnegative_rows(apps)
         n = m.world.n_countries
         score = priorities(who, a["competence"], a["origin"], t.funding)
         # first the places an origin's funding bought at the host, for its own students; then the rest

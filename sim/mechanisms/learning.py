@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim import rng
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, nonnegative, rule_type, share
 from sim.mechanisms.library.common import doctoral_years, pays_international_fee
 from sim.outcomes import FIXED_POINT, Flow, Metric, blocks, fixed, off_diagonal, ratio, with_world
 from sim.students import CONTINUING, DOCTORAL, DROPPED, GRADUATED, POSTGRADUATE
@@ -25,18 +25,18 @@ from sim.students import CONTINUING, DOCTORAL, DROPPED, GRADUATED, POSTGRADUATE
 @dataclass
 class Params:
     """behaviour.study: programmes, progression, dropout and learning."""
-    first_degree_years: int = 4
-    postgraduate_years: int = 2
-    postgraduate_share: float = 0.1  # share of entrants who start at postgraduate level (others progress: progression.py)
+    first_degree_years: int = nonnegative(4)
+    postgraduate_years: int = nonnegative(2)
+    postgraduate_share: float = share(0.1)  # share of entrants who start at postgraduate level (others progress: progression.py)
     dropout_constant: float = -3.0   # logit of the yearly dropout probability
     dropout_talent: float = -0.5
     dropout_teaching: float = -1.0
     dropout_abroad: float = 0.3
-    skill_rate: float = 0.25         # skill gained per year at teaching quality 1
-    skill_talent: float = 0.2
-    competence_home: float = 0.02    # intercultural competence per year at home
-    competence_abroad: float = 0.25  # extra per year abroad
-    competence_courses: float = 0.1  # extra per year at a university teaching all its programmes internationally
+    skill_rate: float = share(0.25)         # skill gained per year at teaching quality 1
+    skill_talent: float = nonnegative(0.2)
+    competence_home: float = nonnegative(0.02)    # intercultural competence per year at home
+    competence_abroad: float = nonnegative(0.25)  # extra per year abroad
+    competence_courses: float = nonnegative(0.1)  # extra per year at a university teaching all its programmes internationally
 
 
 Rule = StudyRule = rule_type(Params, "StudyRule")
@@ -149,6 +149,7 @@ class Learning(Mechanism):
     """The study year of every enrolled student: skill and intercultural competence grow; some drop
     out; those who complete the last year of their level graduate. Takes the year's census of who
     studied where (`model.census`)."""
+    section = "study"
     reads = ("uid", "origin", "univ", "talent", "resources", "skill", "competence", "level", "year_in", "partner", "stay", "host",
              "mobility",
              "universities.teaching", "universities.courses")

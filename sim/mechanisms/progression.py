@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim import fpmath, rng
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, nonnegative, rule_type
 from sim.mechanisms.library import admission
 from sim.mechanisms.library.common import self_funded
 from sim.mechanisms.library.destinations import abroad_probabilities, destination_nest, entry_asc, \
@@ -51,10 +51,10 @@ class Params:
     doctoral_abroad: float = 1.0      # utility of a doctorate abroad, added to choice.postgraduate_abroad
     exchanged_abroad: float = 0.8     # having studied abroad on exchange (Parey & Waldinger 2011)
     reputation: float = 0.3           # weight of log research reputation in the quality doctoral applicants see
-    places_per_post: float = 0.7      # doctoral places per funded research post (real people)
-    supervision_per_researcher: float = 1.5  # most doctoral students (funded and self-funded) a researcher supervises
-    doctoral_years_min: int = 3       # a doctorate lasts doctoral_years_min .. doctoral_years_max years
-    doctoral_years_max: int = 5
+    places_per_post: float = nonnegative(0.7)      # doctoral places per funded research post (real people)
+    supervision_per_researcher: float = nonnegative(1.5)  # most doctoral students (funded and self-funded) a researcher supervises
+    doctoral_years_min: int = nonnegative(3)       # a doctorate lasts doctoral_years_min .. doctoral_years_max years
+    doctoral_years_max: int = nonnegative(5)
 
 
 Rule = ProgressionRule = rule_type(Params, "ProgressionRule")
@@ -124,6 +124,7 @@ class Progression(Mechanism):
     """Graduates go on to a doctorate (after a master's) or a master's (after a first degree): they choose
     where, and universities admit them by talent into their places. Admitted, they study at the new
     level from next year (level POSTGRADUATE or DOCTORAL, year 0)."""
+    section = "progression"
     reads = ("uid", "origin", "univ", "talent", "field", "resources", "level", "mobility", "outcome",
              "universities.quality", "universities.reputation", "universities.capacity", "universities.courses",
              "universities.continuing", "universities.doctoral_continuing", "universities.posts",

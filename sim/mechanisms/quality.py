@@ -18,22 +18,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import fpmath
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, nonnegative, rule_type, share
 from sim.outcomes import Metric, weighted_mean
 
 
 @dataclass
 class Params:
     """behaviour.quality: teaching quality and reputation of universities."""
-    teaching_diffusion: float = 0.15 # share of the gap to better partners closed a year at full exchange intensity
-    faculty_diffusion: float = 0.03  # per unit of visiting and migrant researchers per 100 staff
-    reversion: float = 0.15          # share of the gain over the base teaching quality lost a year without renewal
-    research_spillover: float = 0.02 # teaching gain per unit of research reputation above average
-    crowding_threshold: float = 0.97 # occupancy above which teaching suffers
-    crowding_penalty: float = 0.5    # per unit of occupancy above the threshold
-    expansion_penalty: float = 0.3   # per unit of yearly capacity growth
-    reputation_weight: float = 0.08  # quality shift per unit of log research reputation
-    reputation_memory: float = 0.3   # weight of this year's citations in the reputation average
+    teaching_diffusion: float = share(0.15) # share of the gap to better partners closed a year at full exchange intensity
+    faculty_diffusion: float = share(0.03)  # per unit of visiting and migrant researchers per 100 staff
+    reversion: float = share(0.15)          # share of the gain over the base teaching quality lost a year without renewal
+    research_spillover: float = share(0.02) # teaching gain per unit of research reputation above average
+    crowding_threshold: float = share(0.97) # occupancy above which teaching suffers
+    crowding_penalty: float = nonnegative(0.5)    # per unit of occupancy above the threshold
+    expansion_penalty: float = nonnegative(0.3)   # per unit of yearly capacity growth
+    reputation_weight: float = share(0.08)  # quality shift per unit of log research reputation
+    reputation_memory: float = share(0.3)   # weight of this year's citations in the reputation average
 
 
 Rule = QualityRule = rule_type(Params, "QualityRule")
@@ -92,6 +92,7 @@ class Quality(Mechanism):
     """At the end of the year: research reputation follows this year's citations; teaching quality
     moves with exchanges, guest researchers, research, crowding and expansion; the quality students
     see and the international-course shares follow (for next year's choices)."""
+    section = "quality"
     reads = ("universities.enrolled", "universities.teaching", "universities.researchers",
              "universities.citations", "universities.reputation", "universities.capacity",
              "universities.growth", "researchers", "agreements.traffic")

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim import fpmath, rng
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, nonnegative, rule_type, share
 from sim.mechanisms.library.common import poisson
 from sim.outcomes import Flow, Metric, by_country, off_diagonal, ratio, with_world
 from sim.researchers import RING
@@ -48,32 +48,32 @@ TREND_BASE_YEAR = 2016   # the co-authorship trend counts calendar years from he
 @dataclass
 class Params:
     """behaviour.research: researchers' output, team assembly (Guimera et al. 2005), citations, mobility."""
-    papers_per_researcher: float = 0.72  # papers a researcher leads a year at productivity 1, no doctoral students
-    coauthors: float = 2.5             # mean co-authors besides the lead (Poisson)
-    incumbent_share: float = 0.45      # a co-author slot goes to a repeat collaborator (when there is one)
+    papers_per_researcher: float = nonnegative(0.72)  # papers a researcher leads a year at productivity 1, no doctoral students
+    coauthors: float = nonnegative(2.5)             # mean co-authors besides the lead (Poisson)
+    incumbent_share: float = share(0.45)      # a co-author slot goes to a repeat collaborator (when there is one)
     intl_constant: float = -3.0        # logit of a new co-author coming from a partner abroad
     intl_cooperation: float = 1.5      # per unit of research-cooperation funding
-    intl_partners: float = 0.25        # per log(1 + agreements of the university)
+    intl_partners: float = share(0.25)        # per log(1 + agreements of the university)
     intl_trend: float = 0.03           # per calendar year since 2016 (falling costs of collaborating)
     intl_visit: float = 2.0            # while visiting a partner abroad
     intl_size: float = 0.5             # per log unit the country's research staff is below the researcher-weighted
                                        # mean (few colleagues at home: small systems co-author abroad more)
-    tie_share: float = 0.12            # a new co-author comes from the country of a researcher's ties abroad
+    tie_share: float = share(0.12)            # a new co-author comes from the country of a researcher's ties abroad
     citations_log_mean: float = 1.6    # log citations of a domestic paper at quality 0.5
-    citations_log_sd: float = 1.0
+    citations_log_sd: float = nonnegative(1.0)
     citations_quality: float = 1.5     # per unit of the team's mean university quality
-    intl_premium: float = 0.45         # citation premium of international co-authorship, at saturation
-    premium_countries: float = 1.5     # how fast the premium saturates with more countries
-    open_science_productivity: float = 0.3  # productivity gain when the university and its partners share
-    cooperation_productivity: float = 0.1   # productivity gain from cooperation funding
-    doctoral_productivity: float = 1.5      # productivity gain per doctoral student per researcher
+    intl_premium: float = nonnegative(0.45)         # citation premium of international co-authorship, at saturation
+    premium_countries: float = nonnegative(1.5)     # how fast the premium saturates with more countries
+    open_science_productivity: float = nonnegative(0.3)  # productivity gain when the university and its partners share
+    cooperation_productivity: float = nonnegative(0.1)   # productivity gain from cooperation funding
+    doctoral_productivity: float = nonnegative(1.5)      # productivity gain per doctoral student per researcher
     visit_constant: float = -4.0       # logit of a research visit abroad in a year
     visit_grants: float = 2.5          # per unit of researcher-mobility grants
     migrate_constant: float = -5.2     # logit of moving to a partner abroad
     migrate_income: float = 0.8        # per log income gap to the destination
     migrate_visa: float = 1.0          # per unit of the destination's visa openness
     migrate_reputation: float = 0.6    # per log research-reputation ratio of the destination to home
-    return_rate: float = 0.08          # yearly probability a migrant researcher returns
+    return_rate: float = share(0.08)          # yearly probability a migrant researcher returns
 
 
 Rule = ResearchRule = rule_type(Params, "ResearchRule")
@@ -300,6 +300,7 @@ class Research(Mechanism):
     """Researchers visit, move or return along their universities' open agreements; then lead papers with
     teams of incumbents, tie-country colleagues, partners abroad and colleagues; citations. Each
     university's output of the year goes to `model.universities` (researchers, papers, citations)."""
+    section = "research"
     reads = ("universities.reputation", "universities.doctoral_students", "universities.quality", "researchers")
     writes = ("researchers", "universities.researchers", "universities.papers", "universities.intl_papers",
               "universities.citations", "universities.intl_citations")

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim import rng
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, nonnegative, rule_type, share
 from sim.mechanisms.library.admission import home_ranking
 from sim.outcomes import Flow, Metric, off_diagonal, pairs, with_world
 from sim.population import rows_at
@@ -30,8 +30,8 @@ class Params:
     """behaviour.research_careers: researchers leaving research; hiring from doctoral graduates."""
     leave_constant: float = -3.4      # logit of leaving research in a year, at productivity 1
     leave_productivity: float = -1.0  # per log productivity (the less productive leave more)
-    retirement_career: int = 38       # years in research at which a researcher retires
-    academic_share: float = 0.5       # share of doctoral graduates who seek a research post
+    retirement_career: int = nonnegative(38)       # years in research at which a researcher retires
+    academic_share: float = share(0.5)       # share of doctoral graduates who seek a research post
     productivity_talent: float = 0.5  # correlation of a new researcher's log productivity with talent
     training_reputation: float = 0.4  # log productivity per log research reputation of the doctoral university
 
@@ -75,6 +75,7 @@ def _new_productivities(seed, year, uid, talent, reputation, rule):
 
 class ResearchCareers(Mechanism):
     """Researchers leave research or retire; universities hire doctoral graduates into vacant posts."""
+    section = "research_careers"
     reads = ("uid", "origin", "univ", "talent", "level", "outcome",
              "universities.posts", "universities.quality", "universities.reputation", "researchers")
     writes = ("researchers",)
@@ -82,7 +83,8 @@ class ResearchCareers(Mechanism):
         Metric("researcher_entries", "researchers/year", "new researchers hired by the country's universities"),
         Metric("researcher_exits", "researchers/year",
                "researchers of the country's universities who left research or retired"),
-        Flow("researcher_entry", "new researchers: country of citizenship -> country where they start"),
+        Flow("researcher_entry", "new researchers (doctoral graduates hired into posts): country of citizenship -> "
+                                 "country where they start"),
     )
 
     def step_arrays(self, m) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim import rng
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, nonnegative, rule_type, share
 from sim.mechanisms.library.common import poisson
 from sim.outcomes import Metric, by_country, with_world
 
@@ -21,12 +21,12 @@ from sim.outcomes import Metric, by_country, with_world
 @dataclass
 class Params:
     """behaviour.service: service projects with international organisations, enterprises and NGOs."""
-    projects_per_100_researchers: float = 0.6
-    partners: float = 0.04             # per partnership agreement of the university
+    projects_per_100_researchers: float = nonnegative(0.6)
+    partners: float = share(0.04)             # per partnership agreement of the university
     funding: float = 1.5               # per unit of service-partnership funding
     intl_constant: float = -1.2        # logit of a project having a foreign partner
     intl_funding: float = 1.5
-    people_per_project: float = 2500.0 # mean people reached (lognormal)
+    people_per_project: float = nonnegative(2500.0) # mean people reached (lognormal)
 
 
 Rule = ServiceRule = rule_type(Params, "ServiceRule")
@@ -73,6 +73,7 @@ def projects(seed, year, researchers_real, partners, univ_country, capacity, fun
 
 class Service(Mechanism):
     """Universities run service projects; their count and reach are final outcomes (the third mission)."""
+    section = "service"
     reads = ("universities.researchers",)
     outcomes = (
         Metric("service_projects", "projects/year",

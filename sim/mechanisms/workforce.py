@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, rule_type, share
 from sim.outcomes import Metric, blocks, ratio, with_world
 from sim.students import GRADUATED, RETURNED, STAYED
 
@@ -23,7 +23,7 @@ from sim.students import GRADUATED, RETURNED, STAYED
 @dataclass
 class Params:
     """behaviour.workforce: the stock of graduates in the workforce."""
-    retirement: float = 0.025        # share of the stock leaving the workforce a year
+    retirement: float = share(0.025)        # share of the stock leaving the workforce a year
 
 
 Rule = WorkforceRule = rule_type(Params, "WorkforceRule")
@@ -59,11 +59,12 @@ def joining(origin, univ, level, outcome, univ_country, n, n_blocks):
 
 class Workforce(Mechanism):
     """Graduates join the workforce where they settle; the stock retires slowly."""
+    section = "workforce"
     reads = ("origin", "univ", "level", "outcome",
              "arrivals", "workforce")
     writes = ("workforce",)
     outcomes = (
-        Metric("graduate_stock", "people", "tertiary graduates in the country's workforce"),
+        Metric("graduate_stock", "people", "tertiary graduates in the country's workforce (where they settled)"),
         Metric("graduate_stock_abroad_share", "share",
                "of them, the share with a degree earned outside the country (returnees, immigrant graduates)"),
         Metric("graduate_stock_doctoral", "people", "of them, doctorate holders"),
