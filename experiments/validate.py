@@ -8,13 +8,12 @@ its 2015-2016 stocks are scored against persistence, fixed-effects gravity and s
 that know the same years. Then, in sample, the calibrated world (world=oecd) over 2013-2016 beside
 the same references and its gravity coefficients; then the world forward from its 2016 state (flows
 in real units with ISO3 codes, to hold against later data). Writes report.md, validation.json,
-figures and the runs' tables to --out.
+figures and the runs' tables to --out (sim/inference/validation_runs.py).
 """
 
 import argparse
 import logging
 import sys
-import time
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -24,8 +23,6 @@ from omegaconf import OmegaConf
 from experiments import preflight
 from sim.config import Config
 from sim.errors import UserError
-
-
 
 HOLDOUT = ("oecd_holdout", 2014)   # the world calibrated on 2013-2014, and the year it runs from
 
@@ -54,42 +51,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(out: Path, forecast_years: int, overrides: list[str]) -> dict:
-    from sim.analysis import validation_report
-    from sim.io import write_run
-    from sim.model import HemsimModel, build_world
-    from sim.world import loaders
-
+    from sim.inference.validation_runs import validate
     world_name, base = HOLDOUT
     last = 2016
-    held_cfg, held_resolved = configure([*overrides, f"start_year={base}", f"years={last - base + 1}"], world_name)
-    d = held_cfg.world.data_dir
-    observed = loaders.rescaled_oecd_stocks(d).frame
-    geography = loaders.load_cepii(d).frame
-    started = time.perf_counter()
-    held = HemsimModel(held_cfg).run()
-    write_run(out / f"held_out_{base}_{last}", {"flows": held.flows, "metrics": held.metrics}, held_resolved,
-              held_cfg.seed, time.perf_counter() - started)
-    flows = held.flows.to_pandas()
-    uis = loaders.load_uis_inbound(d).frame.dropna(subset=["inbound"])
-    held_out = validation_report.out_of_sample(observed, flows[flows.kind == "enrolled"], geography, uis, base, out)
-
-    fit_cfg, fit_resolved = configure([*overrides, "start_year=2013", "years=4"])
-    started = time.perf_counter()
-    world = build_world(fit_cfg)
-    fit = HemsimModel(fit_cfg, world).run()
-    write_run(out / "fit_2013_2016", {"flows": fit.flows, "metrics": fit.metrics}, fit_resolved, fit_cfg.seed,
-              time.perf_counter() - started)
-    flows, metrics = fit.flows.to_pandas(), fit.metrics.to_pandas()
-    summary = validation_report.build(observed, flows[flows.kind == "enrolled"], geography,
-                                      loaders.require_coverage(loaders.load_openalex_coauthorship(d).frame, d,
-                                                               loaders.OPENALEX_FILE), metrics, world.excluded, out,
-                                      held_out, flows)
-    if forecast_years > 0:
-        cast_cfg, cast_resolved = configure([*overrides, "start_year=2016", f"years={forecast_years}"])
-        started = time.perf_counter()
-        cast = HemsimModel(cast_cfg).run()
-        write_run(out / f"forecast_2016_{2015 + forecast_years}", {"flows": cast.flows, "metrics": cast.metrics},
-                  cast_resolved, cast_cfg.seed, time.perf_counter() - started)
+    held = configure([*overrides, f"start_year={base}", f"years={last - base + 1}"], world_name)
+    fit = configure([*overrides, "start_year=2013", f"years={last - 2013 + 1}"])
+    forward = configure([*overrides, f"start_year={last}", f"years={forecast_years}"]) if forecast_years > 0 else None
+    summary = validate(out, held, fit, forward, base, last)
     h = summary["out_of_sample"]["tvd"]
     t = summary["in_sample"]["tvd"]
     print(f"out of sample {base + 1}-{last}: mean per-origin TVD hemsim {h['hemsim']:.3f} (its changes on {base}: "

@@ -178,12 +178,12 @@ def test_validation_scores_held_out_years_and_the_in_sample_fit(validation):
     assert 0.5 <= b["us_doctoral_stay_all"] <= 0.95 and min(stay["CHN"], stay["IND"]) >= b["us_doctoral_stay_all"] - 0.05
 
 
-# ---- levels (sim/world/levels.py) ------------------------------------------------------------------
+# ---- levels (sim/inference/levels.py) ------------------------------------------------------------------
 def _levels(run: Path, start: int, years: int):
     """Level errors of a run of world=oecd from `start` (its first `years` years)."""
     from sim.model import build_world
     from sim.params import config_from
-    from sim.world import levels
+    from sim.inference import levels
     world = build_world(config_from({"world": "oecd", "world.data_dir": str(DATA), "start_year": start,
                                      "progress": False}))
     t = levels.targets(world, DATA, list(range(start, start + years)))

@@ -1,4 +1,4 @@
-"""The validation's predictors and scores (sim/analysis/validation.py) on small frames, and the held-out
+"""The validation's predictors and scores (sim/inference/validation.py) on small frames, and the held-out
 world's configuration: nothing fitted on the scored years may show through it."""
 
 import numpy as np
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from sim.analysis import validation as V
+from sim.inference import validation as V
 
 ORIGINS, DESTINATIONS = ["AAA", "BBB"], ["XXX", "YYY", "ZZZ"]
 

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.analysis import validation as V  # noqa: E402
+from sim.inference import validation as V  # noqa: E402
 from sim.analysis.countries import with_names  # noqa: E402
 
 TARGET_TVD = 0.25
@@ -203,11 +203,11 @@ def _tops(observed, sim, n=10) -> pd.DataFrame:
 
 
 def beyond_stocks(metrics: pd.DataFrame, flows: pd.DataFrame, coauthorship: pd.DataFrame) -> tuple[dict, list[str]]:
-    """The calibrated world against published figures it was not fitted to (sim/analysis/references.py):
+    """The calibrated world against published figures it was not fitted to (sim/inference/references.py):
     foreign-born researcher shares by country, doctoral stay rates by origin in the USA, and the
     internationally co-authored share of papers by country against OpenAlex. (summary, markdown lines)"""
     from scipy.stats import spearmanr
-    from sim.analysis import references as R
+    from sim.inference import references as R
     from sim.world.loaders import intl_coauthorship_share
     last = int(metrics.year.max())
     m = metrics[(metrics.year == last) & (metrics.country != "WORLD")].pivot(index="country", columns="metric",
