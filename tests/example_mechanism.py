@@ -1,5 +1,6 @@
 """The worked example of docs/adding-a-mechanism.md: a mechanism in one module, tested by
-tests/test_adding_a_mechanism.py. (An illustration: hemsim's own workforce is sim/mechanisms/workforce.py.)
+tests/test_adding_a_mechanism.py (which also adds it to a copy of hemsim as sim/mechanisms/graduate_stock.py
+with one line in SCHEDULE). An illustration: hemsim's own workforce is sim/mechanisms/workforce.py.
 
 Graduate stock: each year's graduates join the workforce of their country of origin (by where
 they studied: at home or abroad), and a share of the stock retires.
@@ -11,15 +12,16 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from sim.mechanisms.base import Mechanism, rule_type
+from sim.mechanisms.base import Mechanism, rule_type, share
 from sim.outcomes import Metric, blocks, with_world
 from sim.students import GRADUATED, RETURNED, STAYED
 
 
-# 1. parameters: the config section (defaults with sources in the ODD), and the rule kernels read
+# 1. parameters: the config section behaviour.stock (defaults with sources in the ODD, bounds beside them),
+#    and the rule kernels read
 @dataclass
 class Params:
-    retirement: float = 0.025        # share of the stock leaving the workforce a year (a 40-year career)
+    retirement: float = share(0.025)  # share of the stock leaving the workforce a year (a 40-year career)
 
 
 Rule = StockRule = rule_type(Params, "StockRule")
@@ -50,18 +52,17 @@ def graduates_by_origin(origin, univ, outcome, univ_country, n, n_blocks):
     return counts.sum(axis=0)
 
 
-# 4. the mechanism: what it reads and writes, what it records, its step in both backends
+# 4. the mechanism: its config section, what it reads and writes (student columns and shared fields:
+#    sim/students.py, sim/state.py), what it records, its step in both backends
 class GraduateStock(Mechanism):
     """Graduates join their origin's workforce; a share of the workforce retires each year."""
+    section = "stock"
     reads = ("origin", "univ", "outcome")
     outcomes = (Metric("example_graduate_stock", "people", "tertiary graduates in the workforce (by origin)"),
                 Metric("example_graduate_stock_abroad_share", "share", "of them, the share who studied abroad"))
 
     def __init__(self):
-        self.stock = None            # (2, C) real people: studied at home, abroad
-        # In hemsim itself the rule comes from its config section: `m.rules.stock`, once BehaviourConfig
-        # has `stock: StockParams` (step 5 of docs/adding-a-mechanism.md). This example runs without it.
-        self.rule = Rule(**vars(Params()))
+        self.stock = None            # (2, C) real people: studied at home, abroad (its own: no other mechanism reads it)
 
     def tables(self, m) -> StockTables:
         return StockTables(univ_country=m.world.univ_country, n_countries=m.world.n_countries)
@@ -82,7 +83,13 @@ class GraduateStock(Mechanism):
     def _add(self, m, graduates: np.ndarray) -> None:
         if self.stock is None:
             self.stock = np.zeros(graduates.shape)
-        self.stock = (1 - self.rule.retirement) * self.stock + graduates * m.world.scale
+        self.stock = (1 - m.rules.stock.retirement) * self.stock + graduates * m.world.scale
+
+    def state(self) -> dict:          # what it carries from year to year, for checkpoints and the spin-up cache
+        return {"stock": self.stock}
+
+    def restore(self, state: dict) -> None:
+        self.stock = state["stock"]
 
     def metrics(self, m) -> dict[str, np.ndarray]:
         total = with_world(self.stock.sum(axis=0))
