@@ -47,9 +47,13 @@ class Country(mesa.Agent):
         return float(self.model.world.population[self.index])
 
     @property
-    def policy(self) -> dict[str, float]:
-        """The levers in force this year."""
-        return {name: float(v[self.index]) for name, v in self.model.policy.items()}
+    def policy(self) -> dict[str, float | np.ndarray]:
+        """The levers in force this year: a country's lever as a number; a corridor's as an array over the other
+        end of the corridor (a destination's lever by origin, an origin's by destination: sim/policies.py)."""
+        from sim.policies import DESTINATION, LEVERS
+        i = self.index
+        return {name: (float(v[i]) if v.ndim == 1 else v[:, i].copy() if LEVERS[name].side == DESTINATION
+                       else v[i, :].copy()) for name, v in self.model.policy.items()}
 
     @property
     def universities(self) -> mesa.agent.AgentSet:

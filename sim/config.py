@@ -87,7 +87,9 @@ class Lever:
     """One policy lever: who, what, how much, from which year to which (inclusive)."""
     lever: str = MISSING             # a name from sim.policies.LEVERS
     value: float = MISSING
-    countries: Any = "all"           # "all", a group (e.g. high_income), a code, or a list
+    countries: Any = "all"           # "all", a group (e.g. high_income), non_<group>, a code, or a list
+    origins: Any = None              # a destination's lever: the origins it applies to (default all)
+    destinations: Any = None         # an origin's lever: the destinations it applies to (default all)
     mode: str = "set"                # set | add | scale
     start: Any = None                # first calendar year in force (None: from the start)
     end: Any = None                  # last calendar year in force (None: to the end)

@@ -31,9 +31,12 @@ PINNED = {  # small_config(**CONFIG)
     # co-authors abroad), which moves papers, citations, reputation and, through quality, the choice.
     # Issue 21 (results independent of the CPU, sim/fpmath.py) left both digests as they were: they had
     # been made on a CPU without AVX-512, where numpy's exp/log/power were already the C library's; on
-    # an AVX-512 CPU the metrics' digest used to be 8637a4e4ea99... instead.
+    # an AVX-512 CPU the metrics' digest used to be 8637a4e4ea99... instead. Issue 22 (the mechanism contract)
+    # left both alone. Updated (issue 23, levers by corridor): international tuition is now summed over each
+    # university's fee payers by origin (each corridor its own tuition factor), which moves tuition_revenue and
+    # tuition_share in the 16th digit (13 rows each, at most 3e-16 relative); the flows' digest is unchanged.
     "flows": "71f2745613da0c78f87039970770414a82e710da5cc179c69de7ead9d72f0d2d",
-    "metrics": "cb192ebf690df5bca0d1795651e13a3e5e98572cb6eb799db5795838a449c07c",
+    "metrics": "643ed0fe3d1caa6d8aa368218170025f58d19bc2557df52155acc32c53c12cd3",
 }
 
 

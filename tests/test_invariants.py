@@ -94,7 +94,7 @@ def test_emigration_moves_only_home_graduates_and_counts_every_move(n, seed, com
     rule = emigration.Rule(**dataclasses.asdict(emigration.Params(constant=0.0)))
     moved, by_origin = emigration.emigrate(seed, 2016, np.arange(n, dtype=np.uint64), origin, univ, level, out,
                                            np.full(n, competence, np.float32), np.zeros(n, np.uint8), w.univ_country,
-                                           table, w.gdp_pc, np.ones(3), np.zeros(3, bool), rule, 3, 2)
+                                           table, w.gdp_pc, np.ones((3, 3)), np.zeros(3, bool), rule, 3, 2)
     went = out != before
     home = w.univ_country[univ] == origin
     assert np.all(out[went] == EMIGRATED) and np.all(before[went] == GRADUATED)

@@ -96,3 +96,67 @@ def test_higher_enrolment_rate_enlarges_cohorts():
     s = _with_levers({"lever": "enrolment_rate", "countries": "all", "value": 1.3, "mode": "scale", "start": 2018})
     base = run("baseline", years=YEARS)
     assert final(s, "entrants") > final(base, "entrants") * 1.2
+
+
+# ---- levers by corridor (sim/policies.py) ----------------------------------------------------------------
+def _tables(*items):
+    from sim.policies import build_tables
+    from worlds import three_countries
+    return build_tables(levers(*items), three_countries(), 2016, 2)
+
+
+def test_a_destination_lever_can_target_origins():
+    """A's visas closed to C's students only, from 2017: the corridor C -> A, nothing else."""
+    t = _tables({"lever": "visa_openness", "countries": "A", "origins": "C", "value": 0.0, "start": 2017})
+    visa = t["visa_openness"]                     # (years, origin, destination)
+    assert visa.shape == (2, 3, 3) and visa[1, 2, 0] == 0.0
+    default = np.array([0.9, 0.6, 0.3])           # the world's openness of each destination, for every origin
+    assert (visa[0] == default[None, :]).all()
+    changed = visa[1] != default[None, :]
+    assert changed.sum() == 1 and changed[2, 0]
+
+
+def test_groups_and_their_complement_select_origins():
+    """Tuition at A for everyone outside region_1 (A, B): only C's students; an origin's scholarship for study
+    in the high-income group only (A)."""
+    t = _tables({"lever": "tuition_factor", "countries": "A", "origins": "non_region_1", "value": 3.0},
+                {"lever": "outbound_scholarship", "countries": "all", "destinations": "high_income", "value": 0.5})
+    assert t["tuition_factor"][0, :, 0].tolist() == [1.0, 1.0, 3.0]
+    assert (t["outbound_scholarship"][0] == np.array([[0.5, 0, 0]] * 3)).all()
+
+
+@pytest.mark.parametrize("item,message", [
+    ({"lever": "capacity_growth", "countries": "A", "origins": "B", "value": 0.1},
+     "scenario.levers[0].origins=B: capacity_growth is a country's lever"),
+    ({"lever": "visa_openness", "countries": "A", "destinations": "B", "value": 0.1},
+     "scenario.levers[0].destinations=B: visa_openness is a destination's lever"),
+    ({"lever": "visa_openness", "countries": "A", "origins": "non_eea", "value": 0.1},
+     "scenario.levers[0].origins=non_eea: unknown country or group"),
+    ({"lever": "outbound_scholarship", "countries": "B", "destinations": ["A", "XX"], "value": 0.1},
+     "scenario.levers[0].destinations=XX: unknown country or group"),
+])
+def test_a_bad_corridor_selector_is_refused_in_one_line(item, message):
+    from sim.errors import ConfigError
+    with pytest.raises(ConfigError) as e:
+        _tables(item)
+    assert str(e.value).startswith(message) and "\n" not in str(e.value)
+
+
+def test_a_visa_closed_to_some_origins_stops_theirs_alone():
+    """Scenario against baseline at the same seed: the destination most students from outside the high-income
+    group go to closes its visas to them from 2018; their new degree students there fall to none, and students
+    from the high-income group still come."""
+    base = run("baseline", years=4, seed=3).flows.to_pandas()
+    rich = set(HIGH)
+    new = base[(base.kind == "degree") & ~base.origin.isin(rich)]
+    dest = new.groupby("destination").students.sum().idxmax()
+    scenario = small_config(years=4, seed=3)
+    scenario.scenario.levers = levers({"lever": "visa_openness", "countries": dest, "origins": "non_high_income",
+                                       "value": 0.0, "start": 2018})
+    s = HemsimModel(scenario).run().flows.to_pandas()
+
+    def degree(f, rich_origins):
+        d = f[(f.kind == "degree") & (f.destination == dest) & (f.year >= 2018)]
+        return d[d.origin.isin(rich) == rich_origins].students.sum()
+    assert degree(base, False) > 0 and degree(s, False) == 0
+    assert degree(base, True) > 0 and degree(s, True) > 0.8 * degree(base, True)

@@ -14,7 +14,7 @@ from sim import alias, rng
 from sim.mechanisms import (careers, choice, enrolment, exchange, finance, innovation, internships, learning,
                             progression, quality, research, research_careers, service, workforce)
 from sim.mechanisms.library import admission, common, destinations
-from sim.policies import build_tables, in_force
+from sim.policies import DESTINATION, LEVERS, ORIGIN, build_tables, in_force
 from sim.students import CONTINUING, DROPPED, GRADUATED, STAYED
 from worlds import three_countries
 
@@ -44,6 +44,18 @@ def world():
 @pytest.fixture
 def policy(world):
     return in_force(build_tables([], world, 2016, 1), 0)  # the world's defaults
+
+
+def with_levers(policy, **values):
+    """The policy with these levers set to per-country values: a corridor's lever for every origin of a
+    destination (a destination's lever) or every destination of an origin (an origin's)."""
+    out = dict(policy)
+    for name, v in values.items():
+        v = np.asarray(v, float)
+        side = LEVERS[name].side
+        out[name] = np.tile(v, (len(v), 1)) if side == DESTINATION else np.tile(v[:, None], (1, len(v))) \
+            if side == ORIGIN else v
+    return out
 
 
 # ---- enrolment -------------------------------------------------------------------------------------
@@ -107,11 +119,11 @@ def test_nest_scales_the_inclusive_value_of_going_abroad(world, policy):
 
 def test_a_closed_visa_or_border_makes_a_destination_impossible(world, policy):
     q = np.array([[0.8], [0.5], [0.3]])
-    shut = dict(policy, visa_openness=np.array([0.0, 0.6, 0.3]))
+    shut = with_levers(policy, visa_openness=np.array([0.0, 0.6, 0.3]))
     prob = destinations.destination_probabilities(world, shut, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3),
                                                   rule(choice, **LOGIT))
     assert np.all(prob[:, 0].reshape(3, -1)[1:] == 0)      # nobody from B or C goes to A
-    closed = dict(policy, border_closed=np.array([0.0, 1.0, 0.0]))
+    closed = with_levers(policy, border_closed=np.array([0.0, 1.0, 0.0]))
     prob = destinations.destination_probabilities(world, closed, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3),
                                                   rule(choice, **LOGIT)).reshape(3, -1, 3)
     assert np.all(prob[1, :, 1] == 1)                       # B's students stay home...
@@ -122,7 +134,7 @@ def test_cost_is_net_of_scholarships_relative_to_family_income(world, policy):
     """Only cost: V_d = -cost ln(1 + net / income); net = (tuition x factor + 0.35 GDP pc_d) (1 - in)(1 - out)."""
     p = rule(choice, **LOGIT | dict(abroad_constant=0.0, quality=0.0, log_distance=0.0, common_language=0.0, visa=0.0,
                                     cost=1.0))
-    pol = dict(policy, inbound_scholarship=np.array([0.5, 0.0, 0.0]))
+    pol = with_levers(policy, inbound_scholarship=np.array([0.5, 0.0, 0.0]))
     tuition = np.array([20_000.0, 10_000.0, 1_000.0])
     prob = destinations.destination_probabilities(world, pol, np.zeros((3, 3)), np.zeros((3, 1)), tuition,
                                                   np.zeros(3), p)
@@ -226,7 +238,7 @@ STAY = dict(post_study_work=0.5, income_gap=0.6, return_incentive=1.5, visa=1.2)
 
 
 def test_stay_probability_by_hand(world, policy):
-    pol = dict(policy, return_incentive=np.array([0.0, 0.5, 0.0]))
+    pol = with_levers(policy, return_incentive=np.array([0.0, 0.5, 0.0]))
     p = careers.stay_probabilities(world, pol, rule(careers, **STAY), -1.6)
     # a graduate of B in A: -1.6 + 0.5 x 2 years + 0.6 ln(48,000 / 12,000) - 1.5 x 0.5 + 1.2 x 0.9
     assert p[1, 0] == pytest.approx(logistic(-1.6 + 0.5 * 2 + 0.6 * math.log(4) - 1.5 * 0.5 + 1.2 * 0.9))
@@ -263,12 +275,12 @@ def test_exchange_stay_lengths_follow_the_shares():
 
 
 def test_agreement_slots_by_funding_regional_programme_and_borders(world, policy):
-    pol = dict(policy, exchange_funding=np.array([0.0, 0.5, 0.0]), exchange_agreements=np.array([1.0, 2.0, 1.0]))
+    pol = with_levers(policy, exchange_funding=np.array([0.0, 0.5, 0.0]), exchange_agreements=np.array([1.0, 2.0, 1.0]))
     slots, _, edge_of = exchange.agreement_tables(world, pol, world.edge_slots)
     # agreements 0->2 and 2->0 are regional (closed until A and B join); 1->3: 2 x 1 x 1; 3->1: 2 x 1 x 1
     assert slots.tolist() == [0, 2, 0, 2]
     assert edge_of[0, 0] == -1 and edge_of[1, 0] == 1          # university 0 has no open agreement
-    joined = dict(pol, regional_programme=np.array([1.0, 1.0, 0.0]))
+    joined = with_levers(pol, regional_programme=np.array([1.0, 1.0, 0.0]))
     assert exchange.agreement_tables(world, joined, world.edge_slots)[0].tolist() == [4, 2, 4 * 2 * 1.5, 2]
     shut = dict(joined, border_closed=np.array([0.0, 0.0, 1.0]))
     assert exchange.agreement_tables(world, shut, world.edge_slots)[0].tolist() == [4, 0, 12, 0]
@@ -282,7 +294,7 @@ def test_internship_eligibility_and_priority():
 
 
 def test_internship_places_and_hosts(world, policy):
-    pol = dict(policy, internship_funding=np.array([0.5, 0.0, 0.0]))
+    pol = with_levers(policy, internship_funding=np.array([0.5, 0.0, 0.0]))
     hosts = rule(internships, host_language=1.5, host_distance=-0.6, places_funding=2.0)
     table, places, funded, has_host = internships.host_tables(world, pol, hosts)
     assert places.tolist() == [6, 3, 1]                   # enterprises' own places, open to all
@@ -293,7 +305,7 @@ def test_internship_places_and_hosts(world, policy):
     assert funded[0].tolist() == [0, round(2.0 * 0.5 * 3 * w_ab / (w_ab + w_ac)),
                                   round(2.0 * 0.5 * 1 * w_ac / (w_ab + w_ac))]
     assert funded[1:].sum() == 0                          # B and C fund nothing
-    closed = dict(pol, border_closed=np.array([0.0, 0.0, 1.0]))
+    closed = with_levers(pol, border_closed=np.array([0.0, 0.0, 1.0]))
     _, places, funded, has_host = internships.host_tables(world, closed, hosts)
     assert places[2] == 0 and funded[:, 2].sum() == 0 and not has_host[2] and has_host[0]
 
@@ -430,9 +442,24 @@ def test_graduates_settle_where_careers_put_them():
 def test_scholarship_costs_by_hand():
     students = np.array([[0.0, 100.0], [10.0, 0.0]])       # 100 of A study in B, 10 of B in A
     cost = np.array([30_000.0, 10_000.0])
-    paid = finance.scholarship_costs(students, cost, inbound=np.array([0.5, 0.0]), outbound=np.array([0.2, 0.0]))
+    inbound = np.array([[0.5, 0.0], [0.5, 0.0]])              # A's inbound scholarship, for every origin
+    outbound = np.array([[0.2, 0.2], [0.0, 0.0]])             # A's outbound scholarship, to every destination
+    paid = finance.scholarship_costs(students, cost, inbound, outbound)
     # A hosts 10 and pays half their cost; A pays 20% of the (unsubsidised) cost of its 100 in B
     assert paid.tolist() == pytest.approx([0.5 * 30_000 * 10 + 0.2 * 10_000 * 100, 0.0])
+    # by corridor: A's scholarships for students from B only, B's for study in A only (none of B's go there)
+    targeted = finance.scholarship_costs(students, cost, np.array([[0.0, 0.0], [0.5, 0.0]]),
+                                         np.array([[0.0, 0.0], [0.3, 0.0]]))
+    assert targeted.tolist() == pytest.approx([0.5 * 30_000 * 10, 0.3 * 0.5 * 30_000 * 10])
+
+
+def test_tuition_revenue_by_corridor():
+    """University 0 in A (fee 20,000) has 3 fee payers from B and 2 from C; A charges C's students double and
+    exempts B's; university 1 in B (fee 5,000) has 4 from A, charged the plain fee. x scale 10."""
+    payers = np.array([[0, 3, 2], [4, 0, 0]])
+    factor = np.array([[1.0, 1.0, 1.0], [0.0, 1.0, 1.0], [2.0, 1.0, 1.0]])    # origin x destination
+    revenue = finance.tuition_revenue(payers, np.array([20_000.0, 5_000.0]), factor, np.array([0, 1]), 10.0)
+    assert revenue.tolist() == pytest.approx([10 * 20_000 * (3 * 0.0 + 2 * 2.0), 10 * 5_000 * 4 * 1.0])
 
 
 def test_patents_by_hand():

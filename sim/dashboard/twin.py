@@ -102,7 +102,7 @@ class PolicyTwin(mesa.Model):
                                                  mode=lever_mode(lever), start=start))
         validate(cfg)
         shared = cached_world(cfg)
-        country_indices(chosen, list(shared.codes), shared.groups, "levers")   # known even with no lever moved
+        country_indices(chosen, list(shared.codes), shared.groups, "countries")   # known even with no lever moved
         self.sim = HemsimModel(cfg, shared)          # build_tables checks the countries against the world
         self.base = HemsimModel(base, shared)
         self.start_year, self.end_year = cfg.start_year, cfg.start_year + cfg.years

@@ -56,10 +56,10 @@ def employability(skill, competence, interned, rule):
 
 def stay_probabilities(world, policy, p, constant: float) -> np.ndarray:
     """(C, C) probability that a graduate of origin o who studied in d stays in d (`constant`: the level's)."""
-    logit = (constant + p.post_study_work * policy["post_study_work_years"][None, :]
+    logit = (constant + p.post_study_work * policy["post_study_work_years"]
              + p.income_gap * fpmath.log(world.gdp_pc[None, :] / world.gdp_pc[:, None])
-             - p.return_incentive * policy["return_incentive"][:, None]
-             + p.visa * policy["visa_openness"][None, :])
+             - p.return_incentive * policy["return_incentive"]
+             + p.visa * policy["visa_openness"])
     prob = 1.0 / (1.0 + fpmath.exp(-logit))
     np.fill_diagonal(prob, 0.0)
     return prob

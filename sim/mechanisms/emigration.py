@@ -79,7 +79,7 @@ def works_abroad(seed, year, uid, origin, competence, experienced, table, gdp_pc
     d = alias.draw(table, origin, k, 0)
     if closed[d] or d == origin:
         return np.int64(-1)
-    if rng.uniform_at(k, 1) < job_abroad_probability(competence, experienced, gdp_pc[origin], gdp_pc[d], visa[d],
+    if rng.uniform_at(k, 1) < job_abroad_probability(competence, experienced, gdp_pc[origin], gdp_pc[d], visa[origin, d],
                                                      rule):
         return np.int64(d)
     return np.int64(-1)

@@ -2,7 +2,8 @@
 
 A university's income in a year (USD) is public funding for its seats plus the international
 tuition its fee-paying international students pay: the university's international fee x the
-`tuition_factor` lever, for every international student below the doctorate and for self-funded
+`tuition_factor` lever of the student's corridor (origin x destination: a destination may charge some
+origins only), for every international student below the doctorate and for self-funded
 international doctoral students (progression.py; funded doctoral students are not charged). Public funding is
 `public_per_student` x GDP per capita of its country (OECD Education at a Glance: public spending
 per tertiary student is a third or so of GDP per capita) for each domestic student it had when
@@ -24,9 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from numba import njit, prange
+
 from sim.mechanisms.base import Mechanism, nonnegative, rule_type
-from sim.mechanisms.library.common import LIVING_COST_SHARE
-from sim.outcomes import Metric, by_country, ratio, with_world
+from sim.mechanisms.library.common import LIVING_COST_SHARE, pays_international_fee
+from sim.outcomes import Metric, blocks, by_country, ratio, with_world
 
 
 @dataclass
@@ -39,19 +42,41 @@ Rule = FinanceRule = rule_type(Params, "FinanceRule")
 
 
 def scholarship_costs(students: np.ndarray, cost: np.ndarray, inbound: np.ndarray, outbound: np.ndarray) -> np.ndarray:
-    """(C,) what each country pays a year for scholarships: inbound[d] x cost[d] for each international
-    student in d, outbound[o] x (1 - inbound[d]) x cost[d] for each national of o studying in d.
-    students: (C, C) real international students by origin x destination (domestic pairs zero)."""
-    by_destination = inbound * cost * students.sum(axis=0)
-    by_origin = outbound * (students * ((1 - inbound) * cost)[None, :]).sum(axis=1)
-    return by_destination + by_origin
+    """(C,) what each country pays a year for scholarships: inbound[o, d] x cost[d] for each international
+    student of o in d, outbound[o, d] x (1 - inbound[o, d]) x cost[d] for each national of o studying in d.
+    students: (C, C) real international students by origin x destination (domestic pairs zero); inbound,
+    outbound: (C, C) the levers by corridor; cost (USD a year, tuition and living): (C,) or (C, C)."""
+    paid = students * cost                                    # cost: (C,) by destination, or (C, C) by corridor
+    return (inbound * paid).sum(axis=0) + (outbound * (1 - inbound) * paid).sum(axis=1)
+
+
+@njit(cache=True, parallel=True)
+def fee_payers(origin, univ, level, resources, univ_country, n_universities, n_countries, n_blocks):
+    """(U, C) students who pay international tuition (library.common.pays_international_fee) by university and
+    origin: what each pays depends on the tuition lever of its corridor."""
+    counts = np.zeros((n_blocks, n_universities, n_countries), np.int64)
+    size = (origin.shape[0] + n_blocks - 1) // n_blocks
+    for b in prange(n_blocks):
+        for i in range(b * size, min((b + 1) * size, origin.shape[0])):
+            u = univ[i]
+            if pays_international_fee(origin[i], univ_country[u], level[i], resources[i]):
+                counts[b, u, origin[i]] += 1
+    return counts.sum(axis=0)
+
+
+def tuition_revenue(payers: np.ndarray, tuition: np.ndarray, factor: np.ndarray, univ_country: np.ndarray,
+                    scale: float) -> np.ndarray:
+    """(U,) international tuition a university receives (USD a year): its fee x the corridor's tuition factor for
+    each fee-paying student (payers: (U, C) by origin; factor: (C, C) origin x destination), in real students."""
+    return scale * tuition * (payers * factor[:, univ_country].T).sum(axis=1)
 
 
 class Finance(Mechanism):
     """Income of every university (public funding, international tuition), the scholarship bill of every
     country, and the research posts budgets fund."""
     section = "finance"
-    reads = ("universities.fee_paying", "universities.enrolled", "universities.capacity", "census")
+    reads = ("origin", "univ", "level", "resources",
+             "universities.fee_paying", "universities.enrolled", "universities.capacity", "census")
     writes = ("universities.tuition", "universities.public_per_seat", "universities.budget",
               "universities.posts_per_usd", "universities.posts")
     outcomes = (
@@ -66,8 +91,10 @@ class Finance(Mechanism):
     def step(self, m) -> None:
         w, u, p, rule = m.world, m.universities, m.policy, m.rules.finance
         c = w.univ_country
-        fee = w.univ_tuition_intl * p["tuition_factor"][c]
-        u.tuition = u.fee_paying * w.scale * fee
+        payers = self._payers_of_agents(m) if m.reference else fee_payers(
+            *(m.students.a[k] for k in ("origin", "univ", "level", "resources")), c, w.n_universities, w.n_countries,
+            blocks())
+        u.tuition = tuition_revenue(payers, w.univ_tuition_intl, p["tuition_factor"], c, w.scale)
         if m.year <= m.cfg.start_year:   # until recording starts: funding follows the domestic students
             domestic = rule.public_per_student * w.gdp_pc[c] * (u.enrolled - u.fee_paying) * w.scale
             u.public_per_seat = domestic / np.maximum(u.capacity, 1)
@@ -78,9 +105,19 @@ class Finance(Mechanism):
             u.posts = np.round(u.posts_per_usd * u.budget).astype(np.int64)
         students = (m.census.enrolled - m.census.doctoral) * ~np.eye(w.n_countries, dtype=bool) * w.scale
         seats = np.bincount(c, u.capacity, w.n_countries)
-        average_fee = np.bincount(c, fee * u.capacity, w.n_countries) / np.maximum(seats, 1)
-        self.scholarships = scholarship_costs(students, average_fee + LIVING_COST_SHARE * w.gdp_pc,
-                                              p["inbound_scholarship"], p["outbound_scholarship"])
+        average_fee = np.bincount(c, w.univ_tuition_intl * u.capacity, w.n_countries) / np.maximum(seats, 1)
+        cost = average_fee[None, :] * p["tuition_factor"] + LIVING_COST_SHARE * w.gdp_pc[None, :]   # (o, d)
+        self.scholarships = scholarship_costs(students, cost, p["inbound_scholarship"], p["outbound_scholarship"])
+
+    @staticmethod
+    def _payers_of_agents(m) -> np.ndarray:
+        """`fee_payers` of the Mesa reference backend, one Student agent at a time."""
+        w = m.world
+        payers = np.zeros((w.n_universities, w.n_countries), np.int64)
+        for s in m.students.all:
+            if pays_international_fee(s.origin, w.univ_country[s.univ], s.level, s.resources):
+                payers[s.univ, s.origin] += 1
+        return payers
 
     def metrics(self, m) -> dict[str, np.ndarray]:
         u, w = m.universities, m.world

@@ -168,9 +168,10 @@ def mobility(seed, year, uid, univ, home, visiting, moved, offsets, partner, agr
         e = offsets[u] + int(rng.uniform_at(k, 1) * deg)
         v = partner[e]
         d = univ_country[v]
-        if not agreement_open[e] or rng.uniform_at(k, 2) >= visa[d]:
+        if not agreement_open[e] or rng.uniform_at(k, 2) >= visa[c, d]:
             continue
-        if rng.uniform_at(k, 3) < move_probability(gdp_pc[c], gdp_pc[d], visa[d], reputation[u], reputation[v], rule):
+        if rng.uniform_at(k, 3) < move_probability(gdp_pc[c], gdp_pc[d], visa[c, d], reputation[u], reputation[v],
+                                                   rule):
             univ[i] = v
             moved[i] = 1
             continue

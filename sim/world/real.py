@@ -90,13 +90,15 @@ def build(cfg: Config) -> World:
     names = _names(iso, codes)
     region = _regions(distance)
     reporting = sorted(set(stocks.frame.destination) & set(codes))
+    groups, absent = country_groups(index)
+    excluded.append(absent)
     world = synthetic.assemble(
         cfg, rng, codes=codes, names=names, gdp_pc=gdp_pc, enrolment=enrolment, enrolled=enrolled, region=region,
         language=np.full(n, -1, np.int32), distance=distance, common_language=language, colonial=colonial,
         visa=np.clip(0.35 + 0.5 * income_rank, 0.05, 1.0),
         post_study=np.round(np.clip(3.0 * income_rank ** 2, 0, 4) * 2) / 2,
         field_share=np.full((n, cfg.world.fields), 1.0 / cfg.world.fields), quality_logit=quality_logit,
-        extra_groups={"oecd_reporting": np.array([index[c] for c in reporting], dtype=np.int64)},
+        extra_groups={"oecd_reporting": np.array([index[c] for c in reporting], dtype=np.int64)} | groups,
         research_staff_by_country=researchers)
     world.observed_stock, dropped = _stocks(stocks.frame, index, n, year)
     excluded.append(dropped)
@@ -104,6 +106,24 @@ def build(cfg: Config) -> World:
     world.data_files = [d / name for name in DATA_FILES]
     _check_release(cfg, d)
     return world
+
+
+GROUPS_FILE = Path(__file__).with_name("country_groups.yaml")
+
+
+def country_groups(index: dict[str, int]) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    """The groups of sim/world/country_groups.yaml ({name: indices of its members in this world}), and the
+    members without data in this world (listed, as every country left out is)."""
+    import yaml
+    groups, absent = {}, []
+    for name, group in yaml.safe_load(GROUPS_FILE.read_text()).items():
+        if not group.get("source") or not group.get("members"):
+            raise ConfigError(f"{GROUPS_FILE}: group {name} needs a source and members")
+        groups[name] = np.array(sorted(index[c] for c in group["members"] if c in index), dtype=np.int64)
+        absent += [(c, f"member of the group {name} with no data in this world") for c in group["members"]
+                   if c not in index]
+    return groups, pd.DataFrame({"name": [c for c, _ in absent], "reason": [r for _, r in absent], "rows": 1,
+                                 "source": "country_groups"})
 
 
 DATA_FILES = (L.ISO_FILE, L.WDI_FILE, L.CEPII_FILE, L.SCHOLAR_FILE, L.UIS_FILE, L.OECD_FILE)   # what build reads

@@ -61,15 +61,15 @@ def destinations(world, policy, network, quality_idx, tuition, courses, p, years
     pair = (p.log_distance * fpmath.log(np.where(eye, 1.0, world.distance_km))
             + p.common_language * world.common_language + p.colonial_tie * world.colonial_tie
             + p.diaspora * fpmath.log1p(network)
-            + p.visa * policy["visa_openness"][None, :] + p.post_study_work * policy["post_study_work_years"][None, :]
+            + p.visa * policy["visa_openness"] + p.post_study_work * policy["post_study_work_years"]
             + p.international_courses * courses[None, :] + world.destination_constant[None, :])
-    cost = tuition * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc
-    net = cost[None, :] * (1 - policy["inbound_scholarship"][None, :]) * (1 - policy["outbound_scholarship"][:, None])
+    cost = tuition[None, :] * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc[None, :]     # (o, d)
+    net = cost * (1 - policy["inbound_scholarship"]) * (1 - policy["outbound_scholarship"])
     income = world.gdp_pc[:, None, None] * RESOURCE_INCOME_FACTOR[None, :, None]          # (o, r, 1)
     money = -p.cost * fpmath.log1p(net[:, None, :] / income)                                     # (o, r, d)
     v = pair[:, None, None, :] + money[:, None, :, :] + p.quality * quality_idx.T[None, :, None, :]  # (o, f, r, d)
     closed = policy["border_closed"] > 0.5
-    blocked = (closed[:, None] | closed[None, :] | (policy["visa_openness"] <= 0)[None, :]) | eye
+    blocked = (closed[:, None] | closed[None, :] | (policy["visa_openness"] <= 0)) | eye
     v = np.where(blocked[:, None, None, :], -np.inf, v)
     top = v.max(axis=-1, keepdims=True)
     finite = np.isfinite(top)
