@@ -40,6 +40,12 @@ class WorldConfig:
     origin_constants: dict[str, float] = field(default_factory=dict)        # of going abroad from a country
     # SHA-256 of each data file those constants were fitted on (written by hemsim-levels): other data are refused
     data_sha256: dict[str, str] = field(default_factory=dict)
+    # world=oecd: the baseline follows the dated policy history (sim/world/policy_history.yaml); false: the
+    # imputed policies of every year
+    policy_history: bool = True
+    # world=oecd, a start year before the bilateral stocks (2013): how the earlier stocks are built
+    # (sim/world/real.py, backcast): uis_year | uis_smoothed
+    backcast: str = "uis_year"
 
 
 def sections(schedule) -> dict[str, type]:
@@ -131,6 +137,7 @@ class Config:
 BACKENDS = ("numba", "mesa")
 WORLD_KINDS = ("synthetic", "oecd")
 MODES = ("set", "add", "scale")
+BACKCASTS = ("uis_year", "uis_smoothed")
 
 
 def _positive_int(name: str, value: int, low: int = 1) -> None:
@@ -162,6 +169,8 @@ def validate(cfg: Config) -> Config:
     if not w.capacity_slack >= 1.0:
         raise ConfigError(f"world.capacity_slack={w.capacity_slack}: must be >= 1")
     _positive_int("world.seed", w.seed, 0)
+    if w.backcast not in BACKCASTS:
+        raise ConfigError(f"world.backcast={w.backcast}: unknown backcast (allowed: {', '.join(BACKCASTS)})")
     for key in ("destination_constants", "origin_constants"):
         for code, value in getattr(w, key).items():
             if not isinstance(value, (int, float)) or not math.isfinite(value):

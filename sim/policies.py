@@ -125,11 +125,13 @@ def base_tables(world, years: int) -> dict[str, np.ndarray]:
 
 def build_tables(levers, world, start_year: int, years: int) -> dict[str, np.ndarray]:
     """Tables of the value of each lever in force each year: (years, C) or, for a corridor's lever,
-    (years, C, C) origin x destination. Levers are applied in order on top of the defaults."""
+    (years, C, C) origin x destination. Levers are applied in order on top of the defaults and of the world's
+    policy history (a real world's dated policies, sim/world/policy_history.py)."""
     tables = base_tables(world, years)
     calendar = start_year + np.arange(years)
-    for i, lever in enumerate(levers):
-        where = f"scenario.levers[{i}]"
+    history = list(getattr(world, "history", []))
+    for i, lever in enumerate(history + list(levers)):
+        where = f"scenario.levers[{i - len(history)}]" if i >= len(history) else f"policy history, lever {i}"
         spec = LEVERS[lever.lever]
         rows = np.ones(years, dtype=bool)
         if lever.start is not None:

@@ -188,7 +188,7 @@ DISPATCHED = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "power", 
 NUMBA_DECORATORS = {"njit", "jit", "vectorize", "guvectorize", "cfunc"}
 # statistical fits that go through statsmodels and LAPACK by design (README: their estimates may differ in
 # the last bits between CPUs); everything the model computes is outside them
-ALLOWED = {("sim/inference/validation.py", "ppml")}
+ALLOWED = {("sim/inference/validation.py", "ppml"), ("sim/inference/counterfactual.py", "synthetic_control")}
 
 
 def _numba_kernel(node) -> bool:

@@ -174,8 +174,10 @@ def test_the_real_world_starts_only_in_its_observed_years():
         pytest.skip("no public data directory beside the checkout")
     from sim.model import build_world
     cfg = config_from({"world": "oecd", "world.data_dir": str(DATA), "start_year": 1950})
-    with pytest.raises(ConfigError, match="start_year=1950: the real world's observed stocks .* cover 2013-2016"):
+    with pytest.raises(ConfigError, match="start_year=1950: the real world's stocks cover 2013-2016 .* start in 2000-2016"):
         build_world(cfg)
+    with pytest.raises(ConfigError, match="start_year=2017: .* start in 2000-2016"):
+        build_world(config_from({"world": "oecd", "world.data_dir": str(DATA), "start_year": 2017}))
 
 
 def test_the_python_api_and_an_ema_point_go_through_the_same_checks():

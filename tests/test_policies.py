@@ -92,6 +92,31 @@ def test_tuition_rise_in_rich_countries_cuts_their_inbound_students():
     assert final(s, "inbound_degree", HIGH) < final(base, "inbound_degree", HIGH)
 
 
+@pytest.mark.parametrize("cost, more_money", [(0.01, True), (10.0, False)])
+def test_a_fee_rise_funds_research_only_if_demand_holds(cost, more_money):
+    """Rich countries' universities charge international students 6x, at the same seed. Whether that raises
+    their research budgets depends on the fee response (set here): demand that barely responds (cost 0.01)
+    pays more tuition and funds more research posts and papers; demand that responds strongly (cost 10) loses
+    most of its students and pays less tuition, and the posts do not grow. Raising fees is no research
+    policy by construction: the backtests (sim/inference/backtest.py) fix which side the real world is on."""
+    runs = []
+    for tuition in (None, {"lever": "tuition_factor", "countries": "high_income", "mode": "scale", "value": 6.0}):
+        cfg = small_config(students=60_000, years=YEARS, countries=20, universities=120, researchers=4000)
+        cfg.behaviour.choice.cost = cost
+        cfg.scenario.levers = levers(tuition) if tuition else []
+        model = HemsimModel(cfg)
+        runs.append(model.run())
+    base, rise = runs
+    codes = [model.world.codes[i] for i in model.world.groups["high_income"]]
+    change = {m: final(rise, m, codes) / final(base, m, codes) - 1
+              for m in ("tuition_revenue", "research_posts", "papers", "inbound_degree")}
+    assert change["inbound_degree"] < (-0.5 if not more_money else 0.0)
+    if more_money:
+        assert change["tuition_revenue"] > 1.0 and change["research_posts"] > 0.005 and change["papers"] > 0.0
+    else:
+        assert change["tuition_revenue"] < 0.0 and change["research_posts"] <= 0.0
+
+
 def test_higher_enrolment_rate_enlarges_cohorts():
     s = _with_levers({"lever": "enrolment_rate", "countries": "all", "value": 1.3, "mode": "scale", "start": 2018})
     base = run("baseline", years=YEARS)

@@ -234,6 +234,23 @@ def test_calibrated_behaviour_has_the_signs_the_literature_agrees_on():
     assert lo_hi["log_distance"][1] < 0
 
 
+def test_responses_fitted_to_the_backtests_lie_within_the_literature_bounds():
+    """The backtests' fit and each held-out fit (conf/backtest/fit/responses.yaml) inside the bounds of the
+    sweep that made them (conf/backtest_fit.yaml), and those bounds carry the literature's signs: fees,
+    visas and the nest deter or weigh positively, post-study terms do not deter."""
+    bounds = yaml.safe_load((ROOT / "conf" / "backtest_fit.yaml").read_text())["hydra"]["sweeper"]["params"]
+    lo_hi = {k: [float(x) for x in re.findall(r"-?[\d.]+", v)] for k, v in bounds.items()}
+    short = {k.split(".")[-1]: v for k, v in lo_hi.items()}
+    assert all(short[k][0] > 0 for k in ("cost", "visa", "nest")) and short["nest"][1] <= 1
+    assert all(short[k][0] >= 0 for k in ("post_study_work", "post_study_income_gap", "visa_talent"))
+    record = yaml.safe_load((ROOT / "conf" / "backtest" / "fit" / "responses.yaml").read_text())
+    fits = [record["fit"], record["until_2014"], *record["leave_one_out"].values()]
+    assert len(record["leave_one_out"]) == len(list((ROOT / "conf" / "backtest").glob("*.yaml")))
+    for fit in fits:
+        assert set(fit) == set(lo_hi)
+        assert all(lo_hi[k][0] <= v <= lo_hi[k][1] for k, v in fit.items()), fit
+
+
 def test_constants_of_unknown_countries_or_not_finite_are_refused():
     from sim.config import Config, validate
     from sim.errors import ConfigError

@@ -29,7 +29,8 @@ def rule(module, **values):
 # the destination choice with nothing but quality, distance, language and visas (choice's other terms off)
 LOGIT = dict(abroad_constant=-1.0, talent_abroad=0.0, resources_abroad=0.0, postgraduate_abroad=0.0, quality=2.0,
              log_distance=-0.5, common_language=1.0, colonial_tie=0.0, diaspora=0.0, visa=1.0, post_study_work=0.0,
-             cost=0.0, international_courses=0.0, nest=1.0, abroad_trend=0.0)
+             post_study_income_gap=0.0, post_study_gap_threshold=0.0, visa_talent=0.0, cost=0.0, international_courses=0.0, nest=1.0,
+             abroad_trend=0.0)
 
 
 def logistic(x):
@@ -115,6 +116,37 @@ def test_nest_scales_the_inclusive_value_of_going_abroad(world, policy):
     row = 1 * 4 * 3 * 2
     np.testing.assert_allclose(prob[row], [abroad * w_a / (w_a + w_c), 1 - abroad, abroad * w_c / (w_a + w_c)],
                                rtol=1e-12)
+
+
+def test_post_study_work_is_worth_more_the_richer_the_destination_than_the_origin(world, policy):
+    """post_study_work 0.2, post_study_income_gap 0.5 beyond a threshold of ln 2, 2 years in A, 1 in B, 0 in C:
+    for origin C, A gains (0.2 + 0.5 (ln(48,000 / 3,000) - ln 2)) x 2 and B (0.2 + 0.5 (ln 4 - ln 2)) x 1; for
+    origin A, B gains 0.2 x 1 (B is poorer)."""
+    p = rule(choice, **LOGIT | dict(post_study_work=0.2, post_study_income_gap=0.5,
+                                    post_study_gap_threshold=math.log(2)))
+    q = np.array([[0.8], [0.5], [0.3]])
+    d = destinations.destinations(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p)
+    v_a = -1 + 2 * 0.8 - 0.5 * math.log(8000) + 0 + 0.9 + (0.2 + 0.5 * math.log(8)) * 2
+    v_b = -1 + 2 * 0.5 - 0.5 * math.log(5000) + 0 + 0.6 + (0.2 + 0.5 * math.log(2)) * 1
+    np.testing.assert_allclose(d.share[2, 0, 0, :2], np.exp([v_a, v_b]) / np.exp([v_a, v_b]).sum(), rtol=1e-12)
+    w_b = -1 + 2 * 0.5 - 0.5 * math.log(2000) + 1 + 0.6 + 0.2 * 1
+    w_c = -1 + 2 * 0.3 - 0.5 * math.log(8000) + 0 + 0.3
+    np.testing.assert_allclose(d.share[0, 0, 0, 1:], np.exp([w_b, w_c]) / np.exp([w_b, w_c]).sum(), rtol=1e-12)
+
+
+def test_visa_restrictions_deter_the_most_able_from_going_abroad(world, policy):
+    """visa_talent 0.8: going abroad gains 0.8 (t - 1.5)(openness - 1), openness the visa openness of the
+    destinations weighted by their probabilities (for origin B: 0.9 share_A + 0.3 share_C)."""
+    p = rule(choice, **LOGIT | dict(visa_talent=0.8))
+    q = np.array([[0.8], [0.5], [0.3]])
+    d = destinations.destinations(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p)
+    w_a = math.exp(2 * 0.8 - 0.5 * math.log(2000) + 1 + 0.9)
+    w_c = math.exp(2 * 0.3 - 0.5 * math.log(5000) + 0 + 0.3)
+    openness = (0.9 * w_a + 0.3 * w_c) / (w_a + w_c)
+    abroad = destinations.abroad_probabilities(d, destinations.entry_asc(p), p.nest, p.visa_talent)[1, 0, :, 0, 0]
+    expected = [logistic(-1 + math.log(w_a + w_c) - 2 * 0.5 + 0.8 * (t - 1.5) * (openness - 1)) for t in range(4)]
+    np.testing.assert_allclose(abroad, expected, rtol=1e-12)
+    assert abroad[3] < abroad[0]
 
 
 def test_a_closed_visa_or_border_makes_a_destination_impossible(world, policy):

@@ -247,3 +247,40 @@ def write(out: Path, iterations: int, overrides: list[str], report_dir: Path,
     report(f"levels fitted in {minutes:.1f} min: worst-year median error {last.median_abs_error.max():.1%}, "
            f"{int(last.off_by_2x.max())} off by 2x; written to {out}")
     return {"history": history, "trend": trend}
+
+
+def resolve_expected(model, iterations: int = 40, damping: float = 0.8, tolerance: float = 0.01) -> dict[str, float]:
+    """Re-solve a world's constants on expected flows, in place: after the choice's responses change (a trial
+    of the backtests' fit), move each observed destination's constant towards its observed inbound stock and
+    each origin's towards its observed stock in those destinations, the expected stock being the choice's
+    expected entrants (destinations.expected_entrants) x the years a student stays, under the model's state
+    after its spin-up. Proportional fitting as in `fit`, without a simulation per iteration (the network
+    stays that of the spin-up; a step moves an expected flow about one for one, so no RESPONSE damping).
+    Stops when the median absolute log error of the destinations is below `tolerance` (a strong change of the
+    responses moves every constant far: the steps are clipped at 1), after `iterations` at most. Returns the
+    fit's last median absolute log error and its per-origin total-variation distance."""
+    from sim.mechanisms.library.common import years_enrolled
+    from sim.mechanisms.library.destinations import expected_entrants, probabilities
+    w = model.world
+    seen = ~np.isnan(w.observed_stock).all(axis=0)           # destinations that report their students' origins
+    observed = np.nan_to_num(w.observed_stock)
+    np.fill_diagonal(observed, 0.0)
+    inbound, outbound = observed.sum(axis=0), observed[:, seen].sum(axis=1)
+    dest_on, orig_on = seen & (inbound > 0), outbound > 0
+    years = years_enrolled(model.rules.study, model.rules.progression)
+    for _ in range(iterations + 1):
+        flows = expected_entrants(probabilities(model), w, model.rules.study.postgraduate_share) * w.scale * years
+        np.fill_diagonal(flows, 0.0)
+        d_log = fpmath.log(inbound[dest_on]) - fpmath.log(np.maximum(flows.sum(axis=0)[dest_on], 1e-9))
+        o_log = fpmath.log(outbound[orig_on]) - fpmath.log(np.maximum(flows[:, seen].sum(axis=1)[orig_on], 1e-9))
+        if np.median(np.abs(d_log)) < tolerance:
+            break
+        w.destination_constant[dest_on] += np.clip(damping * d_log, -1.0, 1.0)
+        w.origin_constant[orig_on] += np.clip(damping * o_log, -1.0, 1.0)
+        np.clip(w.destination_constant, -LIMIT, LIMIT, out=w.destination_constant)
+        np.clip(w.origin_constant, -LIMIT, LIMIT, out=w.origin_constant)
+    sim_shares = flows[:, seen] / np.maximum(flows[:, seen].sum(axis=1, keepdims=True), 1e-12)
+    obs_shares = observed[:, seen] / np.maximum(outbound[:, None], 1e-12)
+    big = outbound >= 1_000
+    tvd = 0.5 * np.abs(sim_shares - obs_shares)[big].sum(axis=1)
+    return {"median_abs_log_error": float(np.median(np.abs(d_log))), "tvd": float(tvd.mean())}

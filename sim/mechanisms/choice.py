@@ -7,7 +7,9 @@ student of origin o, field f, talent band t, resources band r and level l is
 
     V = abroad_constant + talent_abroad (t - 1.5) + resources_abroad (r - 1) + postgraduate_abroad l
         + quality Q[d, f] + log_distance ln(km) + common_language + colonial_tie
-        + diaspora ln(1 + network[o, d]) + visa openness[d] + post_study_work years[d]
+        + diaspora ln(1 + network[o, d]) + visa openness[o, d]
+        + (post_study_work + post_study_income_gap max(0, ln(GDP pc[d] / GDP pc[o]) - post_study_gap_threshold))
+          x years[o, d]
         + international_courses (share of programmes taught internationally in d)
         - cost ln(1 + net cost[o, d] / family income[o, r]) + destination_constant[d]
 
@@ -18,7 +20,8 @@ the real one (sim/world/levels.py), as destination and origin fixed effects are 
 so is the trend, the rising propensity to study abroad (international students grew about 5% a
 year from 2000, faster than enrolment: UIS). The choice is a nested logit: a destination among the foreign
 ones with probability exp(V_d - asc) / sum, and abroad at all with probability
-logistic(asc + nest x ln sum_d exp(V_d - asc) - V_home), where asc is the first line above;
+logistic(asc + nest x ln sum_d exp(V_d - asc) - V_home + visa_talent (t - 1.5)(openness - 1)), where asc is
+the first line above and openness the visa openness of the destinations weighted by their probabilities;
 nest = 1 gives the plain multinomial logit over home and all destinations. The determinants are those of gravity studies of student
 mobility (Beine, Noel & Ragot 2014; Abbott & Silles 2016): quality, distance, language,
 colonial ties, networks, costs and migration prospects. The network is the diaspora (graduates who stayed, decaying) plus current students of o in d, per
@@ -63,6 +66,10 @@ class Params:
     diaspora: float = 0.35           # per log(1 + network per 100,000 students of the origin)
     visa: float = 2.0                # per unit of visa openness (0..1)
     post_study_work: float = 0.25    # per year of post-study work right
+    post_study_income_gap: float = 0.0  # per year of post-study work and log point of the income gap beyond the threshold
+    post_study_gap_threshold: float = nonnegative(0.0)  # log points of ln(GDP pc destination / origin) below which
+    #                                                   staying to work adds nothing to a post-study work right
+    visa_talent: float = 0.0         # going abroad: per talent band step and unit of the destinations' visa closure
     abroad_trend: float = 0.0        # utility of going abroad, per calendar year since 2016 (the real world's is fitted)
     cost: float = 1.2                # per unit of net cost / family income
     international_courses: float = 1.5  # per unit of the destination's share of international courses
@@ -146,7 +153,8 @@ class DegreeChoice(Mechanism):
     def tables(self, m) -> ChoiceTables:
         w, u = m.world, m.universities
         d, where = m.destinations = destination_nest(m)   # this year's: a master's applicant sees the same
-        return ChoiceTables(abroad=abroad_probabilities(d, entry_asc(m.rules.choice), m.rules.choice.nest).ravel(),
+        return ChoiceTables(abroad=abroad_probabilities(d, entry_asc(m.rules.choice), m.rules.choice.nest,
+                                                             m.rules.choice.visa_talent).ravel(),
                             where=where,
                             u_table=university_tables(w, seat_weights(u.quality, u.capacity,
                                                                       m.rules.choice.university_quality)),

@@ -157,7 +157,8 @@ class Progression(Mechanism):
         # a doctorate: the nest under the quality doctoral applicants see; a master's: this year's (degree choice)
         d, where = destination_nest(m, seen) if to_level == DOCTORAL else m.destinations
         weight = np.minimum(places, u.capacity)[:, None] * fpmath.exp(p.university_quality * (seen - seen.max()))
-        return StageTables(abroad=abroad_probabilities(d, self.asc(m, to_level), p.nest).ravel(), where=where,
+        return StageTables(abroad=abroad_probabilities(d, self.asc(m, to_level), p.nest, p.visa_talent).ravel(),
+                           where=where,
                            u_table=university_tables(w, weight), first_univ=w.first_univ, places=places,
                            n_fields=w.n_fields)
 

@@ -24,7 +24,7 @@ from sim import fpmath
 from sim.config import Config
 from sim.errors import ConfigError, DataError
 from sim.world import loaders as L
-from sim.world import synthetic
+from sim.world import policy_history, synthetic
 from sim.world.world import World
 
 AGE_SHARE = 0.08
@@ -57,9 +57,13 @@ def build(cfg: Config) -> World:
         L.require_coverage(frame, d, name)
     stocks = L.rescaled_oecd_stocks(d)
     first, last = int(stocks.frame.year.min()), int(stocks.frame.year.max())
-    if not first <= year <= last:      # a run starts from an observed year (its stocks and levels)
-        raise ConfigError(f"start_year={year}: the real world's observed stocks ({L.OECD_FILE}) cover "
-                          f"{first}-{last}; start in one of those years")
+    uis = L.load_uis_inbound(d).frame
+    earliest = int(uis.year.min())
+    if not earliest <= year <= last:   # a run starts from an observed year, or a backcast of one
+        raise ConfigError(f"start_year={year}: the real world's stocks cover {first}-{last} ({L.OECD_FILE}), "
+                          f"and backcasts from the UIS totals reach back to {earliest} ({L.UIS_FILE}); start "
+                          f"in {earliest}-{last}")
+    stock_frame = stocks.frame if year >= first else backcast(stocks.frame, uis, year, cfg.world.backcast)
     excluded = [wdi.excluded.assign(source="wdi"), cepii.excluded.assign(source="cepii"),
                 stocks.excluded.assign(source="oecd/uis"), scholars.excluded.assign(source="scholar_migration")]
 
@@ -100,12 +104,48 @@ def build(cfg: Config) -> World:
         field_share=np.full((n, cfg.world.fields), 1.0 / cfg.world.fields), quality_logit=quality_logit,
         extra_groups={"oecd_reporting": np.array([index[c] for c in reporting], dtype=np.int64)} | groups,
         research_staff_by_country=researchers)
-    world.observed_stock, dropped = _stocks(stocks.frame, index, n, year)
+    world.observed_stock, dropped = _stocks(stock_frame, index, n, year)
+    if cfg.world.policy_history:
+        world.history = policy_history.levers(world)
     excluded.append(dropped)
     world.excluded = pd.concat([e for e in excluded if len(e)], ignore_index=True)
     world.data_files = [d / name for name in DATA_FILES]
     _check_release(cfg, d)
     return world
+
+
+def backcast(stocks: pd.DataFrame, uis: pd.DataFrame, year: int, how: str) -> pd.DataFrame:
+    """Bilateral stocks of a year before the first observed one (frame[year, origin, destination, students]).
+
+    Who studies where is known from 2013 only; how many each destination received earlier is known from
+    UIS. Both backcasts keep each destination's origin shares and scale them to its UIS total of `year`:
+    - uis_year: the shares of the first observed year, the UIS total of `year` (log-linear between the
+      destination's observed years across a gap, the nearest observed year outside them);
+    - uis_smoothed: the shares pooled over all observed years, the mean of the (so interpolated) UIS
+      totals of `year` - 1 .. `year` + 1 (a one-year jump in UIS, such as a change of definition, is damped).
+    Destinations without a UIS value in any year keep their first observed stocks. Covariates (WDI) come
+    from their nearest year and policies from the history of `year` (sim/world/policy_history.py).
+    """
+    first = int(stocks.year.min())
+    base = stocks[stocks.year == first] if how == "uis_year" else \
+        stocks.groupby(["origin", "destination"], as_index=False).students.mean()
+    shares = base.assign(share=base.students / base.groupby("destination").students.transform("sum"))
+    years = [year] if how == "uis_year" else [year - 1, year, year + 1]
+    totals = {dest: float(np.mean([_interpolated(series, y) for y in years]))
+              for dest, series in uis.dropna(subset=["inbound"]).groupby("country")}
+    total = shares.destination.map(totals)
+    kept = base.groupby("destination").students.transform("sum")
+    students = np.where(total.notna(), shares.share * total.fillna(0.0), base.students)
+    return pd.DataFrame({"year": year, "origin": base.origin, "destination": base.destination,
+                         "students": np.where(kept > 0, students, base.students)})
+
+
+def _interpolated(series: pd.DataFrame, year: int) -> float:
+    """A destination's UIS total in `year`: observed, log-linear between its observed years, else the nearest."""
+    y, v = series.year.to_numpy(float), series.inbound.to_numpy(float)
+    order = np.argsort(y, kind="stable")
+    y, v = y[order], np.maximum(v[order], 1.0)
+    return float(fpmath.exp(np.interp(float(year), y, fpmath.log(v))))
 
 
 GROUPS_FILE = Path(__file__).with_name("country_groups.yaml")

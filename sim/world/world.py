@@ -57,6 +57,8 @@ class World:
     observed_stock: np.ndarray | None = None  # (C, C) degree-mobile students (real) at the start, NaN = unobserved
     excluded: object = None                   # DataFrame of countries and rows left out, with reasons
     data_files: list = field(default_factory=list)   # the input files the world was built from (real world)
+    history: list = field(default_factory=list)      # dated levers of its policy history, applied before a scenario's
+    level_fit: dict = field(default_factory=dict)    # a re-solve of its constants (sim/inference/levels.py), if any
 
     def __post_init__(self):
         n = len(self.codes)

@@ -50,6 +50,7 @@ class Destinations(NamedTuple):
     share: np.ndarray      # (C, F, R, C) probability of each destination given going abroad (0: home, blocked)
     inclusive: np.ndarray  # (C, F, R) ln sum_d exp(V_d - asc) over open foreign destinations (-inf: none open)
     home: np.ndarray       # (C, F) utility of studying at home
+    openness: np.ndarray   # (C, F, R) visa openness of the destinations, weighted by their probabilities
 
 
 def destinations(world, policy, network, quality_idx, tuition, courses, p, years_since: float = 0.0) -> Destinations:
@@ -61,7 +62,9 @@ def destinations(world, policy, network, quality_idx, tuition, courses, p, years
     pair = (p.log_distance * fpmath.log(np.where(eye, 1.0, world.distance_km))
             + p.common_language * world.common_language + p.colonial_tie * world.colonial_tie
             + p.diaspora * fpmath.log1p(network)
-            + p.visa * policy["visa_openness"] + p.post_study_work * policy["post_study_work_years"]
+            + p.visa * policy["visa_openness"]
+            + (p.post_study_work + p.post_study_income_gap * income_gap(world.gdp_pc, p.post_study_gap_threshold))
+            * policy["post_study_work_years"]
             + p.international_courses * courses[None, :] + world.destination_constant[None, :])
     cost = tuition[None, :] * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc[None, :]     # (o, d)
     net = cost * (1 - policy["inbound_scholarship"]) * (1 - policy["outbound_scholarship"])
@@ -78,13 +81,27 @@ def destinations(world, policy, network, quality_idx, tuition, courses, p, years
     inclusive = np.where(finite, fpmath.log(np.where(total > 0, total, 1.0)) + np.where(finite, top, 0.0), -np.inf)
     share = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
     home = p.quality * quality_idx - (world.origin_constant + p.abroad_trend * years_since)[:, None]
-    return Destinations(share=share, inclusive=inclusive[..., 0], home=home)
+    openness = (share * policy["visa_openness"][:, None, None, :]).sum(axis=-1)
+    return Destinations(share=share, inclusive=inclusive[..., 0], home=home, openness=openness)
 
 
-def abroad_probabilities(d: Destinations, asc: np.ndarray, nest: float) -> np.ndarray:
-    """(C, F, T, R, L) probability of going abroad at all: logistic(asc + nest x inclusive value - V_home),
-    the upper nest (nest = 1: the plain multinomial logit over home and all destinations)."""
-    go = asc[None, None, :, :, :] + nest * d.inclusive[:, :, None, :, None] - d.home[:, :, None, None, None]
+def income_gap(gdp_pc: np.ndarray, threshold: float = 0.0) -> np.ndarray:
+    """(o, d) ln(GDP per head of d / of o) beyond `threshold` log points, 0 below: how much more a graduate
+    earns by staying to work, where that is what makes a stay worth it (the UK's 2012 closure of post-study
+    work cut Indian and Pakistani entrants, whose incomes were a 28th and a 30th of the UK's, not Chinese,
+    a 6th: HESA; docs/ODD.md 7.3)."""
+    log_income = fpmath.log(gdp_pc)
+    return np.maximum(log_income[None, :] - log_income[:, None] - threshold, 0.0)
+
+
+def abroad_probabilities(d: Destinations, asc: np.ndarray, nest: float, visa_talent: float = 0.0) -> np.ndarray:
+    """(C, F, T, R, L) probability of going abroad at all: logistic(asc + nest x inclusive value - V_home
+    + visa_talent (t - 1.5)(openness - 1)), the upper nest (nest = 1: the plain multinomial logit over home
+    and all destinations). The last term: visa restrictions deter the most able applicants most (Kato &
+    Sparber 2013), through the openness of the destinations they would choose."""
+    t = np.arange(TALENT_BANDS, dtype=np.float64) - 1.5
+    go = (asc[None, None, :, :, :] + nest * d.inclusive[:, :, None, :, None] - d.home[:, :, None, None, None]
+          + visa_talent * t[None, None, :, None, None] * (d.openness - 1.0)[:, :, None, :, None])
     return np.where(np.isfinite(go), 1.0 / (1.0 + fpmath.exp(-np.where(np.isfinite(go), go, 0.0))), 0.0)
 
 
@@ -93,7 +110,7 @@ def destination_probabilities(world, policy, network, quality_idx, tuition, cour
     talent band, resources band, level): the two nests composed. `asc`: the (T, R, L) utility of going
     abroad at all (default: an entrant's, `entry_asc`)."""
     d = destinations(world, policy, network, quality_idx, tuition, courses, p)
-    p_abroad = abroad_probabilities(d, entry_asc(p) if asc is None else asc, p.nest)      # (o, f, t, r, l)
+    p_abroad = abroad_probabilities(d, entry_asc(p) if asc is None else asc, p.nest, p.visa_talent)  # (o, f, t, r, l)
     n = world.n_countries
     prob = d.share[:, :, None, :, None, :] * p_abroad[..., None]
     idx = np.arange(n)
@@ -213,7 +230,8 @@ def probabilities(m, quality=None, asc=None) -> np.ndarray:
     now (for expected flows), groups (origin, field, talent band, resources band, level); `asc`: the
     (T, R, L) utility of going abroad at all (default: an entrant's)."""
     d, _ = destination_nest(m, quality)
-    p_abroad = abroad_probabilities(d, entry_asc(m.rules.choice) if asc is None else asc, m.rules.choice.nest)
+    p_abroad = abroad_probabilities(d, entry_asc(m.rules.choice) if asc is None else asc, m.rules.choice.nest,
+                                    m.rules.choice.visa_talent)
     prob = d.share[:, :, None, :, None, :] * p_abroad[..., None]
     idx = np.arange(m.world.n_countries)
     prob[idx, :, :, :, :, idx] = 1.0 - p_abroad[idx]

@@ -1,0 +1,185 @@
+"""The responses fitted to the backtests: simulated method of moments through emulators.
+
+The moments are the backtests' effects (sim/inference/backtest.py); the parameters the choice's responses
+to policy (cost, post-study work and its income-gap term, visa and its talent term, the nest of going
+abroad), searched within bounds from the literature (conf/backtest_fit.yaml, docs/ODD.md 7.2).
+
+1. A design: `hemsim-backtest --fit` runs an Optuna sweep with a seeded random sampler on the launchers
+   (local or Slurm); each trial runs every case at one point of the box (`trial`), and records each
+   outcome's simulated effect (trial.json). The design does not depend on the objective, so the fits below
+   can leave a case out without the search having been steered by it.
+2. Emulators: a Gaussian process per outcome (scikit-learn's, through LAPACK: the fit may differ in the last
+   bits between CPUs; it is written once, conf/backtest/fit/responses.yaml, and the runs read it) of ln(1 + effect) over the box (anisotropic RBF plus
+   noise: seed noise is part of a trial's effect).
+3. Fits: the expected weighted squared log errors under the emulators (squared error of the mean plus the
+   emulator's variance, so the fit stays where the design has looked) minimised over the box (L-BFGS-B from
+   the best design points): once with every case (the fit), and once without each case (its held-out fit).
+   The report then simulates the model itself at those points: what it shows are runs, not emulations.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from sim import fpmath
+from sim.errors import UserError
+from sim.inference import backtest as B
+from sim.io import write_json
+
+TRIAL = "trial.json"
+# The stock moment: the mean per-origin total-variation distance between the expected and the observed
+# destination shares of the case worlds at their start (levels.resolve_expected), weighted so that 0.1 of
+# it costs as much as one outcome off by a log ratio of 0.45. The responses must keep where students go.
+STOCKS, STOCK_WEIGHT = "stocks", 2.0
+ANCHOR_STARTS = 6           # local minimisations of an emulated objective, from the best design points
+# The emulated effects are capped at -90%: in a single-seed trial a small corridor can empty (-100%, a log
+# of -4.6) by chance, and a few such draws wreck a Gaussian process (5-fold cross-validated R^2 of the
+# Denmark outcome 0.09 uncapped, 0.61 capped). No observed effect is beyond -79%, so a capped trial is a
+# miss either way.
+EMULATED_FLOOR = -0.9
+# Seed noise is part of a trial's effect: the emulators' noise is at least this share of an outcome's
+# variance over the design, so they smooth single-seed draws instead of interpolating them.
+NOISE_FLOOR = 0.05
+
+
+def bounds_of(params: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """{behaviour.choice.name: (low, high)} from the sweep's `interval(a, b)` parameters (one-line errors)."""
+    out = {}
+    for key, spec in params.items():
+        found = re.fullmatch(r"\s*interval\(\s*([^,]+),\s*([^)]+)\)\s*", str(spec))
+        if not found:
+            raise UserError(f"hydra.sweeper.params.{key}={spec}: the fit needs an interval(low, high)")
+        low, high = float(found[1]), float(found[2])
+        if not (np.isfinite(low) and np.isfinite(high) and low < high):
+            raise UserError(f"hydra.sweeper.params.{key}={spec}: needs finite bounds with low < high")
+        out[key] = (low, high)
+    return out
+
+
+def trial(config, cases_dir: Path, out_dir: Path, params: dict[str, float]) -> float:
+    """Every case at the trial's parameters (one seed: the config's, one backcast: its world's); the
+    outcomes' effects and the objective written to out_dir/trial.json."""
+    from sim.world import loaders
+    cases = B.load_cases(cases_dir)
+    uis = loaders.load_uis_inbound(config.world.data_dir).frame.dropna(subset=["inbound"])
+    rows = []
+    for case in cases:
+        effects = B.simulated_effects(B.simulate(case, config, [config.seed], [config.world.backcast]))
+        for o in case.outcomes:
+            observed = B.effect_of(next(iter(B.observed_effects(case, o, uis).values())))
+            simulated = float(effects.set_index("outcome").effect[o.name])
+            rows.append({"case": case.name, "outcome": o.name, "weight": o.weight, "observed": observed,
+                         "simulated": simulated})
+    tvd = float(np.mean([B.world_for(B.case_config(config, c, config.seed, config.world.backcast, False))
+                         .level_fit["tvd"] for c in cases]))
+    rows.append({"case": STOCKS, "outcome": "tvd", "weight": STOCK_WEIGHT, "observed": None, "simulated": tvd})
+    value = trial_objective(rows)
+    write_json({"objective": value if np.isfinite(value) else None, "params": params, "rows": rows},
+               Path(out_dir) / TRIAL)
+    return value if np.isfinite(value) else 1e6
+
+
+def trial_objective(rows: list[dict], leave_out: str | None = None) -> float:
+    """The outcomes' weighted losses (without the case `leave_out`) plus the weighted stock moment."""
+    stocks = sum(r["weight"] * r["simulated"] for r in rows if r["case"] == STOCKS)
+    return B.objective([r for r in rows if r["case"] != STOCKS], leave_out) + stocks
+
+
+def read_trials(sweep_dir: Path) -> list[dict]:
+    trials = [json.loads(p.read_text()) for p in sorted(Path(sweep_dir).glob(f"trial_*/{TRIAL}"))]
+    if not trials:
+        raise UserError(f"{sweep_dir}: no trials ({TRIAL}) to fit")
+    return trials
+
+
+class Emulators:
+    """A Gaussian process per outcome of ln(1 + simulated effect), on parameters scaled to the unit box."""
+
+    def __init__(self, trials: list[dict], bounds: dict[str, tuple[float, float]]):
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+        self.names = list(bounds)
+        self.low = np.array([bounds[k][0] for k in self.names])
+        self.high = np.array([bounds[k][1] for k in self.names])
+        self.x = np.array([self.scale([t["params"][k] for k in self.names]) for t in trials])
+        self.keys = [(r["case"], r["outcome"]) for r in trials[0]["rows"]]
+        first = {(r["case"], r["outcome"]): r for r in trials[0]["rows"]}
+        self.observed = {k: first[k]["observed"] for k in self.keys}
+        self.weight = {k: first[k]["weight"] for k in self.keys}
+        self.models = {}
+        for key in self.keys:
+            raw = np.array([_row(t, key)["simulated"] for t in trials], float)
+            y = raw if key[0] == STOCKS else fpmath.log1p(np.maximum(raw, EMULATED_FLOOR))
+            kernel = ConstantKernel(1.0) * RBF(length_scale=np.full(len(self.names), 0.5), length_scale_bounds=(0.05, 20))\
+                + WhiteKernel(2 * NOISE_FLOOR, (NOISE_FLOOR, 1.0))
+            self.models[key] = GaussianProcessRegressor(kernel, normalize_y=True, random_state=0,
+                                                        n_restarts_optimizer=2).fit(self.x, y)
+
+    def scale(self, values) -> np.ndarray:
+        return (np.asarray(values, float) - self.low) / (self.high - self.low)
+
+    def params(self, unit: np.ndarray) -> dict[str, float]:
+        return {k: round(float(v), 4) for k, v in zip(self.names, self.low + unit * (self.high - self.low))}
+
+    def effect(self, key, unit: np.ndarray) -> float:
+        value = float(self.models[key].predict(unit[None, :])[0])
+        return value if key[0] == STOCKS else float(fpmath.expm1(value))
+
+    def objective(self, unit: np.ndarray, leave_out: frozenset = frozenset()) -> float:
+        """The trials' objective, expected under the emulators: the outcomes' weighted squared log errors (the
+        mean's plus the emulator's variance; without the (case, outcome) keys in `leave_out`) plus the stock
+        moment."""
+        x = unit[None, :]
+        total = 0.0
+        for k in self.keys:
+            if k in leave_out:
+                continue
+            mean, sd = (float(v[0]) for v in self.models[k].predict(x, return_std=True))
+            total += self.weight[k] * (mean if k[0] == STOCKS else
+                                       (mean - float(fpmath.log1p(self.observed[k]))) ** 2 + sd * sd)
+        return total
+
+    def minimise(self, leave_out: frozenset = frozenset()) -> np.ndarray:
+        from scipy.optimize import minimize
+        starts = self.x[np.argsort([self.objective(x, leave_out) for x in self.x], kind="stable")[:ANCHOR_STARTS]]
+        best = min((minimize(self.objective, s, args=(leave_out,), method="L-BFGS-B",
+                             bounds=[(0.0, 1.0)] * len(self.names)) for s in starts), key=lambda r: r.fun)
+        return np.clip(best.x, 0.0, 1.0)
+
+
+def _row(trial: dict, key) -> dict:
+    return next(r for r in trial["rows"] if (r["case"], r["outcome"]) == key)
+
+
+def write(sweep_dir: Path, bounds: dict[str, tuple[float, float]], record: Path, cases_dir: Path,
+          holdout_last_year: int = 2014) -> dict:
+    """Fit the emulators to the sweep's trials; write the fit, the held-out fits and, for a world calibrated on
+    the years up to `holdout_last_year`, a fit to the outcomes observed by then only, to `record`."""
+    trials = [t for t in read_trials(sweep_dir) if all(np.isfinite(r["simulated"]) for r in t["rows"])]
+    if len(trials) < 2 * len(bounds):
+        raise UserError(f"{sweep_dir}: {len(trials)} trials with every outcome measured; the emulators need at least "
+                        f"{2 * len(bounds)} (run more: hydra.sweeper.n_trials)")
+    em = Emulators(trials, bounds)
+    full = em.minimise()
+    cases = sorted({k[0] for k in em.keys} - {STOCKS})
+    years = {(c.name, o.name): o.year for c in B.load_cases(cases_dir) for o in c.outcomes}
+    later = frozenset(k for k in em.keys if years.get(k, 0) > holdout_last_year)
+    doc = {"fit": em.params(full),
+           "leave_one_out": {c: em.params(em.minimise(frozenset(k for k in em.keys if k[0] == c))) for c in cases},
+           "until_" + str(holdout_last_year): em.params(em.minimise(later)),
+           "emulated": {f"{c}/{o}": round(em.effect((c, o), full), 4) for c, o in em.keys},
+           "bounds": {k: list(v) for k, v in bounds.items()},
+           "trials": len(trials), "sweep": str(sweep_dir),
+           "best_trial_objective": round(min(trial_objective(t["rows"]) for t in trials), 4)}
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text("# The responses fitted to the backtests by hemsim-backtest --fit (sim/inference/backtest_fit.py):"
+                      "\n# `fit` saw every case; `leave_one_out.<case>` every case but that one. The backtests run at them;\n"
+                      "# world=oecd does not read them yet (docs/ODD.md section 6, Responses to policy).\n"
+                      + yaml.safe_dump(doc, sort_keys=False))
+    return doc
+
