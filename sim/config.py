@@ -145,6 +145,15 @@ def _positive_int(name: str, value: int, low: int = 1) -> None:
         raise ConfigError(f"{name}={value}: must be an integer >= {low}")
 
 
+def number_in(value, where: str, low: float, high: float) -> float:
+    """`value` as a float if it is a finite number (not a bool) in [low, high]; else a one-line ConfigError
+    naming `where` (for the data files a user hands over: case files, the policy history)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high:
+        raise ConfigError(f"{where}={value}: needs a finite number in [{low:g}, {high:g}]")
+    return float(value)
+
+
 def _share(name: str, value: float) -> None:
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name}={value}: must be a share in [0, 1]")

@@ -129,7 +129,7 @@ def build_tables(levers, world, start_year: int, years: int) -> dict[str, np.nda
     policy history (a real world's dated policies, sim/world/policy_history.py)."""
     tables = base_tables(world, years)
     calendar = start_year + np.arange(years)
-    history = list(getattr(world, "history", []))
+    history = list(world.history)
     for i, lever in enumerate(history + list(levers)):
         where = f"scenario.levers[{i - len(history)}]" if i >= len(history) else f"policy history, lever {i}"
         spec = LEVERS[lever.lever]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim import fpmath
-from sim.config import Config, Lever, ScenarioConfig
+from sim.config import Config, Lever, ScenarioConfig, number_in
 from sim.errors import ConfigError
 from sim.inference import counterfactual
 from sim.policies import LEVERS, country_indices
@@ -130,7 +130,7 @@ def _outcome(o, where: str, start: int) -> Outcome:
         raise ConfigError(f"{where}.observed.source: missing (an observed magnitude from outside the data "
                           "directory cites its source)")
     if obs["kind"] == "cited":
-        _number(obs.get("effect"), f"{where}.observed.effect", -1.0, 100.0)
+        number_in(obs.get("effect"), f"{where}.observed.effect", -1.0, 100.0)
         if not str(obs.get("counterfactual") or "").strip():
             raise ConfigError(f"{where}.observed.counterfactual: missing (say what the cited change compares with)")
     else:
@@ -145,8 +145,8 @@ def _outcome(o, where: str, start: int) -> Outcome:
                 raise ConfigError(f"{where}.observed.series: needs {{year: value}} for at least 3 years")
             for y, v in series.items():
                 _int(y, f"{where}.observed.series key")
-                _number(v, f"{where}.observed.series.{y}", 0.0, 1e12)
-    weight = _number(o.get("weight", 1.0), f"{where}.weight", 0.0, 100.0)
+                number_in(v, f"{where}.observed.series.{y}", 0.0, 1e12)
+    weight = number_in(o.get("weight", 1.0), f"{where}.weight", 0.0, 100.0)
     return Outcome(name=str(o["name"]), measure=o["measure"], origins=o.get("origins", "all"), year=year,
                    observed=dict(obs), weight=weight, relative_to=o.get("relative_to"))
 
@@ -158,7 +158,7 @@ def _lever(x, where: str) -> Lever:
     unknown = set(x) - {f.name for f in dataclasses.fields(Lever)}
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    _number(x.get("value"), f"{where}.value", -1e6, 1e6)
+    number_in(x.get("value"), f"{where}.value", -1e6, 1e6)
     return Lever(**x)
 
 
@@ -180,13 +180,6 @@ def _int(value, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{where}={value}: needs a whole number (a calendar year)")
     return value
-
-
-def _number(value, where: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
-            or not low <= value <= high:
-        raise ConfigError(f"{where}={value}: needs a finite number in [{low:g}, {high:g}]")
-    return float(value)
 
 
 # ---- observed effects --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.config import Lever
+from sim.config import Lever, number_in
 from sim.errors import ConfigError
 
 HISTORY_FILE = Path(__file__).with_name("policy_history.yaml")
@@ -30,7 +30,7 @@ def load(path: Path = HISTORY_FILE) -> dict:
         raise ConfigError(f"{path}: needs a mapping `destinations` (code -> series)")
     regimes = doc.get("visa_regimes") or {}
     for name, value in regimes.items():
-        _number(value, f"{path}: visa_regimes.{name}", 0.0, 1.0)
+        number_in(value, f"{path}: visa_regimes.{name}", 0.0, 1.0)
     for i, area in enumerate(doc.get("free_movement") or []):
         where = f"{path}: free_movement[{i}]"
         if not isinstance(area, dict) or not str(area.get("group") or "").strip():
@@ -39,7 +39,7 @@ def load(path: Path = HISTORY_FILE) -> dict:
             raise ConfigError(f"{where}: no source (every rule of the history cites one)")
         if area.get("visa") not in regimes:
             raise ConfigError(f"{where}.visa={area.get('visa')}: unknown regime (allowed: {', '.join(regimes)})")
-        _number(area.get("post_study_work"), f"{where}.post_study_work", 0.0, 10.0)
+        number_in(area.get("post_study_work"), f"{where}.post_study_work", 0.0, 10.0)
     for code, series in doc["destinations"].items():
         for name, spells in series.items():
             where = f"{path}: destinations.{code}.{name}"
@@ -55,10 +55,10 @@ def load(path: Path = HISTORY_FILE) -> dict:
                 if not str(spell.get("source") or "").strip():
                     raise ConfigError(f"{w}: no source (every spell of the history cites one)")
                 if name == "tuition":
-                    _number(spell.get("usd"), f"{w}.usd", 0.0, 1e6)
-                    _number(spell.get("home_usd", 0.0), f"{w}.home_usd", 0.0, 1e6)
+                    number_in(spell.get("usd"), f"{w}.usd", 0.0, 1e6)
+                    number_in(spell.get("home_usd", 0.0), f"{w}.home_usd", 0.0, 1e6)
                 elif name == "post_study_work":
-                    _number(spell.get("years"), f"{w}.years", 0.0, 10.0)
+                    number_in(spell.get("years"), f"{w}.years", 0.0, 10.0)
                 elif spell.get("regime") not in regimes:
                     raise ConfigError(f"{w}.regime={spell.get('regime')}: unknown (allowed: {', '.join(regimes)})")
     return doc
@@ -111,10 +111,3 @@ def _year(spell, where: str) -> int:
     if not isinstance(spell, dict) or not isinstance(spell.get("from"), int) or not 1950 <= spell["from"] <= 2100:
         raise ConfigError(f"{where}.from: needs a calendar year (1950-2100)")
     return spell["from"]
-
-
-def _number(value, where: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
-            or not low <= value <= high:
-        raise ConfigError(f"{where}={value}: needs a number in [{low:g}, {high:g}]")
-    return float(value)
