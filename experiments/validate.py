@@ -3,9 +3,10 @@
     hemsim-validate                       # held out 2015-2016, in sample 2013-2016, forecast 2016-2025
     hemsim-validate world.scale=2000 --forecast-years 5 --out results/validation
 
-Out of sample first: the world calibrated on 2013-2014 only (world=oecd_holdout) runs from 2014 and
-its 2015-2016 stocks are scored against persistence, fixed-effects gravity and size-only predictors
-that know the same years. Then, in sample, the calibrated world (world=oecd) over 2013-2016 beside
+Out of sample first: the world calibrated on 2013-2014 only (world=oecd_holdout) runs from the observed
+students of 2014 (and, for the 3-year horizon and the intervals, of 2013), over --seeds seeds, and its
+2015-2016 stocks are scored against persistence, dynamic gravity, corridor trends, fixed-effects
+gravity and size-only predictors that know the same years, with Diebold-Mariano tests. Then, in sample, the calibrated world (world=oecd) over 2013-2016 beside
 the same references and its gravity coefficients; then the world forward from its 2016 state (flows
 in real units with ISO3 codes, to hold against later data). Writes report.md, validation.json,
 figures and the runs' tables to --out (sim/inference/validation_runs.py).
@@ -24,7 +25,8 @@ from experiments import preflight
 from sim.config import Config
 from sim.errors import UserError
 
-HOLDOUT = ("oecd_holdout", 2014)   # the world calibrated on 2013-2014, and the year it runs from
+HOLDOUT = ("oecd_holdout", 2014)   # the world calibrated on 2013-2014, and the year whose data it runs from
+SEEDS = 4                          # held-out runs: the forecast is their mean
 
 
 def configure(overrides: list[str], world: str = "oecd") -> tuple[Config, dict]:
@@ -39,31 +41,39 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("results/validation"))
     parser.add_argument("--forecast-years", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=SEEDS, help=f"seeds of the held-out runs (default {SEEDS})")
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. world.scale=1000")
     args = parser.parse_args(argv)
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
-        run(args.out, args.forecast_years, args.overrides)
+        run(args.out, args.forecast_years, args.overrides, args.seeds)
     except UserError as e:
         preflight.fail(str(e))
     except OSError as e:             # read-only folder, full disk, permissions: one line naming the file
         preflight.fail(f"{e.filename or 'a file'}: {e.strerror or e}")
 
 
-def run(out: Path, forecast_years: int, overrides: list[str]) -> dict:
+def run(out: Path, forecast_years: int, overrides: list[str], seeds: int = SEEDS) -> dict:
     from sim.inference.validation_runs import validate
     world_name, base = HOLDOUT
     last = 2016
-    held = configure([*overrides, f"start_year={base}", f"years={last - base + 1}"], world_name)
+    if seeds < 1:
+        raise UserError(f"--seeds={seeds}: needs at least 1")
+    # from the data of the base year (its students in place: start year base + 1), and of the year before
+    held = [configure([*overrides, f"start_year={base + 1}", f"years={last - base}", f"seed={s}"], world_name)
+            for s in range(seeds)]
+    earlier = [configure([*overrides, f"start_year={base}", f"years={last - base + 1}", f"seed={s}"], world_name)
+               for s in range(seeds)]
     fit = configure([*overrides, "start_year=2013", f"years={last - 2013 + 1}"])
     forward = configure([*overrides, f"start_year={last}", f"years={forecast_years}"]) if forecast_years > 0 else None
-    summary = validate(out, held, fit, forward, base, last)
-    h = summary["out_of_sample"]["tvd"]
+    summary = validate(out, held, fit, forward, base, last, earlier)
+    o = summary["out_of_sample"]
+    h = o["tvd"]
     t = summary["in_sample"]["tvd"]
-    print(f"out of sample {base + 1}-{last}: mean per-origin TVD hemsim {h['hemsim']:.3f} (its changes on {base}: "
-          f"{h['hemsim_change']:.3f}), persistence {h['persistence']:.3f}, gravity FE {h['gravity_fe_ppml']:.3f}, "
-          f"size-only {h['size_only']:.3f}; in sample 2013-2016: hemsim {t['simulated']:.3f}, gravity FE "
-          f"{t['gravity_fe_ppml']:.3f}, size-only {t['size_only']:.3f}; report {out / 'report.md'}")
+    print(f"out of sample {base + 1}-{last}: mean per-origin TVD hemsim {h['hemsim']:.4f} (agents' stock "
+          f"{h['hemsim_agents']:.4f}), persistence {h['persistence']:.4f}, dynamic gravity {h['dynamic_gravity']:.4f}, "
+          f"trend {h['trend']:.4f}; coverage of 90% intervals {o['coverage_90']:.2f}, 50% {o['coverage_50']:.2f}; "
+          f"in sample 2013-2016: hemsim {t['simulated']:.3f}; report {out / 'report.md'}")
     return summary
 
 

@@ -32,8 +32,8 @@ from sim.io import atomic_write
 
 MAGIC = b"HEMSIM-CHECKPOINT\n"
 FORMAT = "hemsim-checkpoint"
-VERSION = 4          # bump whenever the saved state changes shape or meaning (3: npz + JSON, no pickle; 4: the
-                     # workforce stock is shared state, not the workforce mechanism's own)
+VERSION = 5          # bump whenever the saved state changes shape or meaning (3: npz + JSON, no pickle; 4: the
+                     # workforce stock is shared state, not the workforce mechanism's own; 5: corridor constants)
 FILENAME = "checkpoint.hemsim"
 LEGACY = "checkpoint.pkl"            # versions 1-2 (pickles): never read
 RUN_CONTROL = ("progress", "resume", "checkpoint_every")  # keys that do not change the results

@@ -46,6 +46,10 @@ class WorldConfig:
     # world=oecd, a start year before the bilateral stocks (2013): how the earlier stocks are built
     # (sim/world/real.py, backcast): uis_year | uis_smoothed
     backcast: str = "uis_year"
+    # the students enrolled in the year before the start year: the model's own (spin_up) or the observed corridor
+    # stocks of that year, with corridor constants that make the baseline keep their shares (observed:
+    # sim/mechanisms/assimilation.py); world=oecd runs from the data, its calibrations from the spin-up
+    start_from: str = "spin_up"
 
 
 def sections(schedule) -> dict[str, type]:
@@ -138,6 +142,7 @@ BACKENDS = ("numba", "mesa")
 WORLD_KINDS = ("synthetic", "oecd")
 MODES = ("set", "add", "scale")
 BACKCASTS = ("uis_year", "uis_smoothed")
+START_FROM = ("spin_up", "observed")     # world.start_from
 
 
 def _positive_int(name: str, value: int, low: int = 1) -> None:
@@ -180,6 +185,11 @@ def validate(cfg: Config) -> Config:
     _positive_int("world.seed", w.seed, 0)
     if w.backcast not in BACKCASTS:
         raise ConfigError(f"world.backcast={w.backcast}: unknown backcast (allowed: {', '.join(BACKCASTS)})")
+    if w.start_from not in START_FROM:
+        raise ConfigError(f"world.start_from={w.start_from}: unknown start (allowed: {', '.join(START_FROM)})")
+    if w.start_from == "observed" and cfg.backend != "numba":
+        raise ConfigError(f"world.start_from=observed: needs backend=numba (the reference backend "
+                          f"backend={cfg.backend} starts from its spin-up only)")
     for key in ("destination_constants", "origin_constants"):
         for code, value in getattr(w, key).items():
             if not isinstance(value, (int, float)) or not math.isfinite(value):

@@ -3,7 +3,8 @@
 One step is one academic year: the mechanisms of SCHEDULE, in order (each one module of
 sim/mechanisms/, see base.py), then the year's outcomes. Before the first recorded year the
 model spins up for as many years as the longest programme, under the world's default policies,
-so the first recorded year starts from a full system rather than an empty one.
+so the first recorded year starts from a full system rather than an empty one; a run from the data
+(world.start_from=observed) ends its spin-up on the observed students (sim/mechanisms/assimilation.py).
 
 As a Mesa model it is built from keyword parameters (the command line's keys), runs with
 `run_model()` until its years are done, and keeps the WORLD value of every metric in a
@@ -84,6 +85,7 @@ class HemsimModel(mesa.Model):
         self.universities = Universities.from_world(w)
         self.agreements = Agreements.from_world(w)
         self.diaspora = Diaspora.empty(w.n_countries)
+        self.corridor_constant = np.zeros((w.n_countries, w.n_countries))   # a run from the data sets them
         self.students = ArrayStudents(cfg.seed) if cfg.backend == "numba" else AgentStudents(self)
         self.country_agents = [Country(self, i) for i in range(w.n_countries)]
         self.university_agents = [University(self, u) for u in range(w.n_universities)]
@@ -117,6 +119,8 @@ class HemsimModel(mesa.Model):
             self.researchers.seed_origins(w.univ_country, *initial_state.researcher_origins(self))
             for _ in range(self.spin_up_years):
                 self._year(recorded=False)
+            if cfg.world.start_from == "observed":      # the last spin-up year ended on the observed stocks
+                initial_state.corridor_constants(self)
             if cache_key is not None:     # not the recorder: nothing is recorded in a spin-up, and whether
                 state = self.state()      # this run samples students is its own (sample_students)
                 del state["recorded"]
@@ -201,7 +205,7 @@ class HemsimModel(mesa.Model):
             raise TypeError("checkpoints need the numba backend")
         return {"year": self.year,  # Mesa's own clock (steps, time) restarts at 0 in a resumed model
                 "universities": self.universities.state(), "diaspora": self.diaspora.state(),
-                "workforce": self.workforce,
+                "corridor_constant": self.corridor_constant, "workforce": self.workforce,
                 "students": self.students.state(), "researchers": self.researchers.state(),
                 "mechanisms": {m.name: m.state() for m in self.mechanisms},
                 "recorded": (self.recorder.flow_chunks, self.recorder.metric_chunks, self.recorder.student_chunks)}
@@ -210,6 +214,7 @@ class HemsimModel(mesa.Model):
         self.year = state["year"]
         self.universities = Universities.from_state(state["universities"])
         self.diaspora = Diaspora.from_state(state["diaspora"])
+        self.corridor_constant = state["corridor_constant"]
         self.workforce = state["workforce"]
         self.students = ArrayStudents.from_state(state["students"])
         self.researchers = Researchers.from_state(state["researchers"])

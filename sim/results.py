@@ -39,7 +39,7 @@ METRIC_ORDER = (
     "citations_per_paper", "citations_per_paper_intl", "citations_per_paper_domestic", "research_reputation",
     "researcher_visits", "researchers_moved_out", "researchers_moved_in", "researchers_returned",
     "patent_applications", "service_projects", "service_projects_international", "people_reached")
-FLOW_ORDER = ("degree", "enrolled", "return", "stay", "exchange", "internship", "work_abroad", "doctoral",
+FLOW_ORDER = ("degree", "enrolled", "enrolled_expected", "return", "stay", "exchange", "internship", "work_abroad", "doctoral",
               "doctoral_stay", "doctoral_return", "researcher_entry", "researcher_visit", "researcher_move",
               "researcher_return")
 

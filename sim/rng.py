@@ -51,6 +51,7 @@ PROGRESSION_CHOICE = 41 # where they apply
 DOCTORAL_LENGTH = 42    # the doctorate's length (drawn once: year 0)
 SERVICE = 60
 SAMPLE = 70        # which students the per-student sample follows
+ASSIMILATE = 80    # which students move when the start is made to match the observed stocks
 
 _STREAMS = {value: name for name, value in dict(globals()).items() if name.isupper() and isinstance(value, int)
             and not name.startswith("_")}

@@ -6,16 +6,19 @@ the mechanisms listed here, so adding a mechanism is its module and one line bel
 (docs/adding-a-mechanism.md).
 """
 
-from sim.mechanisms import careers, choice, emigration, enrolment, exchange, expansion, finance, graduation, \
-    innovation, internships, learning, progression, quality, research, research_careers, service, workforce
+from sim.mechanisms import assimilation, careers, choice, emigration, enrolment, exchange, expansion, \
+    expected_stocks, finance, graduation, innovation, internships, learning, progression, quality, research, \
+    research_careers, service, workforce
 
 SCHEDULE = (
     expansion.Expansion,        # seats grow
     enrolment.Enrolment,        # a new cohort in every country
     choice.DegreeChoice,        # applications, admission under capacity, clearing
+    assimilation.Assimilation,  # a run from the data: the observed students in place, the year before the start
     exchange.Exchange,          # exchange studies along agreements
     internships.Internships,    # final-year internships abroad
     learning.Learning,          # the study year: learning, dropout, graduation
+    expected_stocks.ExpectedStocks,  # the corridor stock without the agents' dice (an outcome only)
     finance.Finance,            # universities' income, scholarships, the research posts budgets fund
     progression.Progression,    # graduates go on to a master's or a doctorate
     careers.Careers,            # graduates abroad stay or return; employability

@@ -90,7 +90,7 @@ def test_a_mechanism_joins_hemsim_by_its_module_and_one_line_of_the_schedule(tmp
     schedule = (copy / "schedule.py").read_text()
     edited = schedule.replace("    graduation.Graduation,", "    graduate_stock.GraduateStock,  # an example\n"
                               "    graduation.Graduation,").replace(
-        "from sim.mechanisms import careers,", "from sim.mechanisms import graduate_stock\nfrom sim.mechanisms import careers,")
+        "from sim.mechanisms import assimilation,", "from sim.mechanisms import graduate_stock\nfrom sim.mechanisms import assimilation,")
     assert edited.count("graduate_stock") == 2
     (copy / "schedule.py").write_text(edited)
     differ = filecmp.dircmp(ROOT / "sim", copy, ignore=["__pycache__"])

@@ -35,21 +35,76 @@ def test_tvd_is_a_distance_between_shares(a, b):
     assert np.allclose(V.tvd_by_origin(obs, pred.assign(students=pred.students * 3)).tvd, tvd)
 
 
-def test_persistence_carries_the_base_year_and_a_perfect_model_of_change_reproduces_the_data():
+def test_persistence_carries_the_base_year_and_trends_continue_each_corridors_growth():
     later = BASE * np.array([[1.0, 1.5, 2.0], [1.2, 1.0, 0.7]])
-    obs = _stocks({2014: BASE, 2015: later})
+    obs = _stocks({2013: BASE, 2014: later})
     carried = V.carried_forward(obs, 2014, [2015, 2016])
-    assert sorted(carried.year.unique()) == [2015, 2016] and np.allclose(carried.students, np.tile(BASE.ravel(), 2))
-    # a simulation whose corridors grow as the observed ones did, at any level: its changes on the base year
-    # are the observed stocks, and its TVD is 0; persistence misses by the shift
-    sim = obs.assign(students=obs.students * 0.37)
-    change = V.simulated_change(obs, sim, 2014, [2015], pseudo=0.0)
-    assert np.allclose(V.tvd_by_origin(obs[obs.year == 2015], change).tvd, 0.0)
-    assert (V.tvd_by_origin(obs[obs.year == 2015], carried).tvd > 0.05).all()
-    # pseudo counts pull a corridor with few simulated students towards no change
-    tiny = sim.assign(students=np.where(sim.year == 2014, 1.0, 3.0))
-    damped = V.simulated_change(obs, tiny, 2014, [2015], pseudo=100.0)
-    assert np.allclose(damped.students, BASE.ravel() * 103 / 101)
+    assert sorted(carried.year.unique()) == [2015, 2016] and np.allclose(carried.students, np.tile(later.ravel(), 2))
+    t = V.trend(obs, 2014, [2015, 2016], pseudo=0.0).set_index(["year", "origin", "destination"]).students
+    growth = (later / BASE).ravel()
+    assert np.allclose(t.loc[2015].to_numpy(), later.ravel() * growth)
+    assert np.allclose(t.loc[2016].to_numpy(), later.ravel() * growth ** 2)
+
+
+def _geography(origins, destinations) -> pd.DataFrame:
+    r = np.random.default_rng(0)
+    rows = [{"origin": o, "destination": d, "distw_km": float(r.uniform(500, 15_000)), "dist_km": np.nan,
+             "comlang_off": int(r.random() < 0.3), "colony": int(r.random() < 0.1)}
+            for o in origins for d in destinations]
+    return pd.DataFrame(rows)
+
+
+def test_dynamic_gravity_recovers_a_process_it_can_represent():
+    """Stocks that follow exp(0.8 ln(1 + S_{t-1}) - 0.3 ln distance + origin and destination effects): fitted on
+    three years, its forecast of the fourth is that process's."""
+    r = np.random.default_rng(1)
+    origins, dests = [f"O{i:02d}" for i in range(12)], [f"D{j}" for j in range(6)]
+    geo = _geography(origins, dests)
+    dist = geo.set_index(["origin", "destination"]).distw_km
+    a, b = dict(zip(origins, r.normal(2.0, 0.5, 12))), dict(zip(dests, r.normal(0.0, 0.5, 6)))
+
+    def step(s):
+        return {(o, d): float(np.exp(0.8 * np.log1p(s[o, d]) - 0.3 * np.log(dist[o, d]) + a[o] + b[d]))
+                for o in origins for d in dests}
+    s = {(o, d): float(r.uniform(100, 5_000)) for o in origins for d in dests}
+    frames = []
+    for y in range(2012, 2016):
+        frames.append(pd.DataFrame([{"year": y, "origin": o, "destination": d, "students": v}
+                                    for (o, d), v in s.items()]))
+        s = step(s)
+    seen = pd.concat(frames[:3], ignore_index=True)
+    fc = V.dynamic_gravity(seen, geo, 2014, [2015]).set_index(["origin", "destination"]).students
+    truth = frames[3].set_index(["origin", "destination"]).students
+    assert np.allclose(fc.reindex(truth.index), truth, rtol=1e-4)
+
+
+def test_diebold_mariano_tells_a_better_forecast_from_noise():
+    r = np.random.default_rng(2)
+    loss = pd.DataFrame({"origin": np.repeat(np.arange(60), 2), "year": np.tile([2015, 2016], 60)})
+    loss["ref"] = r.uniform(0.05, 0.2, len(loss))
+    loss["better"] = loss.ref * 0.8
+    loss["same"] = loss.ref + r.normal(0, 0.01, len(loss))
+    good = V.diebold_mariano(loss, "better", "ref")
+    assert good["statistic"] < -3 and good["p_value"] < 0.01 and good["origins"] == 60
+    assert V.diebold_mariano(loss, "same", "ref")["p_value"] > 0.01
+
+
+@given(st.integers(0, 2 ** 31))
+@settings(max_examples=10, deadline=None)
+def test_conformal_intervals_cover_as_they_claim_on_synthetic_errors(seed):
+    """Errors of one law in the calibration year and the held-out years (spread growing like a random walk's
+    with the horizon): the intervals set from the calibration year cover their share of held-out values."""
+    r = np.random.default_rng(seed)
+
+    def errors(year, spread, n):
+        return pd.DataFrame({"year": year, "what": np.repeat(["corridor", "destination"], n // 2),
+                             "error": np.r_[r.normal(0, spread, n // 2), r.normal(0, spread / 3, n // 2)]})
+    calibration = errors(2014, 0.2, 4_000)
+    held = pd.concat([errors(2015, 0.2, 4_000), errors(2016, 0.2 * np.sqrt(2), 4_000)], ignore_index=True)
+    c = V.interval_coverage(calibration, held, {2015: 1, 2016: 2})
+    assert abs(c["coverage_90"] - 0.9) < 0.03 and abs(c["coverage_50"] - 0.5) < 0.04
+    narrow = V.interval_coverage(calibration.assign(error=calibration.error / 3), held, {2015: 1, 2016: 2})
+    assert narrow["coverage_90"] < 0.6             # intervals from too small errors cover too little
 
 
 def test_level_errors_count_destinations_off_by_more_than_twice():

@@ -220,7 +220,8 @@ def case_config(base: Config, case: Case, seed: int, backcast: str, undone: bool
                               levers=list(case.without) if undone else [])
     return dataclasses.replace(base, seed=seed, start_year=case.start_year,
                                years=case.last_year - case.start_year + 1, progress=False,
-                               world=dataclasses.replace(base.world, backcast=backcast), scenario=scenario)
+                               world=dataclasses.replace(base.world, backcast=backcast, start_from="spin_up"),
+                               scenario=scenario)
 
 
 _worlds: dict = {}

@@ -224,6 +224,7 @@ def write(out: Path, iterations: int, overrides: list[str], report_dir: Path,
         # start from zero: the constants describe the data, not the previous fit
         cfg.world.destination_constants, cfg.world.origin_constants, cfg.world.data_sha256 = {}, {}, {}
         cfg.behaviour.choice.abroad_trend = 0.0
+        cfg.world.start_from = "spin_up"    # the constants are those of the model's own equilibrium
         cfgs.append(cfg)
     cfg = cfgs[0]
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """The validation report of the real world. First, out of sample: the world calibrated on 2013-2014
-run from 2014 and scored on 2015-2016 against persistence, gravity and size-only predictors that
-know the same years (corridor scatter, per-origin TVD bars, destination levels). Then, labelled as
+run from the data of 2014 and scored on 2015-2016 against persistence, dynamic gravity, trend, gravity
+and size-only predictors that know the same years, with Diebold-Mariano tests, horizons and intervals (corridor scatter, per-origin TVD bars, destination levels). Then, labelled as
 in sample: the fit of the calibrated world over 2013-2016, gravity coefficients of simulated vs
 observed flows, top destinations and origins, fit by year; then figures the calibration never saw
 (foreign-born researchers, doctoral stay rates by origin, co-authorship shares); and the list of
@@ -24,57 +24,89 @@ OBSERVED_GRAVITY = {"log_distance": -0.9, "common_language": 1.5, "colonial_tie"
 
 
 PREDICTORS = {   # name in validation.json: (label, colour, hatch)
-    "hemsim": ("hemsim, simulated shares", "0.1", ""),
-    "hemsim_change": ("hemsim, simulated change on the base year", "0.35", "xx"),
-    "persistence": ("persistence (base year carried forward)", "0.6", ""),
+    "hemsim": ("hemsim (expected corridor stocks, mean of seeds)", "0.1", ""),
+    "hemsim_agents": ("hemsim, the agents' sampled stocks", "0.35", "xx"),
+    "persistence": ("persistence (base year carried forward)", "0.55", ""),
+    "dynamic_gravity": ("dynamic gravity (lagged stock, PPML)", "0.7", "\\\\"),
+    "trend": ("corridor trends", "0.85", "--"),
     "gravity_fe_ppml": ("gravity, fixed effects, PPML", "0.8", "//"),
     "size_only": ("size only", "0.95", ".."),
 }
+REFERENCES = ("persistence", "dynamic_gravity", "trend", "gravity_fe_ppml", "size_only")
+CORRIDOR_MINIMUM = 100      # corridors the intervals are scored on: at least this many observed students
 
 
-def out_of_sample(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd.DataFrame,
-                  uis: pd.DataFrame, base_year: int, out: Path) -> tuple[dict, list[str]]:
-    """Score the held-out years (after base_year) of a run from base_year; (summary, markdown lines).
+def out_of_sample(observed: pd.DataFrame, predictions: dict[str, pd.DataFrame], geography: pd.DataFrame,
+                  uis: pd.DataFrame, base_year: int, out: Path,
+                  earlier: dict[str, pd.DataFrame] | None = None) -> tuple[dict, list[str]]:
+    """Score the held-out years (after base_year) of the runs from the data of base_year; (summary, markdown).
 
-    observed: OECD/UIS stocks (year, origin, destination, students); simulated: `enrolled` flows of the
-    run; uis: UIS inbound totals (year, country, inbound)."""
+    observed: OECD/UIS stocks (year, origin, destination, students); predictions: the runs' readings
+    (validation_runs._forecast); earlier: the same of the runs from the year before (horizons up to 3, and the
+    calibration year that sets the intervals); uis: UIS inbound totals (year, country, inbound)."""
     out.mkdir(parents=True, exist_ok=True)
-    sim = simulated[simulated.origin != simulated.destination]
-    fit = V.out_of_sample(observed, sim[sim.destination.isin(set(observed.destination))], geography, base_year)
+    reporting = set(observed.destination)
+    predictions = {k: v[v.destination.isin(reporting)] for k, v in predictions.items()}
+    fit = V.out_of_sample(observed, predictions, geography, base_year)
     held = sorted(observed.year[observed.year > base_year].unique())
     tvd = {k: float(v.tvd.mean()) for k, v in fit.items()}
     per_origin = pd.DataFrame({k: v.groupby("origin").tvd.mean() for k, v in fit.items()})
     per_origin["abroad"] = fit["hemsim"].groupby("origin").abroad.mean()
     per_origin = per_origin.sort_values("abroad", ascending=False, kind="stable")
+    loss = pd.DataFrame({k: v.set_index(["origin", "year"]).tvd for k, v in fit.items()}).reset_index()
+    tests = {ref: V.diebold_mariano(loss, "hemsim", ref) for ref in REFERENCES}
+    sim = predictions["hemsim"]
     levels = _levels_out_of_sample(sim, uis, base_year, held)
-    best = min(("hemsim", "hemsim_change"), key=tvd.get)
     summary = {
         "base_year": int(base_year), "years": [int(y) for y in held], "origins": len(per_origin), "tvd": tvd,
         "tvd_by_year": {k: v.groupby("year").tvd.mean().round(4).to_dict() for k, v in fit.items()},
-        "beats_gravity_and_size_only": tvd[best] < min(tvd["gravity_fe_ppml"], tvd["size_only"]),
-        "beats_persistence": tvd[best] < tvd["persistence"],
-        "origins_beating_persistence": {k: int((per_origin[k] < per_origin.persistence).sum())
-                                        for k in ("hemsim", "hemsim_change")},
+        "beats_persistence": tvd["hemsim"] < tvd["persistence"],
+        "beats_dynamic_gravity": tvd["hemsim"] < tvd["dynamic_gravity"],
+        "beats_gravity_and_size_only": tvd["hemsim"] < min(tvd["gravity_fe_ppml"], tvd["size_only"]),
+        "origins_beating_persistence": int((per_origin.hemsim < per_origin.persistence).sum()),
+        "diebold_mariano": tests,
         "levels": {k: v.to_dict(orient="records") for k, v in levels.items()},
+        "coverage_90": None, "coverage_50": None,
     }
+    lines_h, lines_c = [], []
+    if earlier is not None:
+        summary["horizons"], lines_h = _horizons(observed, earlier, fit, base_year)
+        calibration = V.log_errors(observed[observed.year == base_year],
+                                   earlier["hemsim"][earlier["hemsim"].year == base_year], CORRIDOR_MINIMUM)
+        scored = V.log_errors(observed[observed.year.isin(held)], sim, CORRIDOR_MINIMUM)
+        cover = V.interval_coverage(calibration, scored, {y: y - base_year for y in held})
+        summary |= {"coverage_90": cover["coverage_90"], "coverage_50": cover["coverage_50"], "intervals": cover}
+        lines_c = ["### Intervals", "",
+                   f"Forecast intervals from the forecast's own errors in {base_year}, the last calibration year, "
+                   f"forecast at horizon 1 from the data of {base_year - 1} (split conformal; widened by the square "
+                   f"root of the horizon): half-widths in log points "
+                   + ", ".join(f"{k} {v[0.5]:.2f} (50%) / {v[0.9]:.2f} (90%)" for k, v in cover["half_width"].items())
+                   + f". Of {cover['values']} held-out values (corridor stocks of at least {CORRIDOR_MINIMUM} "
+                   f"students, destination totals), **{cover['coverage_90']:.0%}** lie in their 90% interval and "
+                   f"**{cover['coverage_50']:.0%}** in their 50% interval. These intervals carry the forecast's "
+                   "error as measured, not parameter uncertainty as such (no posterior yet).", ""]
     _figure_out_of_sample(fit, per_origin, observed, sim, levels, base_year, out)
     names = {k: label for k, (label, _, _) in PREDICTORS.items()}
     lines = [f"## Out of sample: calibrated on {observed.year.min()}-{base_year}, scored on "
              f"{held[0]}-{held[-1]}", "",
              f"`world=oecd_holdout` (behaviour and level constants fitted on {observed.year.min()}-{base_year} "
-             f"only) runs from {base_year}, its last calibration year; every reference predictor knows the same "
-             f"years. Mean per-origin total-variation distance of destination shares over {len(per_origin)} "
-             f"origins with more than {V.MIN_ABROAD:,} students abroad (lower is better):", "",
+             f"only) runs from the observed students of {base_year} (`world.start_from=observed`, start year "
+             f"{base_year + 1}); every reference predictor knows the same years. Mean per-origin total-variation "
+             f"distance of destination shares over {len(per_origin)} origins with more than {V.MIN_ABROAD:,} "
+             "students abroad (lower is better):", "",
              "| predictor | mean TVD | " + " | ".join(str(y) for y in held) + " |",
              "|---|---|" + "---|" * len(held)] + \
-            [f"| {names[k]} | {tvd[k]:.3f} | " + " | ".join(f"{summary['tvd_by_year'][k][y]:.3f}" for y in held)
+            [f"| {names[k]} | {tvd[k]:.4f} | " + " | ".join(f"{summary['tvd_by_year'][k][y]:.4f}" for y in held)
              + " |" for k in PREDICTORS] + \
-            ["", f"hemsim beats gravity and size-only out of sample: "
-             f"**{'yes' if summary['beats_gravity_and_size_only'] else 'no'}**; beats persistence: "
-             f"**{'yes' if summary['beats_persistence'] else 'no'}** (origins where it does: "
-             f"{summary['origins_beating_persistence']['hemsim']} of {len(per_origin)} with its own shares, "
-             f"{summary['origins_beating_persistence']['hemsim_change']} with its changes on the base year).", "",
-             "![out of sample](out_of_sample.png)", "",
+            ["", f"hemsim beats persistence: **{'yes' if summary['beats_persistence'] else 'no'}** (in "
+             f"{summary['origins_beating_persistence']} of {len(per_origin)} origins); beats dynamic gravity: "
+             f"**{'yes' if summary['beats_dynamic_gravity'] else 'no'}**.", "",
+             "Diebold-Mariano tests of hemsim against each reference (loss: per-origin TVD, averaged over an "
+             "origin's held-out years, tested across origins; negative: hemsim more accurate):", "",
+             "| reference | mean difference | statistic | p |", "|---|---|---|---|"] + \
+            [f"| {names[r]} | {t['mean_difference']:+.4f} | {t['statistic']:+.2f} | {t['p_value']:.3f} |"
+             for r, t in tests.items()] + [""] + lines_h + lines_c + \
+            ["![out of sample](out_of_sample.png)", "",
              "### By origin (mean TVD over the held-out years; largest senders first)", "",
              with_names(per_origin.head(25).round(3), ["origin"]).to_markdown(), "",
              "### Destination levels (UIS inbound totals; destinations with at least 10,000)", "",
@@ -85,17 +117,33 @@ def out_of_sample(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd
     return summary, lines
 
 
+def _horizons(observed, earlier, fit, base_year) -> tuple[dict, list[str]]:
+    """Mean per-origin TVD by horizon: hemsim and persistence from the data of base_year - 1 (horizons 1-3:
+    its first year is the last calibration year), and every predictor from base_year (horizons 1-2)."""
+    first = base_year - 1
+    later = observed[observed.year > first]
+    years = sorted(later.year.unique())
+    early = {"hemsim": V.tvd_by_origin(later, earlier["hemsim"]),
+             "persistence": V.tvd_by_origin(later, V.carried_forward(observed[observed.year == first], first, years))}
+    table = {str(first): {k: {int(y - first): round(float(g.tvd.mean()), 4) for y, g in v.groupby("year")}
+                          for k, v in early.items()},
+             str(base_year): {k: {int(y - base_year): round(float(g.tvd.mean()), 4) for y, g in v.groupby("year")}
+                              for k, v in fit.items() if k in ("hemsim", "persistence", "dynamic_gravity", "trend")}}
+    lines = ["### By horizon (mean per-origin TVD)", "", "| from the data of | predictor | horizon 1 | 2 | 3 |",
+             "|---|---|---|---|---|"]
+    for base, by in table.items():
+        for k, v in by.items():
+            lines.append(f"| {base} | {k} | " + " | ".join(f"{v[h]:.4f}" if h in v else "" for h in (1, 2, 3)) + " |")
+    lines += ["", f"(From {first}, horizon 1 is {first + 1}, a year the calibration saw; the dynamic gravity and "
+              "trend references need two years of stocks before their base.)", ""]
+    return table, lines
+
+
 def _levels_out_of_sample(sim: pd.DataFrame, uis: pd.DataFrame, base_year: int, held) -> dict[str, pd.DataFrame]:
     inbound = sim.groupby(["year", "destination"]).students.sum().rename("inbound").reset_index() \
         .rename(columns={"destination": "country"})
     observed = uis[uis.year.isin(held)]
-    base = uis[uis.year == base_year]
-    growth = inbound.pivot(index="country", columns="year", values="inbound")
-    change = pd.concat([base.assign(year=y, inbound=base.inbound.to_numpy()
-                                    * (growth[y] / growth[base_year]).reindex(base.country).fillna(1.0).to_numpy())
-                        for y in held])
     return {"hemsim": V.level_errors(observed, inbound),
-            "hemsim_change": V.level_errors(observed, change),
             "persistence": V.level_errors(observed, V.carried_forward(uis, base_year, held))}
 
 

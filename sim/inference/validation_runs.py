@@ -1,8 +1,9 @@
 """The runs the validation scores, and its report: held out, in sample, forward.
 
 Out of sample first: the world calibrated on the years up to a base year (world=oecd_holdout) runs
-from the base year and its later stocks are scored against persistence, fixed-effects gravity and
-size-only predictors that know the same years. Then, in sample, the calibrated world (world=oecd)
+from the data of the base year, over several seeds, and its later stocks are scored against
+persistence, dynamic gravity, corridor trends, fixed-effects gravity and size-only predictors that
+know the same years; runs from the year before give the horizon-3 score and the intervals' widths. Then, in sample, the calibrated world (world=oecd)
 over the calibration years beside the same references and its gravity coefficients; then the world
 forward from its start (flows in real units with ISO3 codes, to hold against later data). Each run's
 tables go to `out`/<run>/, the report (validation_report.py) to `out`.
@@ -10,6 +11,8 @@ tables go to `out`/<run>/, the report (validation_report.py) to `out`.
 
 import time
 from pathlib import Path
+
+import pandas as pd
 
 from sim.inference import validation_report
 from sim.io import write_run
@@ -25,17 +28,36 @@ def _run(cfg, resolved: dict, folder: Path, world=None):
     return results
 
 
-def validate(out: Path, held_out, in_sample, forward=None, base: int = 2014, last: int = 2016) -> dict:
-    """Run and score. held_out, in_sample, forward: (Config, resolved config dict) of the held-out world from
-    `base` to `last`, the calibrated world over the calibration years, and the calibrated world forward (or
-    None); returns the summary written to validation.json."""
-    held_cfg, held_resolved = held_out
+def _forecast(runs, observed_years) -> dict[str, pd.DataFrame]:
+    """The held-out runs' readings, each the mean over seeds: `hemsim` (enrolled_expected, the forecast as
+    users read it: the agents' dice averaged out by corridor) and `hemsim_agents` (the sampled enrolled stock)."""
+    flows = pd.concat([r.flows.to_pandas().assign(run=i) for i, r in enumerate(runs)], ignore_index=True)
+    flows = flows[(flows.origin != flows.destination) & flows.year.isin(observed_years)]
+    out = {}
+    for name, kind in (("hemsim", "enrolled_expected"), ("hemsim_agents", "enrolled")):
+        f = flows[flows.kind == kind]
+        out[name] = f.groupby(["year", "origin", "destination"], as_index=False).students.sum() \
+            .assign(students=lambda x: x.students / len(runs))
+    return out
+
+
+def validate(out: Path, held_out, in_sample, forward=None, base: int = 2014, last: int = 2016,
+             earlier=()) -> dict:
+    """Run and score. held_out: [(Config, resolved config dict)] of the held-out world from the data of `base`
+    (start year base + 1) to `last`, one per seed; earlier: the same from the data of base - 1 (the last
+    calibration year scored at horizon 1 sets the intervals; the held-out years at horizons up to 3);
+    in_sample: the calibrated world over the calibration years; forward: the calibrated world forward (or None).
+    Returns the summary written to validation.json."""
+    held_cfg = held_out[0][0]
     d = held_cfg.world.data_dir
     observed = loaders.rescaled_oecd_stocks(d).frame
     geography = loaders.load_cepii(d).frame
-    held = _run(held_cfg, held_resolved, out / f"held_out_{base}_{last}").flows.to_pandas()
+    years = set(observed.year)
+    held = [_run(cfg, resolved, out / f"held_out_from_{base}_seed_{cfg.seed}") for cfg, resolved in held_out]
+    early = [_run(cfg, resolved, out / f"held_out_from_{base - 1}_seed_{cfg.seed}") for cfg, resolved in earlier]
     uis = loaders.load_uis_inbound(d).frame.dropna(subset=["inbound"])
-    held_scores = validation_report.out_of_sample(observed, held[held.kind == "enrolled"], geography, uis, base, out)
+    held_scores = validation_report.out_of_sample(observed, _forecast(held, years), geography, uis, base, out,
+                                                  _forecast(early, years) if early else None)
 
     fit_cfg, fit_resolved = in_sample
     world = build_world(fit_cfg)

@@ -139,7 +139,7 @@ class DegreeChoice(Mechanism):
     section = "choice"
     reads = ("uid", "origin", "field", "talent", "resources", "level", "univ",
              "universities.capacity", "universities.quality", "universities.courses", "diaspora.alumni",
-             "diaspora.enrolled_abroad")
+             "diaspora.enrolled_abroad", "corridor_constant")
     writes = ("univ",
               "destinations")
     outcomes = (

@@ -128,7 +128,7 @@ class Progression(Mechanism):
     reads = ("uid", "origin", "univ", "talent", "field", "resources", "level", "mobility", "outcome",
              "universities.quality", "universities.reputation", "universities.capacity", "universities.courses",
              "universities.continuing", "universities.doctoral_continuing", "universities.posts",
-             "diaspora.alumni", "diaspora.enrolled_abroad", "researchers", "destinations")
+             "diaspora.alumni", "diaspora.enrolled_abroad", "corridor_constant", "researchers", "destinations")
     writes = ("univ", "level", "year_in", "outcome")
     outcomes = (
         Metric("doctoral_entrants", "students", "new doctoral students admitted by the country's universities"),

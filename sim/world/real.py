@@ -63,7 +63,7 @@ def build(cfg: Config) -> World:
         raise ConfigError(f"start_year={year}: the real world's stocks cover {first}-{last} ({L.OECD_FILE}), "
                           f"and backcasts from the UIS totals reach back to {earliest} ({L.UIS_FILE}); start "
                           f"in {earliest}-{last}")
-    stock_frame = stocks.frame if year >= first else backcast(stocks.frame, uis, year, cfg.world.backcast)
+    stock_frame = stocks_of(stocks.frame, uis, year, cfg.world.backcast)
     excluded = [wdi.excluded.assign(source="wdi"), cepii.excluded.assign(source="cepii"),
                 stocks.excluded.assign(source="oecd/uis"), scholars.excluded.assign(source="scholar_migration")]
 
@@ -105,6 +105,9 @@ def build(cfg: Config) -> World:
         extra_groups={"oecd_reporting": np.array([index[c] for c in reporting], dtype=np.int64)} | groups,
         research_staff_by_country=researchers)
     world.observed_stock, dropped = _stocks(stock_frame, index, n, year)
+    # the state a run from the data starts from: the stocks of the year before (observed, or backcast)
+    world.stock_before_start, _ = _stocks(stocks_of(stocks.frame, uis, year - 1, cfg.world.backcast), index, n,
+                                          year - 1)
     if cfg.world.policy_history:
         world.history = policy_history.levers(world)
     excluded.append(dropped)
@@ -112,6 +115,11 @@ def build(cfg: Config) -> World:
     world.data_files = [d / name for name in DATA_FILES]
     _check_release(cfg, d)
     return world
+
+
+def stocks_of(stocks: pd.DataFrame, uis: pd.DataFrame, year: int, how: str) -> pd.DataFrame:
+    """The bilateral stocks of `year`: observed from the first observed year on, else backcast (`how`)."""
+    return stocks if year >= int(stocks.year.min()) else backcast(stocks, uis, year, how)
 
 
 def backcast(stocks: pd.DataFrame, uis: pd.DataFrame, year: int, how: str) -> pd.DataFrame:

@@ -55,6 +55,8 @@ class World:
     origin_constant: np.ndarray | None = None       # (C,) utility of going abroad at all, for students of o
     # real worlds only
     observed_stock: np.ndarray | None = None  # (C, C) degree-mobile students (real) at the start, NaN = unobserved
+    stock_before_start: np.ndarray | None = None  # (C, C) the same, of the year before the start year (the
+    #                                               state a run from the data starts from: world.start_from)
     excluded: object = None                   # DataFrame of countries and rows left out, with reasons
     data_files: list = field(default_factory=list)   # the input files the world was built from (real world)
     history: list = field(default_factory=list)      # dated levers of its policy history, applied before a scenario's

@@ -9,7 +9,7 @@ destination is its key's draw 3k + 1, its university the key's draw 3k + 2 (`ran
 each mechanism keys its students' draws with a stream of its own.
 
 `destination_nest(m, quality)` and `probabilities(m, quality, asc)` read the model's shared state (universities'
-capacity, quality and courses, the diaspora, this year's policy): the declared reads of the
+capacity, quality and courses, the diaspora, the corridor constants, this year's policy): the declared reads of the
 mechanisms that call them.
 """
 
@@ -53,10 +53,12 @@ class Destinations(NamedTuple):
     openness: np.ndarray   # (C, F, R) visa openness of the destinations, weighted by their probabilities
 
 
-def destinations(world, policy, network, quality_idx, tuition, courses, p, years_since: float = 0.0) -> Destinations:
+def destinations(world, policy, network, quality_idx, tuition, courses, p, years_since: float = 0.0,
+                 corridor: np.ndarray | None = None) -> Destinations:
     """The lower nest of the choice: the utilities of foreign destinations (without the constant of going
     abroad, which does not depend on the destination) by origin, field and resources band; `years_since`:
-    calendar years since TREND_BASE_YEAR (the trend of going abroad lowers home's utility)."""
+    calendar years since TREND_BASE_YEAR (the trend of going abroad lowers home's utility); `corridor`: the
+    (C, C) corridor constants of a run from the data (sim/initial_state.py), else none."""
     n = world.n_countries
     eye = np.eye(n, dtype=bool)
     pair = (p.log_distance * fpmath.log(np.where(eye, 1.0, world.distance_km))
@@ -66,6 +68,8 @@ def destinations(world, policy, network, quality_idx, tuition, courses, p, years
             + (p.post_study_work + p.post_study_income_gap * income_gap(world.gdp_pc, p.post_study_gap_threshold))
             * policy["post_study_work_years"]
             + p.international_courses * courses[None, :] + world.destination_constant[None, :])
+    if corridor is not None:
+        pair = pair + corridor
     cost = tuition[None, :] * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc[None, :]     # (o, d)
     net = cost * (1 - policy["inbound_scholarship"]) * (1 - policy["outbound_scholarship"])
     income = world.gdp_pc[:, None, None] * RESOURCE_INCOME_FACTOR[None, :, None]          # (o, r, 1)
@@ -110,8 +114,13 @@ def destination_probabilities(world, policy, network, quality_idx, tuition, cour
     talent band, resources band, level): the two nests composed. `asc`: the (T, R, L) utility of going
     abroad at all (default: an entrant's, `entry_asc`)."""
     d = destinations(world, policy, network, quality_idx, tuition, courses, p)
-    p_abroad = abroad_probabilities(d, entry_asc(p) if asc is None else asc, p.nest, p.visa_talent)  # (o, f, t, r, l)
-    n = world.n_countries
+    return composed(d, abroad_probabilities(d, entry_asc(p) if asc is None else asc, p.nest, p.visa_talent))
+
+
+def composed(d: Destinations, p_abroad: np.ndarray) -> np.ndarray:
+    """(groups, C) probabilities over destination countries (home included) from the destinations nest and
+    the (o, f, t, r, l) probabilities of going abroad: the two nests composed."""
+    n = d.share.shape[0]
     prob = d.share[:, :, None, :, None, :] * p_abroad[..., None]
     idx = np.arange(n)
     prob[idx, :, :, :, :, idx] = 1.0 - p_abroad[idx]
@@ -221,7 +230,7 @@ def destination_nest(m, quality=None) -> tuple[Destinations, np.ndarray]:
     tuition = np.bincount(w.univ_country, w.univ_tuition_intl * u.capacity, w.n_countries) / seats
     # the network in real students per 100,000 students of the origin: invariant to world.scale
     d = destinations(w, m.policy, m.diaspora.per_100k(students_at_home(m)), q, tuition, capacity_courses, p,
-                     m.year - TREND_BASE_YEAR)
+                     m.year - TREND_BASE_YEAR, m.corridor_constant)
     return d, where_table(d)
 
 
@@ -230,9 +239,5 @@ def probabilities(m, quality=None, asc=None) -> np.ndarray:
     now (for expected flows), groups (origin, field, talent band, resources band, level); `asc`: the
     (T, R, L) utility of going abroad at all (default: an entrant's)."""
     d, _ = destination_nest(m, quality)
-    p_abroad = abroad_probabilities(d, entry_asc(m.rules.choice) if asc is None else asc, m.rules.choice.nest,
-                                    m.rules.choice.visa_talent)
-    prob = d.share[:, :, None, :, None, :] * p_abroad[..., None]
-    idx = np.arange(m.world.n_countries)
-    prob[idx, :, :, :, :, idx] = 1.0 - p_abroad[idx]
-    return prob.reshape(-1, m.world.n_countries)
+    return composed(d, abroad_probabilities(d, entry_asc(m.rules.choice) if asc is None else asc,
+                                            m.rules.choice.nest, m.rules.choice.visa_talent))
