@@ -64,7 +64,8 @@ def run(out: Path, forecast_years: int, overrides: list[str], seeds: int = SEEDS
             for s in range(seeds)]
     earlier = [configure([*overrides, f"start_year={base}", f"years={last - base + 1}", f"seed={s}"], world_name)
                for s in range(seeds)]
-    fit = configure([*overrides, "start_year=2013", f"years={last - 2013 + 1}"])
+    # in sample: the calibration's own fit, from the spin-up (the equilibrium the calibration and levels fitted)
+    fit = configure([*overrides, "start_year=2013", f"years={last - 2013 + 1}", "world.start_from=spin_up"])
     forward = configure([*overrides, f"start_year={last}", f"years={forecast_years}"]) if forecast_years > 0 else None
     summary = validate(out, held, fit, forward, base, last, earlier)
     o = summary["out_of_sample"]
