@@ -7,10 +7,10 @@ observed corridor are made as many as observed (stock / world.scale agents, roun
 die per corridor so that small corridors are kept on average; exactly the stock at world.scale=1 when
 it is whole). A corridor with too many students sends the surplus home (a university of their origin);
 one with too few is filled with students of its origin studying at home, who move to a university of
-the destination (a university drawn by its seats). Students keep everything else (level, year of study, talent, skill), so the census of
+the destination. Students keep everything else (level, year of study, talent, skill), so the census of
 that year and the networks built from it are the observed ones. Who moves is decided by a die keyed by
-the student's uid (stream ASSIMILATE); a university is drawn by capacity. Destinations that do not
-report their students' origins keep the model's students.
+the student's uid (stream ASSIMILATE); a university is drawn by the world's seats. Destinations that do
+not report their students' origins keep the model's students.
 
 The start year's choice then sees the corridor constants (sim/initial_state.py) that make the
 baseline's entrants keep the observed shares: a forecast is persistence plus what the mechanisms
@@ -56,7 +56,8 @@ def _university_in(country: np.ndarray, u: np.ndarray, capacity: np.ndarray, fir
     return np.clip(univ, first_univ[country], first_univ[country + 1] - 1).astype(np.int32)
 
 
-def assimilate(origin, univ, uid, univ_country, capacity, first_univ, targets, seed, year) -> np.ndarray:
+def assimilate(origin, univ, uid, univ_country, capacity, first_univ, targets, seed,
+               year) -> tuple[np.ndarray, np.ndarray]:
     """The universities (a new array) that make each observed corridor hold `targets` students (see the
     module's docstring); returns also the shortfall by corridor (targets no home student was left to fill)."""
     n = targets.shape[0]
@@ -79,7 +80,7 @@ def assimilate(origin, univ, uid, univ_country, capacity, first_univ, targets, s
     need = deficit.sum(axis=1)
     home = np.flatnonzero((country == o) & (need[o] > 0))
     order, rank = _ranks(o[home], die[home])
-    home, rank = home[order], rank
+    home = home[order]
     pool = np.bincount(o[home], minlength=n)
     short = need > pool
     if short.any():   # too few students at home: each corridor gets its share of those there are
@@ -114,7 +115,8 @@ class Assimilation(Mechanism):
             raise ConfigError(f"world.start_from=observed: the {m.cfg.world.kind} world has no observed stocks "
                               f"(world=oecd has; or start_from=spin_up)")
         targets = corridor_targets(w.stock_before_start, w.scale, m.seed, m.year)
-        # a university drawn by the world's seats (a shared field read in one year only would be declared in vain)
+        # the world's seats, not universities.capacity: a shared field read in one spin-up year only would be
+        # declared in vain in every other (tests/test_architecture.py)
         univ, shortfall = assimilate(a["origin"], a["univ"], a["uid"], w.univ_country, w.univ_capacity,
                                      w.first_univ, targets, m.seed, m.year)
         a["univ"][:] = univ
