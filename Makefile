@@ -18,6 +18,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3 $$(ls -d $$HOME/.pyenv/
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 WORLD ?=
 RUN_ARGS ?=
+UPGRADE ?=
 STUDY_DIR := results/default_study$(if $(WORLD),_$(WORLD))
 
 .PHONY: run test bench calibrate validate slurm-up slurm-down clean-results clean-cache venv lock
@@ -36,13 +37,14 @@ $(STAMP): pyproject.toml $(LOCK) scripts/lock.py scripts/solara_assets.py
 	$(PY) scripts/solara_assets.py
 	@touch $(STAMP)
 
-# Resolve pyproject.toml's requirements anew (newest allowed versions) into requirements.lock with uv,
-# installed at UV_VERSION into a tool venv of its own; then `make venv` installs the new lock.
+# Resolve pyproject.toml's requirements into requirements.lock with uv, installed at UV_VERSION into a tool
+# venv of its own, keeping the lock's pins where still allowed (UPGRADE=1: the newest versions allowed);
+# then `make venv` installs the new lock.
 lock:
 	@test -n "$(PYTHON)" || { echo "make: no Python >= 3.12 found (set PYTHON=/path/to/python3.12)"; exit 2; }
 	@test -x $(LOCK_VENV)/bin/uv && $(LOCK_VENV)/bin/uv --version | grep -q " $(UV_VERSION) " || { \
 		$(PYTHON) -m venv --clear $(LOCK_VENV) && $(LOCK_VENV)/bin/python -m pip install --quiet uv==$(UV_VERSION); }
-	$(PYTHON) scripts/lock.py --write --uv $(LOCK_VENV)/bin/uv
+	$(PYTHON) scripts/lock.py --write --uv $(LOCK_VENV)/bin/uv $(if $(UPGRADE),--upgrade)
 
 run: $(STAMP)
 	$(VENV)/bin/hemsim -m +sweep=default_study hydra.sweep.dir=$(STUDY_DIR) $(if $(WORLD),world=$(WORLD)) $(RUN_ARGS)

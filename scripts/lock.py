@@ -1,6 +1,7 @@
 """The dependency lock: requirements.lock, every package hemsim installs at one version, with hashes.
 
-    python scripts/lock.py --write --uv PATH   resolve pyproject.toml anew into requirements.lock (make lock)
+    python scripts/lock.py --write --uv PATH   resolve pyproject.toml into requirements.lock, keeping its pins (make lock)
+    python scripts/lock.py --write --upgrade   ... to the newest versions allowed (make lock UPGRADE=1)
     python scripts/lock.py --check             is requirements.lock the resolution of this pyproject.toml?
 
 The lock is `uv pip compile` of the project's dependencies, its `test` extra, its build
@@ -78,15 +79,19 @@ def pins(lock: Path = LOCK) -> list[tuple[str, str, str, list[str]]]:
     return out
 
 
-def write(uv: str) -> None:
-    """Resolve anew (the newest versions the requirements allow, from PyPI) and replace the lock atomically."""
+def write(uv: str, upgrade: bool = False) -> None:
+    """Resolve pyproject.toml's requirements and replace the lock atomically. The current lock's pins are kept
+    where the requirements still allow them (uv prefers an output file's pins), so adding a dependency does
+    not move every other package; `upgrade` resolves anew, to the newest versions allowed."""
     build = "\n".join([*inputs()["build-system"], *TOOLS]) + "\n"
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "build.in").write_text(build)
         out = Path(tmp) / "requirements.lock"
+        if LOCK.exists() and not upgrade:
+            out.write_text(LOCK.read_text())
         extras = [a for e in EXTRAS for a in ("--extra", e)]
         subprocess.run([uv, "pip", "compile", str(PYPROJECT), str(Path(tmp) / "build.in"), *extras, *OPTIONS,
-                        "-o", str(out)], check=True, cwd=ROOT)
+                        *(["--upgrade"] if upgrade else []), "-o", str(out)], check=True, cwd=ROOT)
         body = out.read_text().replace(tmp + "/", "")
         staged = LOCK.with_suffix(".lock.tmp")
         staged.write_text(header() + body)
@@ -100,9 +105,10 @@ def main() -> None:
     action.add_argument("--check", action="store_true", help="exit 2 if the lock is not pyproject.toml's")
     action.add_argument("--write", action="store_true", help="resolve anew with uv and write the lock")
     parser.add_argument("--uv", default="uv", help="the uv executable (--write)")
+    parser.add_argument("--upgrade", action="store_true", help="with --write: newest versions, not the lock's")
     args = parser.parse_args()
     if args.write:
-        write(args.uv)
+        write(args.uv, args.upgrade)
     problem = check()
     if problem:
         print(f"lock: {problem}", file=sys.stderr)

@@ -112,21 +112,31 @@ def timeseries(metrics: pd.DataFrame, scenarios: list[str], outcomes: dict, out:
 
 
 def effects(metrics: pd.DataFrame, baseline: str, outcomes: dict, out: Path, name: str = "effects") -> Figure | None:
-    """One panel per outcome: paired difference from baseline (same seeds) with its 90% interval."""
+    """One panel per outcome: paired difference from baseline (same seeds) with its 90% interval; over
+    parameter draws, the 90% range due to parameters (darker) inside the range due to parameters and dice."""
     fig, axes = _grid(len(outcomes))
+    draws = stats.has_draws(metrics)
     for ax, (metric, (label, unit, factor)) in zip(axes, outcomes.items()):
         e = stats.effects(metrics, baseline, metric)
         for i, s in enumerate(sorted(e.scenario.unique())):
             d = e[e.scenario == s]
             st = _style(i + 1)
-            ax.fill_between(d.year, d.low * factor, d.high * factor, color=st["color"], alpha=0.2, linewidth=0)
+            if draws:
+                ax.fill_between(d.year, d.total_low * factor, d.total_high * factor, color=st["color"], alpha=0.12,
+                                linewidth=0)
+                ax.fill_between(d.year, d.param_low * factor, d.param_high * factor, color=st["color"], alpha=0.3,
+                                linewidth=0)
+            else:
+                ax.fill_between(d.year, d.low * factor, d.high * factor, color=st["color"], alpha=0.2, linewidth=0)
             ax.plot(d.year, d.effect * factor, label=s, **st)
         ax.axhline(0, color="0.5", linewidth=0.8)
         ax.set_title(f"{label}: effect", fontsize=10)
         ax.set_xlabel("year")
         ax.set_ylabel(f"difference, {unit}")
     axes[0].legend(fontsize=8, frameon=False)
-    fig.suptitle(f"Policy effect: scenario - {baseline} at the same seed, mean and 90% interval", fontsize=11)
+    fig.suptitle(f"Policy effect: scenario - {baseline} at the same draw and seed; mean, 90% ranges due to "
+                 f"parameters (dark) and to parameters and dice (light)" if draws else
+                 f"Policy effect: scenario - {baseline} at the same seed, mean and 90% interval", fontsize=11)
     fig.tight_layout()
     return _save(fig, out, name)
 

@@ -53,6 +53,7 @@ def _write_index(out: Path, made: dict, runs) -> None:
     import json
     index = {"runs": len(runs), "scenarios": sorted({r.scenario for r in runs}),
              "seeds": sorted({r.seed for r in runs}),
+             "draws": sorted({int(r.params[stats.DRAW]) for r in runs if stats.DRAW in r.params}),
              "figures": {k: {"files": [p.name for p in f.files], "panels": f.panels} for k, f in made.items()}}
     (out / "figures.json").write_text(json.dumps(index, indent=2) + "\n")
 
@@ -75,9 +76,17 @@ def _markdown(sweep_dir, runs, incomplete, order, baseline, made, table, corrido
     years = f"{metrics.year.min()}-{metrics.year.max()}"
     lines = [f"# hemsim comparison: {sweep_dir.name}", "",
              f"{len(runs)} finished runs: scenarios {', '.join(order)}; seeds {', '.join(map(str, seeds))}; "
-             f"years {years}. Baseline: `{baseline}`. Bands are 5%-95% across seeds; effects are paired "
+             f"years {years}. Baseline: `{baseline}`. Bands are 5%-95% across runs; effects are paired "
              f"differences from the baseline at the same seed (common random numbers), mean with a 90% t interval.",
              ""]
+    if stats.has_draws(metrics):
+        draws = sorted(metrics[stats.DRAW].unique(), key=int)
+        lines += [f"Parameter draws {', '.join(draws)} (`{stats.DRAW}`, sim/parameter_draws.py): each a parameter set "
+                  "of the declared uncertainties or of the posterior, shared by every scenario and seed of the draw. "
+                  "Effects are paired at the same draw and seed; their interval is a t interval over the draws' "
+                  "means, and `parameters 90%` and `stochastic 90%` are the ranges of one run's effect due to the "
+                  "parameters and to the dice (variance components across and within draws), `parameter share` the "
+                  "parameters' share of that variance.", ""]
     if incomplete:
         lines += [f"Missing or incomplete runs left out ({len(incomplete)}): " + "; ".join(incomplete), ""]
     lines += ["## Summary (WORLD, mean of the final three years)", "", table.to_markdown(index=False), ""]
