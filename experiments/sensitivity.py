@@ -20,7 +20,6 @@ key=value is a config override, as for `hemsim`.
 import hashlib
 import json
 import logging
-import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -118,41 +117,13 @@ def run(plan: dict) -> dict:
     import pandas as pd
     from sim.analysis import sensitivity as S
     from sim.errors import UserError
-    from sim.io import atomic_write, write_json
+    from sim.io import atomic_write
     opts, out, x = plan["options"], plan["out"], plan["x"]
-    chunks_dir = out / "chunks"
-    stamp = out / "design.json"
-    if stamp.exists() and json.loads(stamp.read_text()).get("key") != plan["key"]:
-        raise UserError(f"out={out}: holds another design's runs (design.json); choose another folder")
-    chunks_dir.mkdir(parents=True, exist_ok=True)
-    write_json({"key": plan["key"], "identity": json.loads(plan["identity"])}, stamp)
-    size = max(1, math.ceil(len(x) / (opts["n_jobs"] * 4)))
-    todo = [(i, [(j, x[j]) for j in range(s, min(s + size, len(x)))])
-            for i, s in enumerate(range(0, len(x), size))]
-    todo = [(i, pts) for i, pts in todo if not (chunks_dir / f"chunk_{i:05d}.parquet").exists()]
+    from sim.batch import run_chunks
     started = time.perf_counter()
-    args = (plan["configs"], plan["design"], plan["names"])
-
-    def save(i, rows):
-        atomic_write(chunks_dir / f"chunk_{i:05d}.parquet", lambda tmp: pd.DataFrame(rows).to_parquet(tmp))
-
-    if todo and opts["launcher"] == "slurm":
-        import submitit
-        executor = submitit.AutoExecutor(folder=out / ".submitit", cluster="slurm")
-        executor.update_parameters(timeout_min=240, **({"slurm_partition": opts["partition"]} if opts["partition"]
-                                                       else {}))
-        jobs = executor.map_array(evaluate_chunk, *zip(*[(*args, pts, opts["seeds"]) for _, pts in todo]))
-        for (i, _), job in zip(todo, jobs):
-            save(i, job.result())
-    elif todo:
-        from joblib import Parallel, delayed
-        from tqdm.auto import tqdm
-        with tqdm(total=len(todo), desc="chunks", unit="chunk") as bar:
-            for i, rows in Parallel(n_jobs=opts["n_jobs"], return_as="generator")(
-                    delayed(lambda i, pts: (i, evaluate_chunk(*args, pts, opts["seeds"])))(i, pts) for i, pts in todo):
-                save(i, rows)
-                bar.update()
-    rows = pd.concat([pd.read_parquet(p) for p in sorted(chunks_dir.glob("chunk_*.parquet"))], ignore_index=True)
+    rows = run_chunks(out, plan["key"], plan["identity"], evaluate_chunk,
+                      (plan["configs"], plan["design"], plan["names"]), x, opts["seeds"], opts["n_jobs"],
+                      opts["launcher"], opts["partition"])
     per_point = rows.groupby("point").mean(numeric_only=True).drop(columns="seed").sort_index()
     if len(per_point) != len(x):
         raise UserError(f"out={out}: {len(per_point)} of {len(x)} points evaluated; rerun to finish")

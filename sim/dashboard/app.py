@@ -5,6 +5,9 @@ SolaraViz model parameters (Reset applies them); the views re-render after every
 update counter. Figures are matplotlib `Figure`s (no pyplot: the page renders in server threads).
 """
 
+import functools
+from pathlib import Path
+
 import solara
 from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
@@ -185,10 +188,59 @@ def WorldDifference(model: PolicyTwin):
                     "| outcome | scenario | baseline | change |\n|---|---:|---:|---:|\n" + "\n".join(rows))
 
 
+def _emulator():
+    """The trained emulator the band reads (HEMSIM_EMULATOR, else results/emulator/emulator.json), or the
+    one-line reason there is none; loaded once per file version."""
+    import os
+    from sim.dashboard.band import DEFAULT_EMULATOR
+    from sim.errors import UserError
+    path = Path(os.environ.get("HEMSIM_EMULATOR", DEFAULT_EMULATOR))
+    if not path.is_file():
+        return None, (f"no emulator at {path}: `hemsim-emulate train` writes one (README, \"Emulator\"); the band "
+                      "then shows the levers' effect over the parameters' uncertainty")
+    try:
+        return _load_emulator(str(path.resolve()), path.stat().st_mtime_ns), None
+    except UserError as e:
+        return None, str(e)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_emulator(path: str, mtime_ns: int):
+    from sim.inference.emulator import Emulator
+    return Emulator.load(path)
+
+
+@solara.component
+def UncertaintyBand(model: PolicyTwin):
+    """The dashboard levers' effect over the parameters' uncertainty: a band from the emulator (band.py)."""
+    from sim.dashboard import band
+    update_counter.get()
+    emulator, problem = _emulator()
+    if emulator is None:
+        solara.Markdown(f"**Uncertainty band**: {problem}.")
+        return
+    trained_on = str(emulator.record.get("config", {}).get("world", "synthetic"))
+    if trained_on != model.settings["world"]:
+        solara.Markdown(f"**Uncertainty band**: the emulator was trained on the {trained_on} world, not the "
+                        f"{model.settings['world']} one.")
+        return
+    levers, left = band.carried(emulator, model.settings,
+                                {lever: (lever_mode(lever), lever_range(lever)[2]) for lever in DASHBOARD_LEVERS})
+    effects = band.emulated_effects(emulator, levers)
+    solara.FigureMatplotlib(band.figure(effects), format="png")
+    rows = [f"| {r.outcome.replace('_', ' ')} | {r.mean:,.4g} | {r.param_low:,.4g} .. {r.param_high:,.4g} | "
+            f"{r.total_low:,.4g} .. {r.total_high:,.4g} |" for r in effects.itertuples()]
+    set_levers = ", ".join(f"{k} = {v:g}" for k, v in levers.items()) or "none moved: every lever neutral"
+    solara.Markdown("**Uncertainty band** (emulated, final years): levers " + set_levers +
+                    (f"; not carried: {'; '.join(left)}" if left else "") +
+                    "\n\n| effect on | mean | parameters 90% | parameters and dice 90% |\n|---|---:|---:|---:|\n" +
+                    "\n".join(rows))
+
+
 def components() -> list:
     """(component, page) pairs, as SolaraViz takes them: everything on the first page."""
-    return [(c, 0) for c in (Status, WorldDifference, TalentFlows, ResearchOutput, QualityAndService, Corridors,
-                              CountryBalance)]
+    return [(c, 0) for c in (Status, WorldDifference, UncertaintyBand, TalentFlows, ResearchOutput,
+                              QualityAndService, Corridors, CountryBalance)]
 
 
 page = SolaraViz(PolicyTwin(), components=components(), model_params=model_params(),

@@ -101,8 +101,7 @@ class Emulators:
     """A Gaussian process per outcome of ln(1 + simulated effect), on parameters scaled to the unit box."""
 
     def __init__(self, trials: list[dict], bounds: dict[str, tuple[float, float]]):
-        from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+        from sim.inference import gp
         self.names = list(bounds)
         self.low = np.array([bounds[k][0] for k in self.names])
         self.high = np.array([bounds[k][1] for k in self.names])
@@ -115,10 +114,7 @@ class Emulators:
         for key in self.keys:
             raw = np.array([_row(t, key)["simulated"] for t in trials], float)
             y = raw if key[0] == STOCKS else fpmath.log1p(np.maximum(raw, EMULATED_FLOOR))
-            kernel = ConstantKernel(1.0) * RBF(length_scale=np.full(len(self.names), 0.5), length_scale_bounds=(0.05, 20))\
-                + WhiteKernel(2 * NOISE_FLOOR, (NOISE_FLOOR, 1.0))
-            self.models[key] = GaussianProcessRegressor(kernel, normalize_y=True, random_state=0,
-                                                        n_restarts_optimizer=2).fit(self.x, y)
+            self.models[key] = gp.fit(self.x, y, NOISE_FLOOR, restarts=2)     # the kernel: sim/inference/gp.py
 
     def scale(self, values) -> np.ndarray:
         return (np.asarray(values, float) - self.low) / (self.high - self.low)
