@@ -136,3 +136,12 @@ def test_the_policy_study_splits_its_effect_over_samples_and_seeds():
     assert (split["stoch_high"] - split["stoch_low"]) / (2 * 1.6449) == pytest.approx(np.sqrt(2), rel=0.12)
     assert (split["param_high"] - split["param_low"]) / (2 * 1.6449) == pytest.approx(3.0, rel=0.15)
     assert _split(pd.DataFrame(experiments), {"papers_by_seed": np.array(rows)[:, :1]}, "papers", samples) is None
+
+
+def test_the_real_world_draws_what_its_calibration_leaves_open_and_keeps_the_fitted_choice():
+    fitted = config_from({"world": "oecd"})
+    drawn = config_from({"world": "oecd", "uncertainty.draw": 1})
+    assert drawn.uncertainty.design == "oecd"
+    assert drawn.behaviour.choice == fitted.behaviour.choice
+    assert drawn.behaviour.careers.stay_constant != fitted.behaviour.careers.stay_constant
+    assert -2.2 <= drawn.behaviour.careers.stay_constant <= -1.0
