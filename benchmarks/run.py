@@ -2,7 +2,8 @@
 
     .venv/bin/python -m benchmarks.run [--quick]      (or HEMSIM_BENCH_QUICK=1)
 
-`--quick` skips the 100M-student year and the 1:1 world of 250M students (minutes each).
+`--quick` skips the 100M-student year and the 1:1 world of 250M students (minutes each). Posterior
+inference's seconds per particle and its projection: benchmarks/inference.py.
 Simulated years run in child processes (benchmarks/child.py) so that a run that exhausts memory
 cannot take the benchmark down; each reports its peak RSS. Years are medians of 3, the
 millisecond choice step the best of many runs; everything compiles (or loads Numba's cache)
@@ -45,7 +46,7 @@ import time
 
 import numba
 
-from benchmarks import choice
+from benchmarks import choice, inference
 from benchmarks.child import GIB, ROOT, bench_config, spawn
 from sim.config import Config
 
@@ -235,6 +236,7 @@ def main() -> None:
              ("warm_start_seconds", lambda: {"warm_start_seconds": warm_start_entry()}),
              ("threads_identical", lambda: {"threads_identical": threads_entry()}),
              ("throughput", lambda: throughput_entries(quick)),
+             ("inference", lambda: inference.entries(quick)),
              ("bytes_per_student", lambda: {"bytes_per_student": memory_entry()}),
              ("scaling", lambda: scaling_entries(quick)),
              ("world_scale", lambda: {"world_scale": world_entry(largest()) if not quick else entry(

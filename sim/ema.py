@@ -173,26 +173,41 @@ def point_outcomes(base: Config, design: Design, point: dict, seed: int) -> dict
     return summarise(run_point(cfg).metrics, design.outcomes, design.final_years)
 
 
-def ema_model(design: str = "default", seeds=(0,), name: str = "hemsim", levers: bool = True, **overrides):
+def ema_model(design: str = "default", seeds=(0,), name: str = "hemsim", levers: bool = True,
+              posterior_draws: int = 0, **overrides):
     """An `ema_workbench.ReplicatorModel` of hemsim: uncertainties, levers and outcomes from the design,
     the seeds as replications (common random numbers across scenarios and policies). `overrides` are
     config keywords as for HemsimModel (e.g. years=6, world="oecd", scenario="post_study_work",
-    **{"world.students": 50_000}); `levers=False` leaves the policy to the scenario (no EMA levers)."""
+    **{"world.students": 50_000}); `levers=False` leaves the policy to the scenario (no EMA levers).
+    `posterior_draws=N`: the uncertainty is the real world's posterior instead of the design's ranges: one
+    integer uncertainty `uncertainty.draw` in 0..N-1, each a weighted particle of `uncertainty.posterior`
+    (sim/parameter_draws.py), so EMA's scenarios are posterior draws and its replications seeds."""
     from dataclasses import replace
-    from ema_workbench import ArrayOutcome, RealParameter, ReplicatorModel, ScalarOutcome
+    from ema_workbench import ArrayOutcome, IntegerParameter, RealParameter, ReplicatorModel, ScalarOutcome
     d = load_design(design)
     if not levers:
         d = replace(d, levers={})
+    if isinstance(posterior_draws, bool) or not isinstance(posterior_draws, int) or posterior_draws in (1,) \
+            or posterior_draws < 0:
+        raise ConfigError(f"posterior_draws={posterior_draws!r}: 0 (the design's ranges) or an integer >= 2")
+    if posterior_draws:
+        d = replace(d, parameters={})
+        overrides = overrides | {"uncertainty.source": "posterior", "uncertainty.draw": 0}   # checks the file now
     base = config_from({"progress": False} | overrides)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
         raise ConfigError(f"seeds={seeds!r}: must be a non-empty list of integers >= 0")
 
     def function(**kwargs):
         seed = kwargs.pop("seed")
-        return point_outcomes(base, d, kwargs, seed)
+        point_base = base
+        if posterior_draws:
+            point_base = copy.deepcopy(base)
+            point_base.uncertainty.draw = int(kwargs.pop("uncertainty.draw"))
+        return point_outcomes(point_base, d, kwargs, seed)
 
     model = ReplicatorModel(name, function=function)
-    model.uncertainties = [RealParameter(k, lo, hi) for k, (lo, hi) in d.parameters.items()]
+    model.uncertainties = [RealParameter(k, lo, hi) for k, (lo, hi) in d.parameters.items()] + \
+        ([IntegerParameter("uncertainty.draw", 0, posterior_draws - 1)] if posterior_draws else [])
     model.levers = [RealParameter(k, lo, hi) for k, (lo, hi) in d.levers.items()]
     # the mean over seeds (one number per experiment: what PRIM and feature scoring read) and each seed's value
     model.outcomes = [*(ScalarOutcome(o, variable_name=o, function=np.mean) for o in d.outcomes),

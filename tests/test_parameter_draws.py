@@ -145,3 +145,54 @@ def test_the_real_world_draws_what_its_calibration_leaves_open_and_keeps_the_fit
     assert drawn.behaviour.choice == fitted.behaviour.choice
     assert drawn.behaviour.careers.stay_constant != fitted.behaviour.careers.stay_constant
     assert -2.2 <= drawn.behaviour.careers.stay_constant <= -1.0
+
+
+def _posterior(folder, weights=(0.6, 0.0, 0.4)):
+    """A posterior.parquet of three particles over two choice coefficients, written as hemsim-calibrate does."""
+    from sim.inference.posterior import write_particles
+    rows = [{"particle": i, "parameter": key, "value": value, "weight": w, "generation": 2, "epsilon": 0.3}
+            for i, w in enumerate(weights)
+            for key, value in (("behaviour.choice.cost", 0.5 + i), ("behaviour.choice.quality", 2.0 + i))]
+    write_particles(folder, pd.DataFrame(rows), {"test": True})
+    return folder / "posterior.parquet"
+
+
+def test_a_run_over_the_posterior_takes_a_weighted_particle_whole(tmp_path):
+    path = _posterior(tmp_path)
+    picked = [config_from({"uncertainty.draw": k, "uncertainty.source": "posterior", "uncertainty.posterior": str(path)})
+              .behaviour.choice for k in range(40)]
+    pairs = {(c.cost, c.quality) for c in picked}
+    assert pairs <= {(0.5, 2.0), (2.5, 4.0)} and len(pairs) == 2      # particle 1 weighs nothing; a particle whole
+    from sim.inference.posterior import draw, read_posterior
+    table = draw(read_posterior(path), 40)                             # the same draws as the runs
+    assert list(zip(table["behaviour.choice.cost"], table["behaviour.choice.quality"])) == \
+        [(c.cost, c.quality) for c in picked]
+
+
+def test_a_changed_posterior_is_refused_in_one_line(tmp_path):
+    path = _posterior(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(Exception) as e:
+        config_from({"uncertainty.draw": 0, "uncertainty.source": "posterior", "uncertainty.posterior": str(path)})
+    assert str(path) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_ema_scenarios_can_be_posterior_draws(tmp_path):
+    from ema_workbench import IntegerParameter
+    from sim.ema import ema_model
+    path = _posterior(tmp_path)
+    small = {"years": 2, "world.students": 3000, "world.researchers": 200, "world.countries": 8,
+             "world.universities": 40}
+    model = ema_model(seeds=(0, 1), levers=False, posterior_draws=8, **{"uncertainty.posterior": str(path)}, **small)
+    assert [type(u) for u in model.uncertainties] == [IntegerParameter]
+    assert model.uncertainties[0].name == "uncertainty.draw"
+    draws = [config_from({"uncertainty.draw": k, "uncertainty.source": "posterior",
+                          "uncertainty.posterior": str(path)}).behaviour.choice.cost for k in range(8)]
+    a, b = draws.index(0.5), draws.index(2.5)               # a draw of each particle that carries weight
+    run = model.function                                    # what EMA calls per experiment and seed
+    assert run(**{"uncertainty.draw": a, "seed": 0}) == run(**{"uncertainty.draw": a, "seed": 0})
+    assert run(**{"uncertainty.draw": a, "seed": 0}) != run(**{"uncertainty.draw": b, "seed": 0})
+    with pytest.raises(ConfigError):
+        ema_model(posterior_draws=1)

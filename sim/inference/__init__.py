@@ -1,6 +1,7 @@
 """Inference: the model held to data, above the model.
 
     calibration.py       the behavioural parameters fitted to observed student stocks (hemsim-calibrate)
+    posterior.py         their posterior by ABC-SMC (pyabc), same runs and objective (hemsim-calibrate --posterior)
     levels.py            the real world's destination and origin constants fitted to observed totals (hemsim-levels)
     validation.py        scores and reference predictors: per-origin TVD, persistence, size-only, gravity (PPML)
     validation_runs.py   the runs the validation scores: held out, in sample, forward (hemsim-validate)
