@@ -124,7 +124,8 @@ class CalibrationConfig:
 @dataclass
 class UncertaintyConfig:
     """Which parameter set a run takes: the config's own, or draw `draw` of a distribution of them
-    (sim/parameter_draws.py), so that a study of draws x seeds shows parameter and stochastic uncertainty."""
+    (sim/parameter_draws.py, which applies and checks it when a config is composed: `resolve`), so that a
+    study of draws x seeds shows parameter and stochastic uncertainty."""
     draw: int = -1                   # -1: none (the config's values); k >= 0: the k-th draw
     source: str = "design"           # design: uniform over conf/uncertainty/<design>.yaml's parameters (a prior) |
                                      # posterior: a weighted particle of a posterior.parquet
@@ -206,7 +207,6 @@ def validate(cfg: Config) -> Config:
         for code, value in getattr(w, key).items():
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ConfigError(f"world.{key}.{code}={value}: must be a finite number")
-    _apply_draw(cfg)
     _validate_numbers(cfg)
     _validate_size(cfg)
     _positive_int("seed", cfg.seed, 0)
@@ -252,16 +252,6 @@ def validate(cfg: Config) -> Config:
     for i, lever in enumerate(cfg.scenario.levers):
         _validate_lever(f"scenario.levers[{i}]", lever, cfg)
     return cfg
-
-
-def _apply_draw(cfg: Config) -> None:
-    u = cfg.uncertainty
-    if isinstance(u.draw, bool) or not isinstance(u.draw, int) or not -1 <= u.draw < 2 ** 31:
-        raise ConfigError(f"uncertainty.draw={u.draw}: -1 (none) or a draw number from 0 to 2^31 - 1")
-    from sim.parameter_draws import SOURCES, apply
-    if u.source not in SOURCES:
-        raise ConfigError(f"uncertainty.source={u.source}: unknown source (allowed: {', '.join(SOURCES)})")
-    apply(cfg)
 
 
 # What each behaviour number may be. Every number must be finite; a parameter's bound is declared with it in

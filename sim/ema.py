@@ -16,94 +16,14 @@ the compiled kernels are loaded once, so a point costs only its simulation.
 """
 
 import copy
-import math
-from dataclasses import dataclass
 
 import numpy as np
-import yaml
 
-from sim.config import Config, Lever, validate
+from sim.config import Config, Lever
+from sim.design import DESIGN_DIR, Design, _get, load_design  # noqa: F401  (the design's home; imported from here too)
 from sim.errors import ConfigError
-from sim.params import CONF_DIR, config_from
-from sim.policies import LEVERS
-
-DESIGN_DIR = CONF_DIR / "uncertainty"
-
-
-@dataclass(frozen=True)
-class Design:
-    """What varies and what is measured: config key -> (low, high); lever -> (low, high); outcomes."""
-    name: str
-    parameters: dict
-    levers: dict
-    outcomes: tuple
-    lever_start: int = 1
-    final_years: int = 3
-
-
-def load_design(name: str = "default") -> Design:
-    """conf/uncertainty/<name>.yaml (or a path to a design file), checked: every key, lever and outcome
-    known, every range finite and increasing and within the lever's own range (ConfigError naming the
-    file and key otherwise)."""
-    from pathlib import Path
-    from sim.results import METRIC_ORDER
-    path = Path(name) if str(name).endswith((".yaml", ".yml")) else DESIGN_DIR / f"{name}.yaml"
-    if not path.is_file():
-        found = ", ".join(sorted(p.stem for p in DESIGN_DIR.glob("*.yaml")))
-        raise ConfigError(f"design={name}: no {path} (designs: {found}, or a path to a .yaml file)")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"{path}: not a readable YAML design ({str(e).splitlines()[0]})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a design is a mapping with parameters, levers and outcomes")
-    unknown = set(raw) - {"parameters", "levers", "outcomes", "lever_start", "final_years"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]} (allowed: parameters, levers, outcomes, "
-                          f"lever_start, final_years)")
-    parameters = {k: _range(path, f"parameters.{k}", v) for k, v in (raw.get("parameters") or {}).items()}
-    levers = {k: _range(path, f"levers.{k}", v) for k, v in (raw.get("levers") or {}).items()}
-    for lever, (low, high) in levers.items():
-        if lever not in LEVERS:
-            raise ConfigError(f"{path}: levers.{lever}: not a lever (levers: {', '.join(LEVERS)})")
-        spec = LEVERS[lever]
-        if spec.unit == "flag":
-            raise ConfigError(f"{path}: levers.{lever}: a flag (0 or 1), not a range to sample; set it in a scenario")
-        if low < spec.low or high > spec.high:
-            raise ConfigError(f"{path}: levers.{lever}=[{low}, {high}]: outside the lever's range "
-                              f"[{spec.low}, {spec.high}]")
-    outcomes = tuple(raw.get("outcomes") or ())
-    for o in outcomes:
-        if o not in METRIC_ORDER:
-            raise ConfigError(f"{path}: outcomes: {o} is not a metric (metrics: {', '.join(METRIC_ORDER[:6])}, ...)")
-    if not outcomes:
-        raise ConfigError(f"{path}: outcomes: name at least one metric")
-    design = Design(name, parameters, levers, outcomes, int(raw.get("lever_start", 1)), int(raw.get("final_years", 3)))
-    base = Config()
-    for key in parameters:                                    # every parameter is a number in the config
-        if not isinstance(_get(base, key, path), (int, float)):
-            raise ConfigError(f"{path}: parameters.{key}: not a numeric config value")
-    return design
-
-
-def _range(path, key: str, value) -> tuple[float, float]:
-    try:
-        low, high = (float(x) for x in value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{path}: {key}={value!r}: must be [low, high], two numbers") from None
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ConfigError(f"{path}: {key}=[{low}, {high}]: must be finite with low < high")
-    return low, high
-
-
-def _get(cfg, key: str, where):
-    obj = cfg
-    for part in key.split("."):
-        if not hasattr(obj, part):
-            raise ConfigError(f"{where}: {key}: not a config key")
-        obj = getattr(obj, part)
-    return obj
-
+from sim.params import config_from
+from sim.parameter_draws import resolve
 
 def _set(cfg, key: str, value: float) -> None:
     *parents, last = key.split(".")
@@ -129,7 +49,7 @@ def configure(base: Config, design: Design, point: dict, seed: int) -> Config:
                            *(Lever(lever=k, value=float(point[k]), countries="all", start=start) for k in design.levers)]
     cfg.seed = int(seed)
     cfg.progress = False
-    return validate(cfg)
+    return resolve(cfg)
 
 
 _WORLDS: dict = {}       # this process's built worlds, by world_key (a few: a design rarely varies the world)

@@ -59,13 +59,13 @@ def from_particles(k: int, values: np.ndarray, weights: np.ndarray, names: list[
 
 @lru_cache(maxsize=4)
 def _design_ranges(design: str) -> tuple[tuple[str, tuple[float, float]], ...]:
-    from sim.ema import load_design
+    from sim.design import load_design
     return tuple(load_design(design).parameters.items())
 
 
 @lru_cache(maxsize=4)
 def _particles(path: str, mtime_ns: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    from sim.inference.posterior import read_posterior
+    from sim.posterior_file import read_posterior
     frame = read_posterior(Path(path))
     last = frame[frame.generation == frame.generation.max()]
     wide = last.pivot(index="particle", columns="parameter", values="value").sort_index()
@@ -90,9 +90,22 @@ def drawn(uncertainty) -> dict[str, float]:
     return from_particles(uncertainty.draw, *_particles(str(path.resolve()), path.stat().st_mtime_ns))
 
 
+def resolve(cfg):
+    """The config with its draw applied (in place), validated: what every composed config goes through
+    (sim/params.py, EMA points); a Config built by hand takes its draw here too."""
+    from sim.config import validate
+    apply(cfg)
+    return validate(cfg)
+
+
 def apply(cfg) -> None:
     """Set the config's behaviour to its draw's values (in place; the same values however often applied)."""
     import dataclasses
+    u = cfg.uncertainty
+    if isinstance(u.draw, bool) or not isinstance(u.draw, int) or not -1 <= u.draw < 2 ** 31:
+        raise ConfigError(f"uncertainty.draw={u.draw}: -1 (none) or a draw number from 0 to 2^31 - 1")
+    if u.source not in SOURCES:
+        raise ConfigError(f"uncertainty.source={u.source}: unknown source (allowed: {', '.join(SOURCES)})")
     for key, value in drawn(cfg.uncertainty).items():
         parts = key.split(".")
         section = getattr(cfg.behaviour, parts[1], None) if len(parts) == 3 and parts[0] == "behaviour" else None

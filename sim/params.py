@@ -15,7 +15,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from sim.config import Config, validate
+from sim.config import Config
 from sim.errors import ConfigError
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
@@ -76,7 +76,8 @@ def to_config(cfg) -> Config:
     """A composed DictConfig (without its hydra node) as a validated `Config` object."""
     from omegaconf import OmegaConf
     cfg = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"]) if "hydra" in cfg else cfg
-    return validate(OmegaConf.to_object(cfg))
+    from sim.parameter_draws import resolve
+    return resolve(OmegaConf.to_object(cfg))
 
 
 # ---- one-line explanations of Hydra's and OmegaConf's errors ---------------------------------------
