@@ -2,6 +2,7 @@
 outcomes measured (conf/uncertainty/<name>.yaml). EMA points, sensitivity analyses, the emulator and the
 parameter draws of a study (sim/parameter_draws.py) read it; it sits below all of them."""
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,3 +88,18 @@ def _get(cfg, key: str, where):
             raise ConfigError(f"{where}: {key}: not a config key")
         obj = getattr(obj, part)
     return obj
+
+
+def set_key(cfg, key: str, value) -> None:
+    """Set a dotted numeric key of a config (behaviour.choice.cost) in place, as the kind of number it holds:
+    the one setter of design points, parameter draws and posterior particles. An unknown key is a one-line
+    ConfigError listing the keys allowed where it points."""
+    *path, leaf = key.split(".")
+    node = cfg
+    for part in path:
+        node = getattr(node, part, None)
+    if node is None or not dataclasses.is_dataclass(node) or leaf not in {f.name for f in dataclasses.fields(node)}:
+        allowed = [f.name for f in dataclasses.fields(node)] if dataclasses.is_dataclass(node) else []
+        raise ConfigError(f"unknown key '{key}'" + (f" (allowed under {'.'.join(path)}: {', '.join(allowed)})"
+                                                    if allowed else ""))
+    setattr(node, leaf, type(getattr(node, leaf))(value))

@@ -20,18 +20,10 @@ import copy
 import numpy as np
 
 from sim.config import Config, Lever
-from sim.design import DESIGN_DIR, Design, _get, load_design  # noqa: F401  (the design's home; imported from here too)
+from sim.design import DESIGN_DIR, Design, _get, load_design, set_key  # noqa: F401  (the design's home; imported from here too)
 from sim.errors import ConfigError
 from sim.params import config_from
 from sim.parameter_draws import resolve
-
-def _set(cfg, key: str, value: float) -> None:
-    *parents, last = key.split(".")
-    obj = cfg
-    for part in parents:
-        obj = getattr(obj, part)
-    setattr(obj, last, type(getattr(obj, last))(value))
-
 
 def configure(base: Config, design: Design, point: dict, seed: int) -> Config:
     """The Config of one point: the base with the point's parameters set and its levers in force for every
@@ -43,7 +35,7 @@ def configure(base: Config, design: Design, point: dict, seed: int) -> Config:
                           f"(the design {design.name} has {', '.join([*design.parameters, *design.levers])})")
     cfg = copy.deepcopy(base)
     for key in design.parameters:
-        _set(cfg, key, point[key])
+        set_key(cfg, key, point[key])
     start = cfg.start_year + design.lever_start
     cfg.scenario.levers = [*cfg.scenario.levers,
                            *(Lever(lever=k, value=float(point[k]), countries="all", start=start) for k in design.levers)]

@@ -65,12 +65,10 @@ def _design_ranges(design: str) -> tuple[tuple[str, tuple[float, float]], ...]:
 
 @lru_cache(maxsize=4)
 def _particles(path: str, mtime_ns: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    from sim.posterior_file import read_posterior
+    from sim.posterior_file import read_posterior, wide
     frame = read_posterior(Path(path))
-    last = frame[frame.generation == frame.generation.max()]
-    wide = last.pivot(index="particle", columns="parameter", values="value").sort_index()
-    weights = last.groupby("particle").weight.first().reindex(wide.index)
-    return wide.to_numpy(float), weights.to_numpy(float), list(wide.columns)
+    points, weights = wide(frame[frame.generation == frame.generation.max()])
+    return points.to_numpy(float), weights, list(points.columns)
 
 
 def drawn(uncertainty) -> dict[str, float]:
@@ -100,20 +98,15 @@ def resolve(cfg):
 
 def apply(cfg) -> None:
     """Set the config's behaviour to its draw's values (in place; the same values however often applied)."""
-    import dataclasses
     u = cfg.uncertainty
     if isinstance(u.draw, bool) or not isinstance(u.draw, int) or not -1 <= u.draw < 2 ** 31:
         raise ConfigError(f"uncertainty.draw={u.draw}: -1 (none) or a draw number from 0 to 2^31 - 1")
     if u.source not in SOURCES:
         raise ConfigError(f"uncertainty.source={u.source}: unknown source (allowed: {', '.join(SOURCES)})")
-    for key, value in drawn(cfg.uncertainty).items():
-        parts = key.split(".")
-        section = getattr(cfg.behaviour, parts[1], None) if len(parts) == 3 and parts[0] == "behaviour" else None
-        if section is None or parts[2] not in {f.name for f in dataclasses.fields(section)}:
-            where = cfg.uncertainty.posterior if cfg.uncertainty.source == "posterior" else \
-                f"conf/uncertainty/{cfg.uncertainty.design}.yaml"
-            raise ConfigError(f"{where}: {key} is not a behaviour parameter (keys look like behaviour.choice.cost)")
-        if not isinstance(getattr(section, parts[2]), float):
-            raise ConfigError(f"{key}: drawn parameters are real numbers; this one is a "
-                              f"{type(getattr(section, parts[2])).__name__}")
-        setattr(section, parts[2], float(value))
+    from sim.design import _get, set_key
+    where = u.posterior if u.source == "posterior" else f"conf/uncertainty/{u.design}.yaml"
+    for key, value in drawn(u).items():
+        if not key.startswith("behaviour.") or not isinstance(_get(cfg, key, where), float):
+            raise ConfigError(f"{where}: {key} is not a real-valued behaviour parameter (keys look like "
+                              f"behaviour.choice.cost)")
+        set_key(cfg, key, value)

@@ -80,3 +80,10 @@ def _checked(table: pa.Table, path: Path) -> pd.DataFrame:
     if (abs(sums - 1.0) > WEIGHT_TOLERANCE).any():
         raise UserError(f"{path}: weights sum to {float(sums.iloc[0]):.12g}, not 1, over the particles")
     return frame
+
+
+def wide(posterior: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """A tidy posterior as (particles x parameters, weights)."""
+    points = posterior.pivot(index="particle", columns="parameter", values="value")
+    weights = posterior.drop_duplicates("particle").set_index("particle").weight.reindex(points.index)
+    return points, weights.to_numpy(float)

@@ -44,7 +44,7 @@ from sim.config import Config, validate
 from sim.errors import ConfigError, UserError
 from sim.inference.validation import objective
 from sim.posterior_file import (COLUMNS, PARQUET, SCHEMA, SIDECAR, WEIGHT_TOLERANCE,  # noqa: F401  (the format's home)
-                                read_posterior, write_particles)
+                                read_posterior, wide, write_particles)
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "posterior.yaml"
 DB, REPORT, FIGURE = "abc.db", "posterior_report.md", "posterior"
@@ -141,16 +141,10 @@ def check_bounds(config: Config, bounds: dict[str, tuple[float, float]]) -> None
 
 
 def set_parameter(config: Config, key: str, value: float, validated: bool = False) -> Config:
-    """config with `key` (dotted: behaviour.choice.cost) set to value; unknown keys are a one-line error."""
-    *path, leaf = key.split(".")
-    node = config
-    for part in path:
-        node = getattr(node, part, None)
-    if node is None or not dataclasses.is_dataclass(node) or leaf not in {f.name for f in dataclasses.fields(node)}:
-        allowed = [f.name for f in dataclasses.fields(node)] if dataclasses.is_dataclass(node) else []
-        raise ConfigError(f"unknown key '{key}'" + (f" (allowed under {'.'.join(path)}: {', '.join(allowed)})"
-                                                    if allowed else ""))
-    setattr(node, leaf, float(value))
+    """config with `key` (dotted: behaviour.choice.cost) set to value (sim/design.set_key: unknown keys are a
+    one-line error), validated if asked."""
+    from sim.design import set_key
+    set_key(config, key, value)
     return validate(config) if validated else config
 
 
@@ -162,20 +156,6 @@ def particle_seed(seed: int, params: dict[str, float]) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little") >> 1   # < 2^63
 
 
-_WORLDS: dict[str, object] = {}
-
-
-def _world(config: Config):
-    """The world of a base config, built once per process (a worker keeps it across generations). The
-    priors range over behaviour.choice.*, which the world builders do not read."""
-    from sim.model import build_world
-    key = hashlib.sha256(json.dumps(dataclasses.asdict(config), sort_keys=True, default=str).encode()).hexdigest()
-    if key not in _WORLDS:
-        _WORLDS.clear()
-        _WORLDS[key] = build_world(config)
-    return _WORLDS[key]
-
-
 @dataclass
 class HemsimSimulator:
     """A hemsim run of `config` at given parameters and seed; its enrolled stocks (year, origin,
@@ -185,6 +165,7 @@ class HemsimSimulator:
     threads: int | None = None      # Numba threads in this process (1 in each of several workers)
 
     def __call__(self, params: dict[str, float], seed: int) -> pd.DataFrame:
+        from sim.ema import cached_world      # the world built once per process (a worker keeps it)
         from sim.model import HemsimModel
         if self.threads:
             import numba
@@ -193,7 +174,7 @@ class HemsimSimulator:
         for key, value in params.items():
             set_parameter(cfg, key, value)
         cfg.seed, cfg.progress = seed, False
-        flows = HemsimModel(cfg, _world(self.config)).run().flows.to_pandas()
+        flows = HemsimModel(cfg, cached_world(self.config)).run().flows.to_pandas()
         return flows[flows.kind == "enrolled"][["year", "origin", "destination", "students"]]
 
 
@@ -369,13 +350,6 @@ def generations(history) -> pd.DataFrame:
                          "simulations": pops.samples.astype("int64"), "particles": pops.particles.astype("int64"),
                          "acceptance_rate": (pops.particles / pops.samples).astype(float), "ess": ess,
                          "seconds": pops.wall_time.astype(float)})
-
-
-def wide(posterior: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """A tidy posterior as (particles x parameters, weights)."""
-    points = posterior.pivot(index="particle", columns="parameter", values="value")
-    weights = posterior.drop_duplicates("particle").set_index("particle").weight.reindex(points.index)
-    return points, weights.to_numpy(float)
 
 
 def summary(posterior: pd.DataFrame) -> pd.DataFrame:
