@@ -17,12 +17,10 @@ import yaml
 
 from sim.errors import UserError
 from sim.inference import backtest as B
-from sim.inference.elasticity import fee_elasticities
+from sim.inference import elasticity
 from sim.io import write_json
 
 FIT_WITHIN, HELD_OUT_WITHIN = 1.5, 2.0      # the bounds a fitted and a held-out effect are judged by
-ELASTICITY_DESTINATIONS = ["GBR", "USA", "AUS", "CAN", "NLD", "IRL", "SWE", "DNK", "NZL", "JPN"]
-PUBLISHED_ELASTICITY = (-1.0, -0.5)         # Beine, Delogu & Ragot (2018)
 
 
 def within(observed: float, simulated: float, factor: float) -> bool:
@@ -62,7 +60,7 @@ def run(cases_dir: Path, record_path: Path, out: Path, seeds: int, configure) ->
     fitted = B.simulated_effects(fitted_runs).set_index(["case", "outcome"])
     by_backcast = B.simulated_effects(fitted_runs, ("backcast",)).set_index(["case", "outcome", "backcast"])
     held = B.simulated_effects(held_runs).set_index(["case", "outcome"])
-    elasticities = _elasticities(base)
+    elasticities = {k: round(v, 3) for k, v in elasticity.world_fee_elasticities(base).items()}
 
     rows, estimates = [], {}
     for c in cases:
@@ -81,7 +79,7 @@ def run(cases_dir: Path, record_path: Path, out: Path, seeds: int, configure) ->
                                                      HELD_OUT_WITHIN if held_out else FIT_WITHIN)})
     out.mkdir(parents=True, exist_ok=True)
     summary = {"cases": rows, "responses": record["fit"], "fee_elasticity": elasticities,
-               "published_fee_elasticity": list(PUBLISHED_ELASTICITY), "seeds": seeds,
+               "published_fee_elasticity": list(elasticity.PUBLISHED), "seeds": seeds,
                "backcasts": list(B.BACKCASTS), "minutes": round((time.perf_counter() - started) / 60, 1)}
     write_json(summary, out / "backtest.json")
     for c in cases:
@@ -96,15 +94,6 @@ def run(cases_dir: Path, record_path: Path, out: Path, seeds: int, configure) ->
     return (f"{len(cases)} cases, {n} outcomes: fitted within {FIT_WITHIN}x {fit_ok}/{n}, held out within "
             f"{HELD_OUT_WITHIN}x {held_ok}/{n}; mean fee elasticity {mean_e:.2f} (published -0.5 to -1.0); "
             f"report {out / 'report.md'}")
-
-
-def _elasticities(base) -> dict[str, float]:
-    from sim.model import HemsimModel
-    import dataclasses
-    cfg = dataclasses.replace(base, start_year=2016, years=1, seed=0)
-    m = HemsimModel(cfg)
-    m.step()
-    return {k: round(v, 3) for k, v in fee_elasticities(m, ELASTICITY_DESTINATIONS).items()}
 
 
 def _pct(x: float) -> str:

@@ -15,6 +15,22 @@ from sim import fpmath
 
 from sim.mechanisms.library.destinations import expected_entrants, probabilities
 
+# The destinations the fit and the report average over (those with fees in the history or the world's rule),
+# and the published range of the elasticity (Beine, Delogu & Ragot 2018; docs/ODD.md section 6).
+DESTINATIONS = ["GBR", "USA", "AUS", "CAN", "NLD", "IRL", "SWE", "DNK", "NZL", "JPN"]
+PUBLISHED = (-1.0, -0.5)
+YEAR = 2016                 # the world the elasticities are taken in: the last year of the bilateral data
+
+
+def world_fee_elasticities(config, destinations: list[str] = DESTINATIONS) -> dict[str, float]:
+    """{destination: elasticity} of the real world of YEAR under `config`'s behaviour, after one year of
+    its policy (seed 0: the elasticities are of expected entrants, so the seed barely matters)."""
+    import dataclasses
+    from sim.model import HemsimModel
+    model = HemsimModel(dataclasses.replace(config, start_year=YEAR, years=1, seed=0))
+    model.step()
+    return fee_elasticities(model, destinations)
+
 
 def fee_elasticities(model, destinations: list[str], step: float = 0.1) -> dict[str, float]:
     """{destination: elasticity} at the model's current state and policy (run it a year first, so that the
