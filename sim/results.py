@@ -27,7 +27,7 @@ OUTCOMES = np.array(students.OUTCOMES, dtype=object)
 METRIC_ORDER = (
     "enrolled", "entrants", "graduates", "dropouts", "unplaced", "inbound_degree", "outbound_degree",
     "new_inbound_degree", "new_outbound_degree", "international_share", "returnees", "stayers", "brain_drain",
-    "net_talent_gain", "doctoral_stay_rate", "mean_skill", "mean_intercultural_competence",
+    "net_talent_gain", "doctoral_stay_rate", "later_returnees", "mean_skill", "mean_intercultural_competence",
     "mean_intercultural_competence_nonmobile",
     "exchange_students", "exchange_inbound", "exchange_participation_rate", "exchange_term_or_year_share",
     "internships", "internships_hosted", "intl_experienced_graduates", "graduate_employability",
@@ -40,7 +40,7 @@ METRIC_ORDER = (
     "researcher_visits", "researchers_moved_out", "researchers_moved_in", "researchers_returned",
     "patent_applications", "service_projects", "service_projects_international", "people_reached")
 FLOW_ORDER = ("degree", "enrolled", "enrolled_expected", "return", "stay", "exchange", "internship", "work_abroad", "doctoral",
-              "doctoral_stay", "doctoral_return", "researcher_entry", "researcher_visit", "researcher_move",
+              "doctoral_stay", "doctoral_return", "later_return", "researcher_entry", "researcher_visit", "researcher_move",
               "researcher_return")
 
 

@@ -279,6 +279,25 @@ def test_stay_probability_by_hand(world, policy):
     assert np.all(np.diag(p) == 0)
 
 
+def test_stay_rates_fall_with_smaller_income_gaps_and_shorter_post_study_work(world, policy):
+    p = careers.stay_probabilities(world, policy, rule(careers, **STAY), -1.6)
+    assert p[2, 0] > p[1, 0]                   # in A: from C (16 times poorer) more than from B (4 times)
+    shorter = careers.stay_probabilities(world, with_levers(policy, post_study_work_years=np.array([0.5, 1.0, 0.0])),
+                                         rule(careers, **STAY), -1.6)
+    assert shorter[1, 0] < p[1, 0] and shorter[2, 0] < p[2, 0]
+
+
+def test_later_return_rates_by_hand(world, policy):
+    r = rule(careers, later_return_constant=-2.0, later_return_income_gap=0.7, return_incentive=1.5)
+    pol = with_levers(policy, return_incentive=np.array([0.0, 0.0, 0.4]))
+    rate = careers.later_return_rates(world, pol, r)
+    # a stayer from B in A: -2.0 - 0.7 ln(48,000 / 12,000); from C in A, whose origin pays for returns
+    assert rate[1, 0] == pytest.approx(logistic(-2.0 - 0.7 * math.log(4)))
+    assert rate[2, 0] == pytest.approx(logistic(-2.0 - 0.7 * math.log(16) + 1.5 * 0.4))
+    assert rate[1, 0] > careers.later_return_rates(world, policy, r)[2, 0]   # smaller gap: more go home
+    assert np.all(np.diag(rate) == 0)
+
+
 def test_stays_and_employability_by_hand():
     assert careers.stays(0, 2016, 5, 1.0) and not careers.stays(0, 2016, 5, 0.0)
     r = rule(careers, employability_constant=-1.0, employability_skill=2.0, employability_competence=0.5,

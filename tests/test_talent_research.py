@@ -67,8 +67,19 @@ def test_return_incentives_raise_origins_papers_and_ties_with_former_hosts():
     base, s = pair("return_incentives")
     origins = sum((group(g) for g in LMIC), [])
     assert final(s, "returnees", origins) > final(base, "returnees", origins)
-    assert final(s, "papers", origins) > final(base, "papers", origins)
     assert final(s, "tie_coauthored_papers", origins) > final(base, "tie_coauthored_papers", origins)
+    # papers: the returnees' gain (+1 to +5% over seeds) is of the size of one seed's noise at this scale
+    # (returnees work where resources per researcher are lower), so the claim is on the mean of three seeds
+    seeds = [dict(KW, seed=k) for k in (11, 12, 13)]
+    assert sum(final(run("return_incentives", **kw), "papers", origins) for kw in seeds) > \
+        sum(final(run("baseline", **kw), "papers", origins) for kw in seeds)
+
+
+def test_stayers_go_home_years_later_more_where_origins_pay_for_it():
+    base, s = pair("return_incentives")
+    origins = sum((group(g) for g in LMIC), [])
+    assert final(base, "later_returnees") > 0
+    assert final(s, "later_returnees", origins) > final(base, "later_returnees", origins)
 
 
 def test_exchanges_raise_later_degree_mobility():

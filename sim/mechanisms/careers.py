@@ -9,6 +9,16 @@ following the stay-rate literature (Finn 2014 on US doctorate stay rates; OECD 2
 stay rates of international students): work rights and income gaps keep graduates, ties and
 incentives bring them home. Stayers are brain drain for the origin and brain gain for the host;
 returnees are brain circulation.
+
+Staying is not for good: each year a share of the graduates who stayed (the alumni of origin o in d)
+go home,
+
+    logit(later return) = later_return_constant - later_return_income_gap ln(GDP pc d / GDP pc o)
+                          + return_incentive incentive[o]
+
+so returns come years after graduating, more between countries of similar income and where the origin
+pays for them (OECD International Migration Outlook: of the international students who stay, many leave
+within five years; docs/ODD.md 7.8).
 """
 
 from dataclasses import dataclass
@@ -32,7 +42,9 @@ class Params:
     income_gap: float = 0.8          # per log(GDP pc destination / origin)
     return_incentive: float = 2.0    # per unit of return incentive (0..1)
     visa: float = 0.8                # per unit of visa openness
-    diaspora_decay: float = share(0.05)     # share of the diaspora stock lost each year
+    later_return_constant: float = -2.4    # logit of a stayer going home in a year, between equal incomes
+    later_return_income_gap: float = 0.5   # per log(GDP pc destination / origin): richer hosts keep stayers
+    diaspora_decay: float = share(0.05)     # share of the diaspora stock lost each year (besides later returns)
     employability_constant: float = -0.6   # logit of a graduate job within a year
     employability_skill: float = 1.5       # per unit of skill
     employability_competence: float = 1.0  # per unit of intercultural competence
@@ -63,6 +75,15 @@ def stay_probabilities(world, policy, p, constant: float) -> np.ndarray:
     prob = 1.0 / (1.0 + fpmath.exp(-logit))
     np.fill_diagonal(prob, 0.0)
     return prob
+
+
+def later_return_rates(world, policy, p) -> np.ndarray:
+    """(C, C) yearly probability that a graduate of origin o who stayed in d goes home (0 on the diagonal)."""
+    logit = (p.later_return_constant - p.later_return_income_gap * fpmath.log(world.gdp_pc[None, :] / world.gdp_pc[:, None])
+             + p.return_incentive * policy["return_incentive"])              # (o, d): a corridor's lever
+    rate = 1.0 / (1.0 + fpmath.exp(-logit))
+    np.fill_diagonal(rate, 0.0)
+    return rate
 
 
 @njit(cache=True)
@@ -130,6 +151,8 @@ class Careers(Mechanism):
         Metric("stayers", "students/year", "foreign graduates of the country's universities who stayed (brain gain)"),
         Metric("brain_drain", "students/year", "nationals who graduated abroad and stayed there"),
         Metric("net_talent_gain", "students/year", "`stayers - brain_drain` (0 for WORLD)"),
+        Metric("later_returnees", "graduates/year",
+               "nationals who had stayed abroad after graduating and came home this year (by origin)"),
         Metric("doctoral_stay_rate", "share",
                "foreign doctoral graduates of the country's universities who stayed / all who finished"),
         Metric("intl_experienced_graduates", "students/year",
@@ -140,6 +163,7 @@ class Careers(Mechanism):
         Flow("stay", "graduates abroad who stayed in the country where they studied"),
         Flow("doctoral_stay", "doctoral graduates abroad who stayed in the country of their doctorate (part of `stay`)"),
         Flow("doctoral_return", "doctoral graduates abroad who went home (part of `return`)"),
+        Flow("later_return", "graduates who had stayed abroad going home this year: origin -> country they leave"),
     )
 
     def tables(self, m) -> CareerTables:
@@ -176,9 +200,13 @@ class Careers(Mechanism):
         self._join_diaspora(m)
 
     def _join_diaspora(self, m) -> None:
-        """Stayers join the alumni network; the network decays (death, onward migration, weaker ties)."""
-        d = m.diaspora
-        d.alumni = (1 - m.rules.careers.diaspora_decay) * d.alumni + off_diagonal(self.counts[STAYERS]) * m.world.scale
+        """Some earlier stayers go home (`later_return_rates`, expected numbers: the alumni are real graduates,
+        not agents); the rest of the network decays (death, onward migration, weaker ties); this year's
+        stayers join it."""
+        d, rule = m.diaspora, m.rules.careers
+        self.later_returns = later_return_rates(m.world, m.policy, rule) * d.alumni
+        d.alumni = (1 - rule.diaspora_decay) * (d.alumni - self.later_returns) \
+            + off_diagonal(self.counts[STAYERS]) * m.world.scale
 
     def metrics(self, m) -> dict[str, np.ndarray]:
         scale, stayed, g = m.world.scale, off_diagonal(self.counts[STAYERS]), self.by_origin
@@ -191,6 +219,7 @@ class Careers(Mechanism):
                 "doctoral_stay_rate": ratio(with_world(off_diagonal(self.counts[DOCTORAL_STAYERS]).sum(axis=0)),
                                             with_world(off_diagonal(self.counts[DOCTORAL_STAYERS]
                                                                     + self.counts[DOCTORAL_RETURNEES]).sum(axis=0))),
+                "later_returnees": with_world(self.later_returns.sum(axis=1)),
                 "intl_experienced_graduates": with_world(g[EXPERIENCED]) * scale,
                 "graduate_employability": ratio(with_world(g[EMPLOYABILITY]) / FIXED_POINT, with_world(g[GRADUATES]))}
 
@@ -199,4 +228,5 @@ class Careers(Mechanism):
         c = self.counts
         return {"return": off_diagonal(c[RETURNEES]) * scale, "stay": off_diagonal(c[STAYERS]) * scale,
                 "doctoral_stay": off_diagonal(c[DOCTORAL_STAYERS]) * scale,
-                "doctoral_return": off_diagonal(c[DOCTORAL_RETURNEES]) * scale}
+                "doctoral_return": off_diagonal(c[DOCTORAL_RETURNEES]) * scale,
+                "later_return": self.later_returns.copy()}

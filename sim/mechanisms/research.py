@@ -8,8 +8,12 @@ opens when both countries join the regional programme; a closed border closes ev
 across it).
 
 Then each researcher leads Poisson(papers_rate) papers, where the rate grows with productivity,
-open science, cooperation funding and the doctoral students who co-author their supervisors'
-papers (per researcher of the university). A team forms by the team-assembly process of Guimera,
+the resources of the university they work at (its budget per researcher working there, relative to the
+world's budget per funded post: `resource_factors`), open science, cooperation funding and the doctoral
+students who co-author their supervisors' papers (per researcher of the university). Where a researcher
+works thus changes what they produce: a move to a better-resourced host raises world output, a move to a
+poorer one lowers it (Kahn & MacGarvie 2016; Shi, Liu & Wang 2023; docs/ODD.md 7.9), and an arrival
+dilutes the host's resources a little. A team forms by the team-assembly process of Guimera,
 Uzzi, Spiro & Amaral (2005, Science 308:697): each co-author slot goes, with probability
 `incumbent_share`, to one of the lead's recent collaborators (repeat collaboration); otherwise to
 a newcomer: for a researcher with ties abroad (a foreign-born researcher: to the country of
@@ -67,6 +71,9 @@ class Params:
     open_science_productivity: float = nonnegative(0.3)  # productivity gain when the university and its partners share
     cooperation_productivity: float = nonnegative(0.1)   # productivity gain from cooperation funding
     doctoral_productivity: float = nonnegative(1.5)      # productivity gain per doctoral student per researcher
+    resources_elasticity: float = share(0.15)  # elasticity of output to the host's budget per researcher (< 1: a
+                                               # host's output is concave in its staff, so moves towards more
+                                               # resources per researcher raise world output)
     visit_constant: float = -4.0       # logit of a research visit abroad in a year
     visit_grants: float = 2.5          # per unit of researcher-mobility grants
     migrate_constant: float = -5.2     # logit of moving to a partner abroad
@@ -103,6 +110,28 @@ def papers_rate(productivity, open_share, cooperation, doctoral_per_researcher, 
     return rule.papers_per_researcher * productivity * (1.0 + rule.open_science_productivity * open_share
                                                         + rule.cooperation_productivity * cooperation
                                                         + rule.doctoral_productivity * doctoral_per_researcher)
+
+
+RESOURCE_FLOOR = 0.01    # budget per researcher below this share of the reference counts as this (no budget)
+
+
+def resource_factors(budget: np.ndarray, staff: np.ndarray, posts: np.ndarray, researcher_scale: float,
+                     elasticity: float) -> np.ndarray:
+    """(U,) multiplier of the output of a researcher working at each university: (R_u / R_ref)^elasticity,
+    R_u the university's budget (USD a year) per researcher working there this year, R_ref the post-weighted
+    geometric mean over the world of the budget per funded post. The reference does not depend on where
+    researchers are this year, so moving a researcher from a university to one with more resources per
+    researcher (after the move) raises the world's expected output: a host's output b^e s^(1-e) is concave
+    in its staff s."""
+    budget = np.asarray(budget, float)
+    per_post = np.divide(budget, posts * researcher_scale, out=np.zeros(len(budget)), where=posts > 0)
+    weight = np.where((per_post > 0), posts, 0).astype(float)
+    if weight.sum() <= 0:
+        return np.ones(len(budget))
+    reference = float(fpmath.exp((weight * fpmath.log(np.where(per_post > 0, per_post, 1.0))).sum() / weight.sum()))
+    per_researcher = np.divide(budget, staff * researcher_scale, out=per_post.copy(), where=staff > 0)
+    relative = np.maximum(per_researcher / reference, RESOURCE_FLOOR)
+    return fpmath.exp(elasticity * fpmath.log(relative))
 
 
 @njit(cache=True)
@@ -198,7 +227,7 @@ def members_by_university(univ, n_universities):
 @njit(cache=True, parallel=True)
 def papers(seed, year, uid, univ, visiting, productivity, citizenship, trained, collab, n_collab, offsets, partner,
            agreement_open, univ_country, first_univ, quality, cooperation, open_share, doctoral_per_researcher,
-           closed, size_logit, rule):
+           host_factor, closed, size_logit, rule):
     """Papers each researcher leads this year: (papers, international, citations, international citations,
     papers with a co-author in the lead's tie country).
 
@@ -218,7 +247,8 @@ def papers(seed, year, uid, univ, visiting, productivity, citizenship, trained, 
         home_u = univ[i]
         u = visiting[i] if visiting[i] >= 0 else home_u
         c = univ_country[home_u]
-        lam = papers_rate(productivity[i], open_share[home_u], cooperation[c], doctoral_per_researcher[home_u], rule)
+        lam = papers_rate(productivity[i] * host_factor[home_u], open_share[home_u], cooperation[c],
+                          doctoral_per_researcher[home_u], rule)
         k = rng.key(seed, rng.RESEARCH, year, uid[i])
         count = min(poisson(lam, rng.uniform_at(k, 0)), MAX_PAPERS)
         deg = offsets[u + 1] - offsets[u]
@@ -302,7 +332,8 @@ class Research(Mechanism):
     teams of incumbents, tie-country colleagues, partners abroad and colleagues; citations. Each
     university's output of the year goes to `model.universities` (researchers, papers, citations)."""
     section = "research"
-    reads = ("universities.reputation", "universities.doctoral_students", "universities.quality", "researchers")
+    reads = ("universities.reputation", "universities.doctoral_students", "universities.quality",
+             "universities.budget", "universities.posts", "researchers")
     writes = ("researchers", "universities.researchers", "universities.papers", "universities.intl_papers",
               "universities.citations", "universities.intl_citations")
     outcomes = (
@@ -342,7 +373,8 @@ class Research(Mechanism):
         led, intl, cites, cites_intl, tie = papers(
             m.seed, m.year, r.uid, r.univ, r.visiting, r.productivity, r.citizenship, r.trained, r.collab, r.n_collab,
             g.offsets, g.partner, is_open, c, w.first_univ, u.quality.mean(axis=1), p["research_cooperation"], shared,
-            doctoral_per_researcher, closed, system_size_logits(np.bincount(c[r.univ], minlength=n_c).astype(float),
+            doctoral_per_researcher, resource_factors(u.budget, staff, u.posts, w.researcher_scale, rule.resources_elasticity),
+            closed, system_size_logits(np.bincount(c[r.univ], minlength=n_c).astype(float),
                                                                 rule.intl_size), rule)
         self.tie_papers = np.bincount(c[r.univ], tie, n_c)         # by the country the lead works in
         u.researchers = staff
