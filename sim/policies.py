@@ -55,6 +55,8 @@ LEVERS: dict[str, LeverSpec] = {
                                   "strength of the origin's incentives for graduates abroad to return", ORIGIN),
     "enrolment_rate": LeverSpec("enrolment_rate", 0.0, 1.0, "share",
                                 "gross tertiary enrolment ratio: cohorts grow in proportion to it"),
+    "public_funding": LeverSpec(1.0, 0.0, 3.0, "factor",
+                                "multiplier on the public funding of the country's universities (< 1: a cut)"),
     "capacity_growth": LeverSpec(0.0, 0.0, 0.5, "share a year",
                                  "yearly growth of university seats (enrolment expansion)"),
     "exchange_funding": LeverSpec(0.0, 0.0, 1.0, "share",

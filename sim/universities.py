@@ -24,6 +24,9 @@ class Universities:
     posts: np.ndarray        # (U,) funded research posts, in researcher agents (research careers hire into them)
     posts_per_usd: np.ndarray  # (U,) research posts a dollar of budget funds (set when recording starts: finance)
     public_per_seat: np.ndarray  # (U,) public funding a seat (USD a year; set when recording starts: finance)
+    budget_per_seat_ref: np.ndarray  # (U,) budget a seat when recording started (USD a year: finance)
+    recruitment: np.ndarray  # (U,) effort to recruit fee-paying international students, 0..1 (finance; the
+                             # choice of the next intake sees it)
     # this year's money, set by finance (USD a year)
     budget: np.ndarray       # (U,) income: public funding + international tuition
     tuition: np.ndarray      # (U,) international tuition revenue
@@ -41,7 +44,7 @@ class Universities:
     intl_citations: np.ndarray  # (U,) of the international papers, fixed point
 
     SAVED = ("capacity", "quality", "teaching", "courses", "reputation", "growth", "posts", "posts_per_usd",
-             "public_per_seat")
+             "public_per_seat", "budget_per_seat_ref", "recruitment")
 
     @classmethod
     def from_world(cls, w: World) -> "Universities":
@@ -50,6 +53,7 @@ class Universities:
         return cls(capacity=w.univ_capacity.copy(), quality=w.univ_quality.copy(), teaching=w.univ_teaching.copy(),
                    courses=w.univ_intl_courses.copy(), reputation=np.ones(u), growth=np.zeros(u),
                    posts=w.researchers.astype(np.int64), posts_per_usd=np.zeros(u), public_per_seat=np.zeros(u),
+                   budget_per_seat_ref=np.zeros(u), recruitment=np.zeros(u),
                    budget=np.zeros(u),
                    tuition=np.zeros(u), enrolled=zeros.copy(), fee_paying=zeros.copy(),
                    continuing=zeros.copy(), doctoral_students=zeros.copy(),

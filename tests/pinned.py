@@ -40,9 +40,11 @@ PINNED = {  # small_config(**CONFIG)
     # Updated (issue 25, on purpose): a researcher's output depends on the host's budget per researcher
     # (research.resource_factors) and stayers go home later (careers.later_return_rates: a new metric,
     # later_returnees, and flow kind, later_return); both move every result through papers, reputation and
-    # the alumni network.
-    "flows": "363c1f31172012138577978238e3aef34c6db9580d2c47ca1ab58407ebc6e6f7",
-    "metrics": "a8d79e9c576df0986c1bbd2e16854f641be9abeef4a832008c038573bdcefc45",
+    # the alumni network. Updated again (issue 25, on purpose): fee-paying international students cost to teach
+    # (finance.teaching_cost) and universities recruit them when their budget a seat falls (the choice's
+    # recruitment term), which moves budgets, posts and papers.
+    "flows": "5b3a0de756c50a6c6b7d29014903573d0b78dac30d1b560d0e53dc4c71e27d3c",
+    "metrics": "e63338e0639dc527f8c410657e25ac3e27720502082e0ebff9436cd4f41b7a9d",
 }
 
 

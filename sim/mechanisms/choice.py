@@ -73,6 +73,8 @@ class Params:
     abroad_trend: float = 0.0        # utility of going abroad, per calendar year since 2016 (the real world's is fitted)
     cost: float = 1.2                # per unit of net cost / family income
     international_courses: float = 1.5  # per unit of the destination's share of international courses
+    recruitment: float = 1.0         # per unit of the destination universities' recruitment effort (finance.py),
+                                     # for the origins they charge a fee
     university_quality: float = 4.0  # within-country choice among universities
     nest: float = 1.0                # weight of the destinations' inclusive value in going abroad (1: plain logit)
     abroad_applications: int = nonnegative(2)     # ranked applications a mobile student sends abroad
@@ -138,8 +140,8 @@ class DegreeChoice(Mechanism):
     Entrants left without a seat are not enrolled this year."""
     section = "choice"
     reads = ("uid", "origin", "field", "talent", "resources", "level", "univ",
-             "universities.capacity", "universities.quality", "universities.courses", "diaspora.alumni",
-             "diaspora.enrolled_abroad", "corridor_constant")
+             "universities.capacity", "universities.quality", "universities.courses", "universities.recruitment",
+             "diaspora.alumni", "diaspora.enrolled_abroad", "corridor_constant")
     writes = ("univ",
               "destinations")
     outcomes = (

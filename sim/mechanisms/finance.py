@@ -15,6 +15,15 @@ Scholarships do not change what a university receives; they change who pays: a d
 origin's `outbound_scholarship` that share of the rest for its nationals abroad (the cost the
 destination choice sees, choice.py).
 
+Public funding follows the `public_funding` lever (a cut: < 1). A fee-paying international student (one
+charged a fee: tuition factor > 0) costs `teaching_cost` x GDP per capita a year to teach beyond the
+seat's funding (support, admissions, smaller classes), so the budget is public funding + tuition -
+those costs. Universities are actors: when their budget a seat falls below what it was when recording
+started (a cut, or lost fees), they recruit fee-paying international students, with an effort
+`recruitment_response` x the shortfall (0..1) that the next intake's choice sees (choice.py, `recruitment`):
+the response of US public research universities to state funding cuts (Bound, Braga, Khanna & Turner
+2020) emerges from it (docs/ODD.md 7.15).
+
 The budget funds research: research posts follow the budget, `posts = posts_per_usd x budget`,
 where posts_per_usd is fixed when recording starts so that the posts of the first recorded year
 are the world's research staff. So fewer international students can mean less income and fewer
@@ -36,6 +45,9 @@ from sim.outcomes import Metric, blocks, by_country, ratio, with_world
 class Params:
     """behaviour.finance: universities' public funding."""
     public_per_student: float = nonnegative(0.35)  # public funding per domestic student, as a share of GDP per capita
+    teaching_cost: float = nonnegative(0.1)        # yearly cost of teaching a fee-paying international student beyond
+                                                   # the seat's funding, as a share of the host's GDP per capita
+    recruitment_response: float = nonnegative(1.5)  # recruitment effort per unit shortfall of the budget a seat
 
 
 Rule = FinanceRule = rule_type(Params, "FinanceRule")
@@ -71,6 +83,13 @@ def tuition_revenue(payers: np.ndarray, tuition: np.ndarray, factor: np.ndarray,
     return scale * tuition * (payers * factor[:, univ_country].T).sum(axis=1)
 
 
+def recruitment_effort(per_seat: np.ndarray, reference: np.ndarray, response: float) -> np.ndarray:
+    """(U,) effort to recruit fee-paying international students, 0..1: `response` x the shortfall of the budget a
+    seat below its reference (0 without a reference: before recording starts)."""
+    shortfall = np.where(reference > 0, 1.0 - per_seat / np.where(reference > 0, reference, 1.0), 0.0)
+    return np.clip(response * shortfall, 0.0, 1.0)
+
+
 class Finance(Mechanism):
     """Income of every university (public funding, international tuition), the scholarship bill of every
     country, and the research posts budgets fund."""
@@ -78,9 +97,11 @@ class Finance(Mechanism):
     reads = ("origin", "univ", "level", "resources",
              "universities.fee_paying", "universities.enrolled", "universities.capacity", "census")
     writes = ("universities.tuition", "universities.public_per_seat", "universities.budget",
-              "universities.posts_per_usd", "universities.posts")
+              "universities.posts_per_usd", "universities.posts", "universities.budget_per_seat_ref",
+              "universities.recruitment")
     outcomes = (
-        Metric("university_income", "USD/year", "income of the country's universities: public funding + tuition"),
+        Metric("university_income", "USD/year", "budget of the country's universities: public funding + tuition - "
+               "the teaching costs of fee-paying international students"),
         Metric("tuition_revenue", "USD/year", "international tuition its universities receive"),
         Metric("tuition_share", "share", "`tuition_revenue / university_income`"),
         Metric("scholarship_cost", "USD/year",
@@ -98,9 +119,14 @@ class Finance(Mechanism):
         if m.year <= m.cfg.start_year:   # until recording starts: funding follows the domestic students
             domestic = rule.public_per_student * w.gdp_pc[c] * (u.enrolled - u.fee_paying) * w.scale
             u.public_per_seat = domestic / np.maximum(u.capacity, 1)
-        u.budget = u.public_per_seat * u.capacity + u.tuition
+        charged = (payers * (p["tuition_factor"][:, c].T > 0)).sum(axis=1) * w.scale
+        u.budget = np.maximum(u.public_per_seat * u.capacity * p["public_funding"][c] + u.tuition
+                              - rule.teaching_cost * w.gdp_pc[c] * charged, 0.0)
+        per_seat = u.budget / np.maximum(u.capacity, 1)
         if m.year == m.cfg.start_year:   # the budget of the first recorded year funds the world's research staff
             u.posts_per_usd = np.divide(m.world.researchers, u.budget, out=np.zeros(len(u)), where=u.budget > 0)
+            u.budget_per_seat_ref = per_seat
+        u.recruitment = recruitment_effort(per_seat, u.budget_per_seat_ref, rule.recruitment_response)
         if m.year >= m.cfg.start_year:
             u.posts = np.round(u.posts_per_usd * u.budget).astype(np.int64)
         students = (m.census.enrolled - m.census.doctoral) * ~np.eye(w.n_countries, dtype=bool) * w.scale

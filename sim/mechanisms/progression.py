@@ -127,7 +127,7 @@ class Progression(Mechanism):
     section = "progression"
     reads = ("uid", "origin", "univ", "talent", "field", "resources", "level", "mobility", "outcome",
              "universities.quality", "universities.reputation", "universities.capacity", "universities.courses",
-             "universities.continuing", "universities.doctoral_continuing", "universities.posts",
+             "universities.recruitment", "universities.continuing", "universities.doctoral_continuing", "universities.posts",
              "diaspora.alumni", "diaspora.enrolled_abroad", "corridor_constant", "researchers", "destinations")
     writes = ("univ", "level", "year_in", "outcome")
     outcomes = (

@@ -54,11 +54,12 @@ class Destinations(NamedTuple):
 
 
 def destinations(world, policy, network, quality_idx, tuition, courses, p, years_since: float = 0.0,
-                 corridor: np.ndarray | None = None) -> Destinations:
+                 corridor: np.ndarray | None = None, recruitment: np.ndarray | None = None) -> Destinations:
     """The lower nest of the choice: the utilities of foreign destinations (without the constant of going
     abroad, which does not depend on the destination) by origin, field and resources band; `years_since`:
     calendar years since TREND_BASE_YEAR (the trend of going abroad lowers home's utility); `corridor`: the
-    (C, C) corridor constants of a run from the data (sim/initial_state.py), else none."""
+    (C, C) corridor constants of a run from the data (sim/initial_state.py), else none; `recruitment`: the (C,)
+    recruitment effort of each destination's universities (finance.py), aimed at the origins it charges."""
     n = world.n_countries
     eye = np.eye(n, dtype=bool)
     pair = (p.log_distance * fpmath.log(np.where(eye, 1.0, world.distance_km))
@@ -70,6 +71,8 @@ def destinations(world, policy, network, quality_idx, tuition, courses, p, years
             + p.international_courses * courses[None, :] + world.destination_constant[None, :])
     if corridor is not None:
         pair = pair + corridor
+    if recruitment is not None:
+        pair = pair + p.recruitment * recruitment[None, :] * (policy["tuition_factor"] > 0)
     cost = tuition[None, :] * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc[None, :]     # (o, d)
     net = cost * (1 - policy["inbound_scholarship"]) * (1 - policy["outbound_scholarship"])
     income = world.gdp_pc[:, None, None] * RESOURCE_INCOME_FACTOR[None, :, None]          # (o, r, 1)
@@ -229,8 +232,9 @@ def destination_nest(m, quality=None) -> tuple[Destinations, np.ndarray]:
                       p.university_quality)
     tuition = np.bincount(w.univ_country, w.univ_tuition_intl * u.capacity, w.n_countries) / seats
     # the network in real students per 100,000 students of the origin: invariant to world.scale
+    recruitment = np.bincount(w.univ_country, u.recruitment * u.capacity, w.n_countries) / seats
     d = destinations(w, m.policy, m.diaspora.per_100k(students_at_home(m)), q, tuition, capacity_courses, p,
-                     m.year - TREND_BASE_YEAR, m.corridor_constant)
+                     m.year - TREND_BASE_YEAR, m.corridor_constant, recruitment)
     return d, where_table(d)
 
 
