@@ -1,7 +1,9 @@
 """The diaspora networks between countries, the state behind the network term of the choice.
 
 alumni[o, d]: graduates of origin o who studied in d and stayed there, decaying by
-`careers.diaspora_decay` a year (updated by careers); enrolled_abroad[o, d]: students of o
+`careers.diaspora_decay` a year (updated by careers); returned[o, d]: graduates of origin o who studied in d
+and live at home again (at graduation or later), decaying the same way: d's alumni abroad, a channel of its
+influence (an outcome only: nothing reads it back); enrolled_abroad[o, d]: students of o
 continuing their studies in d (refreshed when the year's leavers have left). Both in real
 students, so behaviour does not depend on how many students an agent stands for.
 """
@@ -18,10 +20,11 @@ NETWORK_UNIT = 100_000.0  # the choice sees the network per this many students o
 class Diaspora:
     alumni: np.ndarray           # (C, C) graduates who stayed (real students)
     enrolled_abroad: np.ndarray  # (C, C) current students abroad (real students)
+    returned: np.ndarray         # (C, C) graduates abroad who went home, by origin x where they studied (real)
 
     @classmethod
     def empty(cls, n_countries: int) -> "Diaspora":
-        return cls(np.zeros((n_countries, n_countries)), np.zeros((n_countries, n_countries)))
+        return cls(*(np.zeros((n_countries, n_countries)) for _ in range(3)))
 
     @classmethod
     def before_the_start(cls, entrants: np.ndarray, years_enrolled: float, decay: float,
@@ -35,14 +38,15 @@ class Diaspora:
         if observed_stock is not None:
             seen = ~np.isnan(observed_stock)
             flows = np.where(seen, np.nan_to_num(observed_stock) / years_enrolled, flows)
-        return cls(alumni=flows * INITIAL_STAY_SHARE / max(decay, 1e-3), enrolled_abroad=flows * years_enrolled)
+        return cls(alumni=flows * INITIAL_STAY_SHARE / max(decay, 1e-3), enrolled_abroad=flows * years_enrolled,
+                   returned=flows * (1 - INITIAL_STAY_SHARE) / max(decay, 1e-3))
 
     def per_100k(self, students_at_home: np.ndarray) -> np.ndarray:
         """(C, C) the network as the choice sees it: per 100,000 students of the origin."""
         return NETWORK_UNIT * (self.alumni + self.enrolled_abroad) / students_at_home
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"alumni": self.alumni, "enrolled_abroad": self.enrolled_abroad}
+        return {"alumni": self.alumni, "enrolled_abroad": self.enrolled_abroad, "returned": self.returned}
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> "Diaspora":

@@ -27,7 +27,7 @@ OUTCOMES = np.array(students.OUTCOMES, dtype=object)
 METRIC_ORDER = (
     "enrolled", "entrants", "graduates", "dropouts", "unplaced", "inbound_degree", "outbound_degree",
     "new_inbound_degree", "new_outbound_degree", "international_share", "returnees", "stayers", "brain_drain",
-    "net_talent_gain", "doctoral_stay_rate", "later_returnees", "mean_skill", "mean_intercultural_competence",
+    "net_talent_gain", "doctoral_stay_rate", "later_returnees", "alumni_abroad", "mean_skill", "mean_intercultural_competence",
     "mean_intercultural_competence_nonmobile",
     "exchange_students", "exchange_inbound", "exchange_participation_rate", "exchange_term_or_year_share",
     "internships", "internships_hosted", "intl_experienced_graduates", "graduate_employability",
@@ -35,7 +35,7 @@ METRIC_ORDER = (
     "master_progressions", "doctoral_entrants", "doctoral_students", "doctoral_international_share", "enrolment_rate",
     "teaching_quality", "intl_course_share", "capacity", "university_income", "tuition_revenue", "tuition_share",
     "scholarship_cost", "research_posts", "researchers", "researcher_entries", "researcher_exits",
-    "foreign_born_researcher_share", "papers", "intl_coauthored_share", "tie_coauthored_papers",
+    "foreign_born_researcher_share", "researchers_abroad", "papers", "intl_coauthored_share", "tie_coauthored_papers",
     "citations_per_paper", "citations_per_paper_intl", "citations_per_paper_domestic", "research_reputation",
     "researcher_visits", "researchers_moved_out", "researchers_moved_in", "researchers_returned",
     "patent_applications", "service_projects", "service_projects_international", "people_reached")

@@ -41,6 +41,8 @@ FIELDS: dict[str, Field] = _UNIVERSITIES | {
     "agreements.traffic": Field(False, "(E,) exchange students sent along each agreement this year (exchange)"),
     "diaspora.alumni": Field(True, "(C, C) graduates who stayed where they studied, decaying (careers)"),
     "diaspora.enrolled_abroad": Field(True, "(C, C) students continuing their studies abroad (graduation)"),
+    "diaspora.returned": Field(True, "(C, C) graduates abroad who went home, by origin x where they studied, "
+                                     "decaying (careers; an outcome only)"),
     "corridor_constant": Field(True, "(C, C) utility of each corridor the covariates leave out: zero, or set at the "
                                      "start of a run from the data to keep the observed shares (sim/initial_state.py)"),
     "researchers": Field(True, "the researcher population (sim/researchers.py): moved by research, renewed by "

@@ -82,6 +82,14 @@ def test_stayers_go_home_years_later_more_where_origins_pay_for_it():
     assert final(s, "later_returnees", origins) > final(base, "later_returnees", origins)
 
 
+def test_influence_the_hosts_alumni_abroad_grow_with_returns_and_scientists_abroad_with_open_visas():
+    base, s = pair("return_incentives")
+    hosts = group("high_income")
+    assert final(s, "alumni_abroad", hosts) > final(base, "alumni_abroad", hosts) > 0
+    mobile = run("open_visas", **KW)          # researchers move more towards open destinations
+    assert final(mobile, "researchers_abroad") > final(base, "researchers_abroad") > 0
+
+
 def test_exchanges_raise_later_degree_mobility():
     base, s = pair("exchange_expansion")
     assert final(s, "outbound_degree") > final(base, "outbound_degree")

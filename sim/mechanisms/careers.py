@@ -145,7 +145,7 @@ class Careers(Mechanism):
     reads = ("uid", "origin", "univ", "level", "outcome", "skill", "competence", "mobility",
              "diaspora.alumni")
     writes = ("outcome",
-              "diaspora.alumni")
+              "diaspora.alumni", "diaspora.returned")
     outcomes = (
         Metric("returnees", "students/year", "nationals who graduated abroad and came home (brain circulation)"),
         Metric("stayers", "students/year", "foreign graduates of the country's universities who stayed (brain gain)"),
@@ -153,6 +153,9 @@ class Careers(Mechanism):
         Metric("net_talent_gain", "students/year", "`stayers - brain_drain` (0 for WORLD)"),
         Metric("later_returnees", "graduates/year",
                "nationals who had stayed abroad after graduating and came home this year (by origin)"),
+        Metric("alumni_abroad", "graduates",
+               "foreign graduates of the country's universities living in their home country again (a stock, "
+               "decaying like the network): the reach of its education abroad"),
         Metric("doctoral_stay_rate", "share",
                "foreign doctoral graduates of the country's universities who stayed / all who finished"),
         Metric("intl_experienced_graduates", "students/year",
@@ -207,6 +210,8 @@ class Careers(Mechanism):
         self.later_returns = later_return_rates(m.world, m.policy, rule) * d.alumni
         d.alumni = (1 - rule.diaspora_decay) * (d.alumni - self.later_returns) \
             + off_diagonal(self.counts[STAYERS]) * m.world.scale
+        d.returned = (1 - rule.diaspora_decay) * (d.returned + self.later_returns) \
+            + off_diagonal(self.counts[RETURNEES]) * m.world.scale
 
     def metrics(self, m) -> dict[str, np.ndarray]:
         scale, stayed, g = m.world.scale, off_diagonal(self.counts[STAYERS]), self.by_origin
@@ -220,6 +225,7 @@ class Careers(Mechanism):
                                             with_world(off_diagonal(self.counts[DOCTORAL_STAYERS]
                                                                     + self.counts[DOCTORAL_RETURNEES]).sum(axis=0))),
                 "later_returnees": with_world(self.later_returns.sum(axis=1)),
+                "alumni_abroad": with_world(m.diaspora.returned.sum(axis=0)),
                 "intl_experienced_graduates": with_world(g[EXPERIENCED]) * scale,
                 "graduate_employability": ratio(with_world(g[EMPLOYABILITY]) / FIXED_POINT, with_world(g[GRADUATES]))}
 

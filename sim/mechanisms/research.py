@@ -347,6 +347,8 @@ class Research(Mechanism):
                "papers whose lead has ties abroad (foreign-born, or trained abroad) co-authored with that country"),
         Metric("foreign_born_researcher_share", "share",
                "researchers working in the country who are citizens of another / researchers"),
+        Metric("researchers_abroad", "researchers",
+               "the country's citizens working as researchers in another country (its scientific diaspora)"),
         Metric("researcher_visits", "researchers/year", "the country's researchers visiting abroad"),
         Metric("researchers_moved_out", "researchers/year",
                "researchers leaving for a university abroad (by home country)"),
@@ -384,6 +386,7 @@ class Research(Mechanism):
         u.intl_citations = _int_bincount(r.univ, cites_intl, n_u)
         works_in = c[r.univ]
         self.foreign_born = np.bincount(works_in[r.citizenship != works_in], minlength=n_c)
+        self.abroad = np.bincount(r.citizenship[r.citizenship != works_in], minlength=n_c)
         home_c = c[r.home]
         visiting = r.visiting >= 0
         self.visits = np.zeros((n_c, n_c), np.int64)
@@ -411,6 +414,7 @@ class Research(Mechanism):
                 "tie_coauthored_papers": with_world(self.tie_papers) * rs,
                 "foreign_born_researcher_share": ratio(with_world(self.foreign_born),
                                                        with_world(by_country(u.researchers, uc, n))),
+                "researchers_abroad": with_world(self.abroad) * rs,
                 "researcher_visits": with_world(self.visits.sum(axis=1) - np.diag(self.visits)) * rs,
                 "researchers_moved_out": with_world(self.moves.sum(axis=1) - np.diag(self.moves)) * rs,
                 "researchers_moved_in": with_world(self.moves.sum(axis=0) - np.diag(self.moves)) * rs,
