@@ -28,18 +28,23 @@ class Diaspora:
 
     @classmethod
     def before_the_start(cls, entrants: np.ndarray, years_enrolled: float, decay: float,
-                         observed_stock: np.ndarray | None) -> "Diaspora":
+                         observed_stock: np.ndarray | None, later_return: np.ndarray | None = None) -> "Diaspora":
         """The stock that `entrants` (real students a year by origin x destination, under the default
         policies and no network) would have built: entrants x the years they stay enrolled, plus the
-        share who stayed after graduating, accumulated over the network's memory (1 / decay years).
+        share who stayed after graduating, in the steady state of the yearly update (careers.py): alumni
+        A = (1 - decay) (A - r A) + S, returned R = (1 - decay) (R + r A) + G, with `later_return` r
+        ((C, C) yearly rates; none: 0). A start off that steady state would drift towards it in every run.
         A real world starts from the observed stocks where a destination reports them."""
         flows = entrants.copy()
         np.fill_diagonal(flows, 0.0)
         if observed_stock is not None:
             seen = ~np.isnan(observed_stock)
             flows = np.where(seen, np.nan_to_num(observed_stock) / years_enrolled, flows)
-        return cls(alumni=flows * INITIAL_STAY_SHARE / max(decay, 1e-3), enrolled_abroad=flows * years_enrolled,
-                   returned=flows * (1 - INITIAL_STAY_SHARE) / max(decay, 1e-3))
+        r = np.zeros_like(flows) if later_return is None else later_return
+        keep = 1.0 - max(decay, 1e-3)
+        alumni = flows * INITIAL_STAY_SHARE / (1.0 - keep * (1.0 - r))
+        returned = (flows * (1 - INITIAL_STAY_SHARE) + keep * r * alumni) / (1.0 - keep)
+        return cls(alumni=alumni, enrolled_abroad=flows * years_enrolled, returned=returned)
 
     def per_100k(self, students_at_home: np.ndarray) -> np.ndarray:
         """(C, C) the network as the choice sees it: per 100,000 students of the origin."""

@@ -12,7 +12,7 @@ import numpy as np
 
 from sim import fpmath
 from sim.diaspora import Diaspora
-from sim.mechanisms.careers import stay_probabilities
+from sim.mechanisms.careers import later_return_rates, stay_probabilities
 from sim.mechanisms.expected_stocks import leaving_share
 from sim.mechanisms.library.common import years_enrolled
 from sim.mechanisms.library.destinations import expected_entrants, probabilities
@@ -25,7 +25,9 @@ def diaspora(m) -> Diaspora:
     w, study = m.world, m.rules.study
     entrants = expected_entrants(probabilities(m), w, study.postgraduate_share) * w.scale
     years = years_enrolled(study, m.rules.progression)
-    return Diaspora.before_the_start(entrants, years, m.rules.careers.diaspora_decay, w.observed_stock)
+    careers = m.rules.careers
+    return Diaspora.before_the_start(entrants, years, careers.diaspora_decay, w.observed_stock,
+                                     later_return_rates(w, m.policy, careers))
 
 
 def researcher_origins(m) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
