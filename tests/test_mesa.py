@@ -77,7 +77,7 @@ def test_run_model_ends_after_the_configured_years_and_collects_a_row_each():
 def test_batch_run_over_two_scenarios_and_two_seeds():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rows = mesa.batch_run(HemsimModel, parameters={"scenario": ["baseline", "open_visas"], **SMALL, "years": 3},
+        rows = mesa.batch_run(HemsimModel, parameters={"scenario": ["baseline", "open_visas"], **SMALL, "world.students": 20_000, "years": 3},
                               rng=[0, 1], max_steps=50, number_processes=1, data_collection_period=-1,
                               display_progress=False)
     assert len(rows) == 4
