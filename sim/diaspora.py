@@ -46,6 +46,14 @@ class Diaspora:
         returned = (flows * (1 - INITIAL_STAY_SHARE) + keep * r * alumni) / (1.0 - keep)
         return cls(alumni=alumni, enrolled_abroad=flows * years_enrolled, returned=returned)
 
+    def update(self, later_return: np.ndarray, decay: float, stayers: np.ndarray, returnees: np.ndarray) -> np.ndarray:
+        """One year (careers.py): `later_return` x alumni go home, the rest of the network decays, this year's
+        `stayers` and `returnees` (real graduates, (C, C)) join it. Returns the later returns."""
+        later = later_return * self.alumni
+        self.alumni = (1 - decay) * (self.alumni - later) + stayers
+        self.returned = (1 - decay) * (self.returned + later) + returnees
+        return later
+
     def per_100k(self, students_at_home: np.ndarray) -> np.ndarray:
         """(C, C) the network as the choice sees it: per 100,000 students of the origin."""
         return NETWORK_UNIT * (self.alumni + self.enrolled_abroad) / students_at_home

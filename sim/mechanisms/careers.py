@@ -207,11 +207,9 @@ class Careers(Mechanism):
         not agents); the rest of the network decays (death, onward migration, weaker ties); this year's
         stayers join it."""
         d, rule = m.diaspora, m.rules.careers
-        self.later_returns = later_return_rates(m.world, m.policy, rule) * d.alumni
-        d.alumni = (1 - rule.diaspora_decay) * (d.alumni - self.later_returns) \
-            + off_diagonal(self.counts[STAYERS]) * m.world.scale
-        d.returned = (1 - rule.diaspora_decay) * (d.returned + self.later_returns) \
-            + off_diagonal(self.counts[RETURNEES]) * m.world.scale
+        self.later_returns = d.update(later_return_rates(m.world, m.policy, rule), rule.diaspora_decay,
+                                      off_diagonal(self.counts[STAYERS]) * m.world.scale,
+                                      off_diagonal(self.counts[RETURNEES]) * m.world.scale)
 
     def metrics(self, m) -> dict[str, np.ndarray]:
         scale, stayed, g = m.world.scale, off_diagonal(self.counts[STAYERS]), self.by_origin
