@@ -145,6 +145,9 @@ def test_unknown_inputs_and_non_numbers_are_refused(synthetic):
 
 # ---- hemsim-emulate --------------------------------------------------------------------------------
 TINY = ["years=3", "world.students=3000", "world.researchers=200", "world.countries=8", "world.universities=40"]
+# the trained emulator's world: small, but with enough students abroad (about 1%; the 8-country world has 0.1%,
+# a few agents) for the levers' effects to stand above the dice at 8 training points
+TRAINED = ["years=4", "world.students=20000", "world.researchers=200", "world.countries=20", "world.universities=60"]
 DESIGN = """
 parameters:
   behaviour.choice.cost: [0.6, 1.8]
@@ -167,7 +170,7 @@ def trained(tmp_path_factory):
     design = folder / "design.yaml"
     design.write_text(DESIGN)
     out = folder / "out"
-    cmd = ["train", "samples=8", "holdout=3", f"design={design}", f"out={out}", *TINY]
+    cmd = ["train", "samples=8", "holdout=3", f"design={design}", f"out={out}", *TRAINED]
     p = emulate(*cmd)
     assert p.returncode == 0, p.stderr[-3000:]
     return out, cmd
