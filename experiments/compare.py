@@ -12,10 +12,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("sweep_dir", type=Path)
     parser.add_argument("--baseline", default="baseline", help="the scenario effects are measured against")
     parser.add_argument("--out", type=Path, default=None, help="where figures and report go (default: SWEEP_DIR)")
+    parser.add_argument("--sensitivity", type=Path, action="append", default=[], metavar="DIR",
+                        help="a Sobol' analysis of a scenario's effects (hemsim-sensitivity method=sobol "
+                             "effect=<scenario> out=DIR); repeatable. Flags effects the unanchored parameters dominate")
     args = parser.parse_args(argv)
     from sim.analysis import report
     try:
-        path, table = report.compare(args.sweep_dir, args.baseline, args.out)
+        path, table = report.compare(args.sweep_dir, args.baseline, args.out, tuple(args.sensitivity))
     except UserError as e:
         fail(str(e))
     except OSError as e:             # read-only folder, full disk, permissions: one line naming the file

@@ -12,9 +12,11 @@ the baseline's at the same point and seed. Points run in chunks on local process
 as a Slurm job array (`launcher=slurm`, through submitit), each process building the world and
 loading the compiled kernels once; a chunk already done is not run again (rerun the same command to
 resume). Writes to `out=` (or `hydra.run.dir=`; default results/sensitivity/<method>):
-sensitivity.parquet (outcome, parameter, method, index, value, conf), design.parquet (the points
-and their outcomes), a figure per outcome (sensitivity_<outcome>.png/.pdf) and report.md. Any other
-key=value is a config override, as for `hemsim`.
+sensitivity.parquet (outcome, parameter, method, index, value, conf, quantity, scenario, unanchored),
+sensitivity.json (what was analysed and the parquet's SHA-256, for hemsim-compare --sensitivity),
+design.parquet (the points and their outcomes), a figure per outcome (sensitivity_<outcome>.png/.pdf) and
+report.md, which flags (Sobol') an outcome or effect whose variance the design's unanchored parameters
+dominate (summed total index > 0.5). Any other key=value is a config override, as for `hemsim`.
 """
 
 import hashlib
@@ -117,7 +119,7 @@ def run(plan: dict) -> dict:
     import pandas as pd
     from sim.analysis import sensitivity as S
     from sim.errors import UserError
-    from sim.io import atomic_write
+    from sim.io import atomic_write, sha256, write_json
     opts, out, x = plan["options"], plan["out"], plan["x"]
     from sim.batch import run_chunks
     started = time.perf_counter()
@@ -134,18 +136,24 @@ def run(plan: dict) -> dict:
             y = per_point[f"effect:{o}"].to_numpy() - y
         indices.append(S.analyse(opts["method"], plan["prob"], x, y, o, opts["sample_seed"]))
     table = pd.concat(indices, ignore_index=True).assign(
-        quantity="effect" if "effect" in plan["configs"] else "outcome")
+        quantity="effect" if "effect" in plan["configs"] else "outcome", scenario=opts["effect"])
+    table["unanchored"] = table.parameter.isin(plan["design"].unanchored)
     for o in plan["outcomes"]:
         figures.append(S.figure(table, o, out, f"effect of {opts['effect']} on {o}" if opts["effect"] else o))
     points = pd.DataFrame(x, columns=plan["names"]).join(per_point.reset_index(drop=True))
     atomic_write(out / "design.parquet", lambda tmp: points.to_parquet(tmp, index=False))
     atomic_write(out / "sensitivity.parquet", lambda tmp: table.to_parquet(tmp, index=False))
+    write_json({"format": "hemsim-sensitivity", "identity": json.loads(plan["identity"]),
+                "files": {"sensitivity.parquet": sha256(out / "sensitivity.parquet")}}, out / "sensitivity.json",
+               checksum=True)
     minutes = (time.perf_counter() - started) / 60
     _report(plan, table, figures, minutes)
     return {"indices": table, "minutes": minutes}
 
 
 def _report(plan, table, figures, minutes) -> None:
+    import numpy as np
+    from sim.analysis import sensitivity as S
     opts = plan["options"]
     main = "mu_star" if opts["method"] == "morris" else "ST"
     lines = [f"# Sensitivity analysis: {opts['method']}", "",
@@ -153,10 +161,22 @@ def _report(plan, table, figures, minutes) -> None:
              f" x {opts['seeds']} seed(s) over {len(plan['names'])} parameters of design `{opts['design']}`, "
              f"{'the effect of `' + opts['effect'] + '` (scenario - baseline at the same point and seed)' if opts['effect'] else 'outcomes'}"
              f"; {minutes:.1f} minutes. Index: {main} ({'mean absolute elementary effect, in the outcome units' if main == 'mu_star' else 'total-order share of variance'}), 95% interval.", ""]
+    flags = S.dominance(table).set_index("outcome") if opts["method"] == "sobol" else None
+    if flags is not None and len(flags):
+        lines += [f"Unanchored parameters (declared uncertainties with no published magnitude, marked * below): "
+                  f"their summed total index is above {S.DOMINATED} for "
+                  f"{', '.join(flags.index[flags.dominated]) or 'no outcome'}: there the "
+                  f"{'effect' if opts['effect'] else 'outcome'} is mostly an assumption's, not evidence's.", ""]
     for o, fig in zip(plan["outcomes"], figures):
         d = table[(table.outcome == o) & (table["index"] == main)].sort_values("value", ascending=False, kind="stable")
-        lines += [f"## {o}", "", f"![{o}]({fig.name})", "",
-                  d[["parameter", "value", "conf"]].to_markdown(index=False, floatfmt=".4g"), ""]
+        d = d.assign(parameter=d.parameter + np.where(d.unanchored, " *", ""))
+        lines += [f"## {o}", "", f"![{o}]({fig.name})", ""]
+        if flags is not None and o in flags.index:
+            f = flags.loc[o]
+            lines += [f"Unanchored parameters' summed ST {f.unanchored_ST:.2f}"
+                      f"{' (DOMINATED: above ' + str(S.DOMINATED) + ')' if f.dominated else ''}; largest "
+                      f"{f.top_unanchored}.", ""]
+        lines += [d[["parameter", "value", "conf"]].to_markdown(index=False, floatfmt=".4g"), ""]
     (plan["out"] / "report.md").write_text("\n".join(lines))
 
 

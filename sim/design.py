@@ -18,13 +18,16 @@ DESIGN_DIR = Path(__file__).resolve().parents[1] / "conf" / "uncertainty"
 
 @dataclass(frozen=True)
 class Design:
-    """What varies and what is measured: config key -> (low, high); lever -> (low, high); outcomes."""
+    """What varies and what is measured: config key -> (low, high); lever -> (low, high); outcomes;
+    `unanchored`: the parameters with no published magnitude (declared uncertainties: a range and why), whose
+    share of an effect's variance the sensitivity analysis and the comparison report flag."""
     name: str
     parameters: dict
     levers: dict
     outcomes: tuple
     lever_start: int = 1
     final_years: int = 3
+    unanchored: tuple = ()
 
 
 def load_design(name: str = "default") -> Design:
@@ -42,10 +45,10 @@ def load_design(name: str = "default") -> Design:
         raise ConfigError(f"{path}: not a readable YAML design ({str(e).splitlines()[0]})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a design is a mapping with parameters, levers and outcomes")
-    unknown = set(raw) - {"parameters", "levers", "outcomes", "lever_start", "final_years"}
+    unknown = set(raw) - {"parameters", "levers", "outcomes", "lever_start", "final_years", "unanchored"}
     if unknown:
         raise ConfigError(f"{path}: unknown key {sorted(unknown)[0]} (allowed: parameters, levers, outcomes, "
-                          f"lever_start, final_years)")
+                          f"lever_start, final_years, unanchored)")
     parameters = {k: _range(path, f"parameters.{k}", v) for k, v in (raw.get("parameters") or {}).items()}
     levers = {k: _range(path, f"levers.{k}", v) for k, v in (raw.get("levers") or {}).items()}
     for lever, (low, high) in levers.items():
@@ -63,7 +66,14 @@ def load_design(name: str = "default") -> Design:
             raise ConfigError(f"{path}: outcomes: {o} is not a metric (metrics: {', '.join(METRIC_ORDER[:6])}, ...)")
     if not outcomes:
         raise ConfigError(f"{path}: outcomes: name at least one metric")
-    design = Design(name, parameters, levers, outcomes, int(raw.get("lever_start", 1)), int(raw.get("final_years", 3)))
+    unanchored = raw.get("unanchored") or []
+    if not isinstance(unanchored, list):
+        raise ConfigError(f"{path}: unanchored: a list of parameter keys")
+    for key in unanchored:
+        if key not in parameters:
+            raise ConfigError(f"{path}: unanchored: {key} is not one of the design's parameters")
+    design = Design(name, parameters, levers, outcomes, int(raw.get("lever_start", 1)), int(raw.get("final_years", 3)),
+                    tuple(unanchored))
     base = Config()
     for key in parameters:                                    # every parameter is a number in the config
         if not isinstance(_get(base, key, path), (int, float)):

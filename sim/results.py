@@ -40,7 +40,8 @@ METRIC_ORDER = (
     "researcher_visits", "researchers_moved_out", "researchers_moved_in", "researchers_returned",
     "patent_applications", "service_projects", "service_projects_international", "people_reached")
 FLOW_ORDER = ("degree", "enrolled", "enrolled_expected", "return", "stay", "exchange", "internship", "work_abroad", "doctoral",
-              "doctoral_stay", "doctoral_return", "later_return", "researcher_entry", "researcher_visit", "researcher_move",
+              "doctoral_stay", "doctoral_return", "later_return", "stay_five_years", "doctoral_stay_five_years",
+              "researcher_entry", "researcher_visit", "researcher_move",
               "researcher_return")
 
 

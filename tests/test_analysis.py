@@ -65,3 +65,51 @@ def test_compare_refuses_a_missing_baseline_and_an_empty_folder(sweep_dir, tmp_p
     assert p.returncode == 2 and "nosuch" in p.stderr and "Traceback" not in p.stderr
     p = subprocess.run([HEMSIM + "-compare", str(tmp_path), "--baseline", "baseline"], capture_output=True, text=True)
     assert p.returncode == 2 and "no finished runs" in p.stderr
+
+
+# ---- effects dominated by unanchored parameters (hemsim-sensitivity sobol -> hemsim-compare --sensitivity) -----
+SOBOL_DESIGN = """
+parameters:
+  behaviour.careers.post_study_work: [0.0, 0.7]            # how work rights keep graduates: moves the effect
+  behaviour.innovation.patents_per_researcher: [0.2, 0.6]  # nothing a graduate decides reads it
+unanchored: [behaviour.careers.post_study_work]
+outcomes: [stayers]
+"""
+
+
+@pytest.fixture(scope="module")
+def sobol_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sobol")
+    (d / "design.yaml").write_text(SOBOL_DESIGN)
+    p = subprocess.run([HEMSIM + "-sensitivity", "method=sobol", "samples=8", "effect=post_study_work",
+                        f"design={d / 'design.yaml'}", f"out={d / 'out'}", "world.students=5000", "years=5"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return d / "out"
+
+
+def test_an_effect_an_unanchored_parameter_drives_is_flagged_in_the_comparison(sweep_dir, sobol_dir, tmp_path):
+    import pandas as pd
+    s = pd.read_parquet(sobol_dir / "sensitivity.parquet")
+    assert set(s.scenario) == {"post_study_work"} and s.groupby("parameter").unanchored.first().to_dict() == {
+        "behaviour.careers.post_study_work": True, "behaviour.innovation.patents_per_researcher": False}
+    assert "DOMINATED" in (sobol_dir / "report.md").read_text()
+    out = tmp_path / "report"
+    p = subprocess.run([HEMSIM + "-compare", str(sweep_dir), "--out", str(out), "--sensitivity", str(sobol_dir)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    report = (out / "report.md").read_text()
+    assert "post_study_work on stayers" in report and "unanchored_ST" in report
+
+
+def test_compare_refuses_a_changed_or_unrelated_sensitivity_analysis(sweep_dir, sobol_dir, tmp_path):
+    import shutil
+    changed = tmp_path / "changed"
+    shutil.copytree(sobol_dir, changed)
+    (changed / "sensitivity.parquet").write_bytes((changed / "sensitivity.parquet").read_bytes() + b"\0")
+    for folder, message in ((changed, "damaged or changed"), (tmp_path / "none", "no sensitivity.json")):
+        out = tmp_path / "out"
+        p = subprocess.run([HEMSIM + "-compare", str(sweep_dir), "--out", str(out), "--sensitivity", str(folder)],
+                           capture_output=True, text=True)
+        assert p.returncode == 2 and message in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert not out.exists()                       # nothing half-written

@@ -1,15 +1,20 @@
 """Parameter draws (sim/parameter_draws.py) and the split of an effect's spread into parameter and stochastic
 parts (sim/analysis/stats.decompose)."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given, settings, strategies as st
 
 from sim import parameter_draws as D
 from sim.analysis import stats
 from sim.errors import ConfigError
 from sim.params import config_from
+
+ROOT = Path(__file__).resolve().parents[1]
 
 RANGES = {"behaviour.choice.cost": (0.5, 2.5), "behaviour.choice.quality": (1.0, 4.0),
           "behaviour.careers.stay_constant": (-2.0, -1.0)}
@@ -144,7 +149,9 @@ def test_the_real_world_draws_what_its_calibration_leaves_open_and_keeps_the_fit
     assert drawn.uncertainty.design == "oecd"
     assert drawn.behaviour.choice == fitted.behaviour.choice
     assert drawn.behaviour.careers.stay_constant != fitted.behaviour.careers.stay_constant
-    assert -2.2 <= drawn.behaviour.careers.stay_constant <= -1.0
+    low, high = yaml.safe_load((ROOT / "conf" / "uncertainty" / "oecd.yaml").read_text())["parameters"][
+        "behaviour.careers.stay_constant"]
+    assert low <= drawn.behaviour.careers.stay_constant <= high
 
 
 def _posterior(folder, weights=(0.6, 0.0, 0.4)):

@@ -156,6 +156,10 @@ def test_validation_scores_held_out_years_and_the_in_sample_fit(validation):
     # the expected corridor stocks average out the agents' dice: a forecast closer to the data than the agents'
     assert t["hemsim"] < t["hemsim_agents"]
     assert {r["year"] for r in held["levels"]["hemsim"]} == {2015, 2016}
+    # destination totals held out: every destination UIS reports is scored with the model's own total (not only
+    # the OECD-reporting ones, which left the others at zero: a median error of 13,000% in 2016)
+    for row in held["levels"]["hemsim"]:
+        assert row["median_abs_error"] <= 0.3 and row["off_by_2x"] <= 0.1 * row["destinations"], row
     report = (tmp_path / "report.md").read_text()
     assert report.index("## Out of sample") < report.index("## In sample") and (tmp_path / "out_of_sample.png").exists()
     assert re.search(r"\|\s*CHN\s*\|\s*China\s*\|", report)         # countries come with names
@@ -182,7 +186,14 @@ def test_validation_scores_held_out_years_and_the_in_sample_fit(validation):
     assert b["foreign_born_spearman"] >= 0.5 and b["coauthorship_size_spearman"] <= -0.3
     assert b["coauthorship_spearman"] > 0 and 0.15 <= b["world_intl_coauthored_share"] <= 0.30
     stay = b["us_doctoral_stay"]
-    assert 0.5 <= b["us_doctoral_stay_all"] <= 0.95 and min(stay["CHN"], stay["IND"]) >= b["us_doctoral_stay_all"] - 0.05
+    assert min(stay["CHN"], stay["IND"]) >= b["us_doctoral_stay_all"] - 0.05
+    # five years on (a year's stayers less five years of later returns): US doctorates within 0.60-0.80 of the
+    # published 0.70 (Finn & Pennington 2018), fewer than at graduation; graduates below the doctorate kept in
+    # 20-45% of cases (OECD IMO: 20-40%; stay_constant was set to this, docs/ODD.md 7.8)
+    assert 0.60 <= b["us_doctoral_stay_all"] < b["us_doctoral_stay_at_graduation"]
+    assert b["us_doctoral_stay_all"] <= 0.80
+    assert 0.20 <= b["intl_graduate_retention_five_years"] <= 0.45
+    assert b["intl_graduate_retention_five_years"] < b["intl_graduate_retention_at_graduation"]
 
 
 # ---- levels (sim/inference/levels.py) ------------------------------------------------------------------

@@ -298,6 +298,17 @@ def test_later_return_rates_by_hand(world, policy):
     assert np.all(np.diag(rate) == 0)
 
 
+def test_the_stay_rate_five_years_on_takes_five_years_of_later_returns(world, policy):
+    rate = careers.later_return_rates(world, policy, rule(careers, later_return_constant=-2.0,
+                                                          later_return_income_gap=0.7, return_incentive=0.0))
+    kept = careers.still_abroad(rate)
+    # a stayer from B in A goes home with probability q a year: still there after five years (1 - q)^5
+    q = logistic(-2.0 - 0.7 * math.log(4))
+    assert kept[1, 0] == pytest.approx((1 - q) ** 5)
+    assert kept[2, 0] > kept[1, 0]                                    # the wider income gap keeps more
+    assert careers.still_abroad(rate, years=1)[1, 0] == pytest.approx(1 - q)
+
+
 def test_stays_and_employability_by_hand():
     assert careers.stays(0, 2016, 5, 1.0) and not careers.stays(0, 2016, 5, 0.0)
     r = rule(careers, employability_constant=-1.0, employability_skill=2.0, employability_competence=0.5,

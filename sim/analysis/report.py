@@ -16,8 +16,11 @@ THEME_TITLES = {"talent": "Talent flows", "education": "Education quality and in
                 "research": "Research, innovation and service to society", "money": "Universities' money"}
 
 
-def compare(sweep_dir: Path, baseline: str, out_dir: Path | None = None) -> tuple[Path, pd.DataFrame]:
-    """Aggregate a sweep, draw its figures, write report.md; returns (report path, summary table)."""
+def compare(sweep_dir: Path, baseline: str, out_dir: Path | None = None,
+            sensitivity: tuple[Path, ...] = ()) -> tuple[Path, pd.DataFrame]:
+    """Aggregate a sweep, draw its figures, write report.md; returns (report path, summary table).
+    `sensitivity`: folders of Sobol' analyses of scenarios' effects (hemsim-sensitivity method=sobol
+    effect=<scenario>); the summary then flags each effect whose variance the unanchored parameters dominate."""
     sweep_dir = Path(sweep_dir)
     runs, incomplete = sweep.find_runs(sweep_dir)
     if not runs:
@@ -26,6 +29,7 @@ def compare(sweep_dir: Path, baseline: str, out_dir: Path | None = None) -> tupl
     if baseline not in scenarios:
         raise UserError(f"--baseline {baseline}: no finished run of that scenario in {sweep_dir} "
                         f"(found: {', '.join(scenarios)})")
+    dominance = _dominance(sensitivity, scenarios, baseline)
     agg = sweep.aggregate(sweep_dir)
     metrics, flows = sweep.read(agg, "metrics"), sweep.read(agg, "flows")
     out = Path(out_dir) if out_dir else sweep_dir
@@ -42,10 +46,30 @@ def compare(sweep_dir: Path, baseline: str, out_dir: Path | None = None) -> tupl
     made = {k: v for k, v in made.items() if v is not None}
     _write_index(out, made, runs)
     table = stats.summary_table(metrics, baseline, SUMMARY_OUTCOMES)
+    if dominance is not None:
+        table = table.merge(dominance[["scenario", "outcome", "unanchored_ST", "dominated"]],
+                            on=["scenario", "outcome"], how="left")
     corridors = _corridor_changes(flows, baseline, order)
     report = out / "report.md"
     report.write_text(_markdown(sweep_dir, runs, incomplete, order, baseline, made, table, corridors, metrics))
     return report, table
+
+
+def _dominance(folders, scenarios: list[str], baseline: str) -> pd.DataFrame | None:
+    """The flags of the Sobol' analyses in `folders` (sim/analysis/sensitivity.dominance), for this sweep's
+    scenarios; checked before anything is written."""
+    if not folders:
+        return None
+    from sim.analysis import sensitivity as S
+    frames = []
+    for folder in folders:
+        flags = S.dominance(S.read_effect_indices(folder))
+        missing = sorted(set(flags.scenario) - (set(scenarios) - {baseline}))
+        if missing:
+            raise UserError(f"--sensitivity {folder}: analyses the effect of {missing[0]}, not a scenario of this "
+                            f"sweep (scenarios: {', '.join(s for s in scenarios if s != baseline)})")
+        frames.append(flags)
+    return pd.concat(frames, ignore_index=True).drop_duplicates(["scenario", "outcome"], keep="last")
 
 
 def _write_index(out: Path, made: dict, runs) -> None:
@@ -87,6 +111,13 @@ def _markdown(sweep_dir, runs, incomplete, order, baseline, made, table, corrido
                   "means, and `parameters 90%` and `stochastic 90%` are the ranges of one run's effect due to the "
                   "parameters and to the dice (variance components across and within draws), `parameter share` the "
                   "parameters' share of that variance.", ""]
+    if "dominated" in table:
+        flagged = table[table.dominated.fillna(False).astype(bool)]
+        lines += [f"`unanchored_ST`: from Sobol' analyses of the effects (hemsim-sensitivity method=sobol "
+                  f"effect=<scenario>), the summed total index of the parameters with no published magnitude "
+                  f"(the design's `unanchored`: declared uncertainties); `dominated` where it exceeds 0.5: "
+                  f"{', '.join(f'{r.scenario} on {r.outcome}' for r in flagged.itertuples()) or 'none'}. Such an "
+                  "effect is mostly an assumption's: read it as a what-if, not a finding.", ""]
     if incomplete:
         lines += [f"Missing or incomplete runs left out ({len(incomplete)}): " + "; ".join(incomplete), ""]
     lines += ["## Summary (WORLD, mean of the final three years)", "", table.to_markdown(index=False), ""]

@@ -21,6 +21,8 @@ from sim.errors import ConfigError  # noqa: E402
 METHODS = ("morris", "sobol")
 COLUMNS = ["outcome", "parameter", "method", "index", "value", "conf"]
 MORRIS_LEVELS = 4
+DOMINATED = 0.5     # an effect is flagged when the unanchored parameters' summed total index exceeds this
+DOMINANCE_COLUMNS = ["scenario", "outcome", "unanchored_ST", "top_unanchored", "dominated"]
 
 
 def problem(ranges: dict[str, tuple[float, float]]) -> dict:
@@ -69,6 +71,42 @@ def analyse(method: str, prob: dict, x: np.ndarray, y: np.ndarray, outcome: str,
             rows.append((outcome, name, method, "ST", r["ST"][i], r["ST_conf"][i]))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame.astype({"value": float, "conf": float})
+
+
+def dominance(indices: pd.DataFrame, threshold: float = DOMINATED) -> pd.DataFrame:
+    """Per outcome (and `scenario`, the effect analysed; "" for outcomes) of a Sobol' analysis: the summed total
+    index (ST) of the design's unanchored parameters (declared uncertainties with no published magnitude), the
+    largest of them, and whether the sum exceeds `threshold`. The sum bounds the group's own total index from
+    above (interactions inside the group count more than once), so the flag errs on the side of warning."""
+    st = indices[(indices.method == "sobol") & (indices["index"] == "ST") & indices.unanchored]
+    rows = []
+    for (scenario, outcome), g in st.groupby(["scenario", "outcome"], sort=True):
+        total = float(g.value.clip(lower=0.0).sum())
+        rows.append((scenario, outcome, total, g.loc[g.value.idxmax(), "parameter"], total > threshold))
+    return pd.DataFrame(rows, columns=DOMINANCE_COLUMNS).astype({"unanchored_ST": float, "dominated": bool})
+
+
+def read_effect_indices(folder: Path) -> pd.DataFrame:
+    """The Sobol' indices of a scenario's effects that `hemsim-sensitivity method=sobol effect=<scenario>` wrote
+    to `folder`, checked against the SHA-256 in its sensitivity.json (UserError in one line otherwise)."""
+    from sim.errors import UserError
+    from sim.io import read_checked_json, sha256
+    folder = Path(folder)
+    record, table = folder / "sensitivity.json", folder / "sensitivity.parquet"
+    if not record.is_file() or not table.is_file():
+        raise UserError(f"--sensitivity {folder}: no sensitivity.json and sensitivity.parquet there "
+                        "(the output of hemsim-sensitivity method=sobol effect=<scenario>)")
+    meta = read_checked_json(record)
+    if not meta or meta.get("format") != "hemsim-sensitivity" or meta.get("files", {}).get(
+            "sensitivity.parquet") != sha256(table):
+        raise UserError(f"--sensitivity {folder}: damaged or changed since hemsim-sensitivity wrote it "
+                        "(its SHA-256 does not match)")
+    options = meta["identity"]["options"]
+    if options.get("method") != "sobol" or not options.get("effect"):
+        raise UserError(f"--sensitivity {folder}: a {options.get('method')} analysis of "
+                        f"{'the effect of ' + options['effect'] if options.get('effect') else 'outcomes'}; "
+                        "needs method=sobol effect=<scenario>")
+    return pd.read_parquet(table)
 
 
 def figure(indices: pd.DataFrame, outcome: str, out: Path, label: str | None = None) -> Path:

@@ -18,6 +18,13 @@ FOREIGN_BORN_RESEARCHERS = {
 # large senders; origins with narrower income gaps (e.g. South Korea, Japan, Western Europe) well below.
 US_DOCTORAL_STAY = {"all": 0.70, "CHN": 0.90, "IND": 0.88}
 
+# Retention of international students in their host country after five years (those who stay on with a
+# work, family or other permit), OECD countries: roughly a fifth to two-fifths, varying by destination
+# (OECD, International Migration Outlook 2022, chapter 3, "Retention and economic impact of international
+# students in OECD countries"; OECD, International Migration Outlook 2011, "Determinants of international
+# students' stay rates", 15-35%). A range: the measures differ by country.
+INTL_GRADUATE_RETENTION = (0.20, 0.40)
+
 # Internationally co-authored share of S&E articles, world, 2016: about one in five (National Science
 # Board, Science & Engineering Indicators 2018, chapter 5: 21.7%).
 WORLD_INTL_COAUTHORED = 0.217

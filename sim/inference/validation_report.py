@@ -46,6 +46,7 @@ def out_of_sample(observed: pd.DataFrame, predictions: dict[str, pd.DataFrame], 
     calibration year that sets the intervals); uis: UIS inbound totals (year, country, inbound)."""
     out.mkdir(parents=True, exist_ok=True)
     reporting = set(observed.destination)
+    everywhere = predictions["hemsim"]       # destination totals are scored in every destination UIS reports
     predictions = {k: v[v.destination.isin(reporting)] for k, v in predictions.items()}
     fit = V.out_of_sample(observed, predictions, geography, base_year)
     held = sorted(observed.year[observed.year > base_year].unique())
@@ -56,7 +57,7 @@ def out_of_sample(observed: pd.DataFrame, predictions: dict[str, pd.DataFrame], 
     loss = pd.DataFrame({k: v.set_index(["origin", "year"]).tvd for k, v in fit.items()}).reset_index()
     tests = {ref: V.diebold_mariano(loss, "hemsim", ref) for ref in REFERENCES}
     sim = predictions["hemsim"]
-    levels = _levels_out_of_sample(sim, uis, base_year, held)
+    levels = _levels_out_of_sample(everywhere, uis, base_year, held)
     summary = {
         "base_year": int(base_year), "years": [int(y) for y in held], "origins": len(per_origin), "tvd": tvd,
         "tvd_by_year": {k: v.groupby("year").tvd.mean().round(4).to_dict() for k, v in fit.items()},
@@ -264,13 +265,24 @@ def beyond_stocks(metrics: pd.DataFrame, flows: pd.DataFrame, coauthorship: pd.D
     born["simulated"] = m.foreign_born_researcher_share.reindex(born.index)
     born_rho = float(spearmanr(born.simulated, born.published_2011, nan_policy="omit").statistic)
 
-    f = flows[flows.kind.isin(["doctoral_stay", "doctoral_return"]) & (flows.destination == "USA")]
-    g = f.pivot_table(index="origin", columns="kind", values="students", aggfunc="sum", fill_value=0.0)
-    g = g.reindex(columns=["doctoral_stay", "doctoral_return"], fill_value=0.0)
-    g["finished"] = g.sum(axis=1)
-    stay_all = float(g.doctoral_stay.sum() / max(g.finished.sum(), 1.0))
-    g = g[g.finished > 0].assign(stay_rate=lambda x: x.doctoral_stay / x.finished).nlargest(12, "finished")
+    # stay rates five years on, as published: a cohort's stayers less the later returns of five years at the
+    # rates of their year (careers.still_abroad); the share staying at graduation beside them
+    kinds = ["doctoral_stay", "doctoral_return", "doctoral_stay_five_years", "stay", "return", "stay_five_years"]
+    by_kind = flows[flows.kind.isin(kinds)].pivot_table(index=["destination", "origin"], columns="kind",
+                                                        values="students", aggfunc="sum", fill_value=0.0)
+    by_kind = by_kind.reindex(columns=kinds, fill_value=0.0)
+    g = by_kind.xs("USA", level="destination") if "USA" in by_kind.index.get_level_values(0) else by_kind.iloc[:0]
+    g = g.assign(finished=g.doctoral_stay + g.doctoral_return)
+    stay_all = float(g.doctoral_stay_five_years.sum() / max(g.finished.sum(), 1.0))
+    stay_at_graduation = float(g.doctoral_stay.sum() / max(g.finished.sum(), 1.0))
+    g = g[g.finished > 0].assign(stay_at_graduation=lambda x: x.doctoral_stay / x.finished,
+                                 stay_rate=lambda x: x.doctoral_stay_five_years / x.finished).nlargest(12, "finished")
     g["published_2013"] = pd.Series({k: v for k, v in R.US_DOCTORAL_STAY.items() if k != "all"}).reindex(g.index)
+    # retention of the other international graduates (first degrees and master's), all destinations
+    t = by_kind.sum()
+    other_finished = t["stay"] + t["return"] - t.doctoral_stay - t.doctoral_return
+    retention = float((t.stay_five_years - t.doctoral_stay_five_years) / max(other_finished, 1.0))
+    retention_at_graduation = float((t["stay"] - t.doctoral_stay) / max(other_finished, 1.0))
 
     oa = intl_coauthorship_share(coauthorship)
     year = min(last, int(oa.year.max()))
@@ -289,6 +301,9 @@ def beyond_stocks(metrics: pd.DataFrame, flows: pd.DataFrame, coauthorship: pd.D
                           & (metrics.metric == "intl_coauthored_share")].value.iloc[0])
     summary = {"year": last, "foreign_born_spearman": born_rho, "foreign_born": born.round(3).to_dict(),
                "us_doctoral_stay_all": stay_all, "us_doctoral_stay": g.stay_rate.round(3).to_dict(),
+               "us_doctoral_stay_at_graduation": stay_at_graduation,
+               "intl_graduate_retention_five_years": retention,
+               "intl_graduate_retention_at_graduation": retention_at_graduation,
                "coauthorship_spearman": co_rho, "coauthorship_countries": len(co),
                "coauthorship_size_spearman": size_rho, "world_intl_coauthored_share": world}
     lines = ["## Beyond stocks: figures the calibration never saw", "",
@@ -297,9 +312,15 @@ def beyond_stocks(metrics: pd.DataFrame, flows: pd.DataFrame, coauthorship: pd.D
              with_names(born.rename_axis("country").round(3)).to_markdown(), "",
              f"### Doctoral graduates of US universities who stay, by origin ({metrics.year.min()}-{last}; "
              f"published: five-year stay rates of the 2008 cohort, Finn & Pennington 2018)", "",
-             f"All origins: {stay_all:.2f} (published about {R.US_DOCTORAL_STAY['all']:.2f}).", "",
-             with_names(g[["finished", "stay_rate", "published_2013"]].rename_axis("origin").round(3),
-                        ["origin"]).to_markdown(), "",
+             f"All origins, five years on: {stay_all:.2f} (published about {R.US_DOCTORAL_STAY['all']:.2f}); at "
+             f"graduation {stay_at_graduation:.2f}. `stay_rate` is the five-year rate: a year's stayers less five "
+             "years of later returns at that year's rates.", "",
+             with_names(g[["finished", "stay_at_graduation", "stay_rate", "published_2013"]].rename_axis("origin")
+                        .round(3), ["origin"]).to_markdown(), "",
+             "### Retention of international graduates below the doctorate (all destinations)", "",
+             f"Five years on: {retention:.2f} (published: roughly {R.INTL_GRADUATE_RETENTION[0]:.2f}-"
+             f"{R.INTL_GRADUATE_RETENTION[1]:.2f}, OECD International Migration Outlook); at graduation "
+             f"{retention_at_graduation:.2f}.", "",
              f"### Internationally co-authored share of papers ({last}; OpenAlex {year})", "",
              f"World: {world:.3f} (published: {R.WORLD_INTL_COAUTHORED} of S&E articles in 2016, NSB 2018). Across "
              f"{len(co)} countries with at least 1,000 OpenAlex works, the rank correlation of the simulated share "
