@@ -46,7 +46,7 @@ LEVELS = (0.5, 0.9)
 COLUMNS = ["outcome", "kind", "mean", "sd", "low_50", "high_50", "low_90", "high_90"]
 VALIDATION_COLUMNS = ["outcome", "kind", "coverage_90", "coverage_50", "r2", "rmse_sd", "n"]
 NOISE_FLOOR = 0.001         # seed noise is at least 0.1% of an output's variance over the design (gp.py);
-# measured on the default design (160 training, 48 held-out runs): 0.01 over-covers (mean 50% coverage 0.64),
+# measured on the default design of 9 parameters (160 training, 48 held-out runs): 0.01 over-covers (mean 50% coverage 0.64),
 # 0.001 is near nominal (0.54; 90%: 0.88); an output whose noise the fit finds larger is not affected
 RESTARTS = 2
 
