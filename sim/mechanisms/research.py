@@ -122,7 +122,8 @@ def resource_factors(budget: np.ndarray, staff: np.ndarray, posts: np.ndarray, r
     geometric mean over the world of the budget per funded post. The reference does not depend on where
     researchers are this year, so moving a researcher from a university to one with more resources per
     researcher (after the move) raises the world's expected output: a host's output b^e s^(1-e) is concave
-    in its staff s."""
+    in its staff s. Not below RESOURCE_FLOOR: a host with almost no budget counts as having the floor's share,
+    so its output is linear in its staff there (tests/test_research_place.py states the claim above it)."""
     budget = np.asarray(budget, float)
     per_post = np.divide(budget, posts * researcher_scale, out=np.zeros(len(budget)), where=posts > 0)
     weight = np.where((per_post > 0), posts, 0).astype(float)
