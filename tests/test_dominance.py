@@ -40,8 +40,3 @@ def test_a_design_names_only_its_own_parameters_as_unanchored(tmp_path):
                     "outcomes: [papers]\n")
     assert load_design(str(path)).unanchored == ("behaviour.choice.cost",)
 
-
-def test_the_default_designs_declare_unanchored_parameters_within_their_ranges():
-    for name in ("default", "oecd"):
-        d = load_design(name)
-        assert d.unanchored and set(d.unanchored) <= set(d.parameters)
