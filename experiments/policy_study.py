@@ -3,9 +3,11 @@
     hemsim-policy-study                                   # conf/study/post_study_work.yaml, default world
     hemsim-policy-study study=post_study_work scenarios=200 trials=60 years=10 out=results/policy_study
     hemsim-policy-study scenarios=16 trials=8 years=4 world.students=20000     # a quick look
+    hemsim-policy-study design=path/to/design.yaml                             # other uncertainties
 
 1. Scenario discovery (EMA Workbench): the baseline and the policy scenario run on the same Latin
-   hypercube sample of the uncertain behaviour (conf/uncertainty/<design>.yaml) and the same seeds;
+   hypercube sample of the uncertain behaviour (conf/uncertainty/<design>.yaml: the study's `design`, or
+   the command's `design=`, a name there or a path to a .yaml design) and the same seeds;
    PRIM (Friedman & Fisher 1999, as in EMA) finds the box of uncertainties where the policy's effect
    on the outcome is at most the threshold: when the policy fails.
 2. Policy search (Optuna NSGA-II): lever mixes, set for every country, scored on two or more
@@ -26,7 +28,8 @@ from pathlib import Path
 
 import yaml
 
-OPTIONS = {"study": "post_study_work", "scenarios": None, "trials": None, "sensitivity": None, "out": ""}
+OPTIONS = {"study": "post_study_work", "design": "", "scenarios": None, "trials": None, "sensitivity": None,
+           "out": ""}
 
 
 def parse(argv: list[str]) -> tuple[dict, dict]:
@@ -35,7 +38,7 @@ def parse(argv: list[str]) -> tuple[dict, dict]:
 
 
 def load_study(options: dict) -> dict:
-    """conf/study/<study>.yaml with the command line's scenarios and trials, checked."""
+    """conf/study/<study>.yaml with the command line's design, scenarios and trials, checked."""
     from sim.errors import ConfigError
     from sim.params import CONF_DIR
     from sim.policies import LEVERS
@@ -44,6 +47,8 @@ def load_study(options: dict) -> dict:
     if not path.is_file():
         raise ConfigError(f"study={options['study']}: no {path}")
     s = yaml.safe_load(path.read_text())
+    if options["design"]:
+        s["design"] = options["design"]                   # checked by load_design before anything runs
     for key in ("scenarios", "trials", "sensitivity"):
         if options[key] is not None:
             try:

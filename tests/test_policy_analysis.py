@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import HEMSIM
 from sim.analysis import sensitivity as S
@@ -24,10 +25,10 @@ def test_ema_experiments_differ_across_points_and_repeat_exactly():
     model = ema_model(seeds=(0, 1), **SMALL)
     assert len(model.uncertainties) >= 3 and len(model.levers) >= 3
     with SequentialEvaluator(model) as evaluator:
-        experiments, outcomes = perform_experiments(model, scenarios=3, policies=2, evaluator=evaluator)
-    assert len(experiments) == 6 and outcomes["papers"].shape == (6,) and outcomes["papers_by_seed"].shape == (6, 2)
+        experiments, outcomes = perform_experiments(model, scenarios=2, policies=2, evaluator=evaluator)
+    assert len(experiments) == 4 and outcomes["papers"].shape == (4,) and outcomes["papers_by_seed"].shape == (4, 2)
     for name in ("papers", "international_share", "stayers"):
-        assert len(set(outcomes[name].round(9))) == 6, name            # every point its own outcome
+        assert len(set(outcomes[name].round(9))) == 4, name            # every point its own outcome
     assert np.allclose(outcomes["papers"], outcomes["papers_by_seed"].mean(axis=1))
     # the same point and seed twice: identical outcomes (the world is cached between points, not the state)
     design, base = load_design(), config_from({"progress": False} | SMALL)
@@ -77,8 +78,9 @@ def test_morris_on_the_model_ranks_a_parameter_without_effect_last_and_resumes(t
     assert mu.drop(mu.idxmin()).min() > 0 and (out / "sensitivity_international_share.png").exists()
     assert len(pd.read_parquet(out / "design.parquet")) == 4 * (3 + 1)
     chunks = {c: c.stat().st_mtime_ns for c in (out / "chunks").glob("*.parquet")}
-    p = subprocess.run(cmd, capture_output=True, text=True)                 # the same command again: nothing rerun
-    assert p.returncode == 0 and chunks == {c: c.stat().st_mtime_ns for c in (out / "chunks").glob("*.parquet")}
+    from experiments import sensitivity
+    sensitivity.main(cmd[1:])                    # the same command again (in this process): nothing rerun
+    assert chunks == {c: c.stat().st_mtime_ns for c in (out / "chunks").glob("*.parquet")}
     assert pd.read_parquet(out / "sensitivity.parquet").equals(s)
 
 
@@ -137,23 +139,44 @@ def test_runs_batched_in_one_process_are_bit_identical_to_runs_on_their_own():
     assert batch[0].metrics.equals(batch[2].metrics) and not batch[0].metrics.equals(batch[1].metrics)
 
 
-def test_the_example_policy_study_runs_end_to_end(tmp_path):
-    """conf/study/post_study_work.yaml on a small world: PRIM on when the policy fails, NSGA-II lever mixes
-    within a budget, Morris on the policy's effect; every figure written."""
+STUDY_DESIGN = """
+parameters:
+  behaviour.choice.visa: [1.0, 3.0]
+  behaviour.careers.stay_constant: [-3.3, -2.1]
+  behaviour.research.papers_per_researcher: [0.5, 1.0]
+outcomes: [papers, stayers]
+"""
+
+
+def test_the_example_policy_study_runs_end_to_end(tmp_path, capsys):
+    """conf/study/post_study_work.yaml on a small world and a design of three uncertainties (design=; the
+    Morris screening costs trajectories x (parameters + 1)): PRIM on when the policy fails, NSGA-II lever
+    mixes within a budget, Morris on the policy's effect; every figure written."""
+    from experiments import policy_study
+    design = tmp_path / "design.yaml"
+    design.write_text(STUDY_DESIGN)
     out = tmp_path / "study"
-    p = subprocess.run([str(Path(HEMSIM).parent / "hemsim-policy-study"), "scenarios=10", "trials=4",
-                        "sensitivity=2", "years=5", f"out={out}", *(f"{k}={v}" for k, v in SMALL.items() if k != "years")],
-                       capture_output=True, text=True)
+    p = subprocess.run([str(Path(HEMSIM).parent / "hemsim-policy-study"), "scenarios=8", "trials=4",
+                        "sensitivity=2", "years=5", f"design={design}", f"out={out}",
+                        *(f"{k}={v}" for k, v in SMALL.items() if k != "years")], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-2000:]
+    assert f"design `{design}`" in (out / "report.md").read_text()
+    assert len(pd.read_parquet(out / "sensitivity" / "design.parquet")) == 2 * (3 + 1)      # Morris on the 3
     for f in ("prim_box.png", "pareto.png", "sensitivity/sensitivity_papers.png", "report.md"):
         assert (out / f).exists(), f
     e = pd.read_parquet(out / "experiments.parquet")
-    assert len(e) == 10 and (e.effect == e.policy - e.baseline).all() and e.effect.abs().max() > 0
+    assert len(e) == 8 and (e.effect == e.policy - e.baseline).all() and e.effect.abs().max() > 0
+    assert [c for c in e.columns if c.startswith("behaviour.")] == list(yaml.safe_load(STUDY_DESIGN)["parameters"])
     s = pd.read_parquet(out / "search.parquet")
     assert len(s) == 4 and s.pareto.any() and (s[s.pareto].feasible).all()
     bad = subprocess.run([str(Path(HEMSIM).parent / "hemsim-policy-study"), "scenarios=4", f"out={tmp_path / 'x'}"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "scenarios=4: PRIM needs at least 8" in bad.stderr and not (tmp_path / "x").exists()
+    with pytest.raises(SystemExit) as exit_:
+        policy_study.main(["design=nope", f"out={tmp_path / 'y'}"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "design=nope: no " in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "y").exists()
 
 
 def test_the_pareto_front_keeps_the_feasible_mixes_nothing_dominates():
