@@ -7,8 +7,10 @@ Out of sample first: the world calibrated on 2013-2014 only (world=oecd_holdout)
 students of 2014 (and, for the 3-year horizon and the intervals, of 2013), over --seeds seeds, and its
 2015-2016 stocks are scored against persistence, dynamic gravity, corridor trends, fixed-effects
 gravity and size-only predictors that know the same years, with Diebold-Mariano tests. Then, in sample, the calibrated world (world=oecd) over 2013-2016 beside
-the same references and its gravity coefficients; then the world forward from its 2016 state (flows
-in real units with ISO3 codes, to hold against later data). Writes report.md, validation.json,
+the same references and its gravity coefficients, and beside published figures it was not fitted to
+(stay rates, foreign-born researchers, co-authorship; and the response of US patents and papers to foreign
+graduate students, from a paired run from 2016 with and without an enrolment shock abroad); then the world
+forward from its 2016 state (flows in real units with ISO3 codes, to hold against later data). Writes report.md, validation.json,
 figures and the runs' tables to --out (sim/inference/validation_runs.py).
 """
 
@@ -67,7 +69,10 @@ def run(out: Path, forecast_years: int, overrides: list[str], seeds: int = SEEDS
     # in sample: the calibration's own fit, from the spin-up (the equilibrium the calibration and levels fitted)
     fit = configure([*overrides, "start_year=2013", f"years={last - 2013 + 1}", "world.start_from=spin_up"])
     forward = configure([*overrides, f"start_year={last}", f"years={forecast_years}"]) if forecast_years > 0 else None
-    summary = validate(out, held, fit, forward, base, last, earlier)
+    # the paired experiment of research and innovation responses (sim/inference/research_response.py)
+    from sim.inference import research_response
+    response = configure([*overrides, f"start_year={last}", f"years={research_response.YEARS}", "seed=0"])
+    summary = validate(out, held, fit, forward, base, last, earlier, response)
     o = summary["out_of_sample"]
     h = o["tvd"]
     t = summary["in_sample"]["tvd"]

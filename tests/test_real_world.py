@@ -194,6 +194,14 @@ def test_validation_scores_held_out_years_and_the_in_sample_fit(validation):
     assert b["us_doctoral_stay_all"] <= 0.80
     assert 0.20 <= b["intl_graduate_retention_five_years"] <= 0.45
     assert b["intl_graduate_retention_five_years"] < b["intl_graduate_retention_at_graduation"]
+    # the paired experiment (an enrolment shock abroad at the same seed): US patents respond to foreign graduate
+    # students as Chellaraj et al. estimate (0.33-0.68; graduate_students was set to this, docs/ODD.md 7.17)
+    # and US papers to foreign doctoral students within the range built from Stuen et al. (0.10-0.60: 7.19)
+    r = b["research_response"]
+    assert r["log_change"]["foreign_graduate_students"] > 0.05 and r["log_change"]["foreign_doctoral_students"] > 0.05
+    assert 0.33 <= b["us_patent_elasticity"] <= 0.68 and 0.10 <= b["us_paper_elasticity"] <= 0.60
+    assert "Research and innovation respond to foreign graduate students" in report
+    assert (tmp_path / "response_shocked_2016_2023" / "flows.parquet").exists()
 
 
 # ---- levels (sim/inference/levels.py) ------------------------------------------------------------------

@@ -162,3 +162,33 @@ def test_ppml_recovers_the_gravity_coefficients_of_data_drawn_from_a_known_model
     params, se, fitted = V.ppml(frame)
     assert (abs(params - truth) < 2 * se + 1e-3).all(), (params, se)
     assert (se < 0.05).all() and len(fitted) == len(frame)
+
+
+def _metrics(years, **series) -> pd.DataFrame:
+    """Tidy metrics of one country (USA) from {metric: value per year}."""
+    return pd.DataFrame([{"year": y, "country": "USA", "metric": k, "value": float(v[i])}
+                         for k, v in series.items() for i, y in enumerate(years)])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(0.05, 0.5), st.floats(0.05, 0.5), st.floats(0.0, 1.5), st.floats(0.0, 1.5))
+def test_research_response_recovers_the_elasticities_of_a_known_response(grad_rise, doc_rise, e_patents, e_papers):
+    """A shocked run whose patents and papers move as known powers of the foreign students in the window's
+    years gives those powers back; the years before the window (here wild) do not count."""
+    from sim.inference.research_response import elasticities
+    years = list(range(2016, 2024))
+    ones = np.ones(len(years))
+    ramp = np.where(np.array(years) >= 2020, 1.0, 0.0)       # the shock has worked through from 2020
+    grad, doc = 1 + grad_rise * ramp, 1 + doc_rise * ramp
+    base = _metrics(years, international_graduate_students=5e5 * ones, doctoral_students=4e5 * ones,
+                    doctoral_international_share=0.3 * ones, papers=1e6 * ones, patent_applications=2e5 * ones)
+    early = np.where(np.array(years) < 2020, 7.0, 1.0)       # noise before the window
+    shocked = _metrics(years, international_graduate_students=5e5 * grad * early, doctoral_students=4e5 * doc,
+                       doctoral_international_share=0.3 * ones, papers=1e6 * doc ** e_papers * early,
+                       patent_applications=2e5 * grad ** e_patents)
+    r = elasticities(base, shocked, "USA", window=4)
+    assert r["years"] == [2020, 2021, 2022, 2023]
+    assert abs(r["patent_elasticity"] - e_patents) < 1e-9 and abs(r["paper_elasticity"] - e_papers) < 1e-9
+    # a shock that did not reach the country has no elasticity, rather than a division by zero
+    still = elasticities(base, base, "USA", window=4)
+    assert np.isnan(still["patent_elasticity"]) and np.isnan(still["paper_elasticity"])

@@ -28,3 +28,18 @@ INTL_GRADUATE_RETENTION = (0.20, 0.40)
 # Internationally co-authored share of S&E articles, world, 2016: about one in five (National Science
 # Board, Science & Engineering Indicators 2018, chapter 5: 21.7%).
 WORLD_INTL_COAUTHORED = 0.217
+
+# Elasticity of US patent applications to the number of foreign graduate students (master's and doctoral),
+# US time series 1965-2001 with lags: 0.45 for patent applications in the published version, 0.33 in the
+# working paper (2004); 0.50-0.68 for patent grants (non-university, university). Chellaraj, Maskus &
+# Mattoo (2008), The contribution of international graduate students to US innovation, Review of
+# International Economics 16(3). The range spans their measures.
+US_PATENT_ELASTICITY = (0.33, 0.68)
+
+# Elasticity of US university research output (papers) to its foreign doctoral students. Stuen, Mobarak &
+# Maskus (2012, Economic Journal), 2,300 US S&E departments 1973-1998, enrolment shocks abroad as
+# instruments: foreign and domestic doctoral students contribute comparably, so the elasticity is about the
+# foreign share of doctoral students (about 0.3) times doctoral students' share of output (about a third,
+# Larivière 2012): 0.10; the working paper (CEPR DP 7709, 2010), where foreign students contributed more,
+# reports 5-6% of output per 10% of the foreign share: 0.6. A constructed range, stated in docs/ODD.md 7.19.
+US_PAPER_ELASTICITY = (0.10, 0.60)

@@ -191,10 +191,11 @@ def _figure_out_of_sample(fit, per_origin, observed, sim, levels, base_year, out
 
 def build(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd.DataFrame, coauthorship: pd.DataFrame,
           sim_metrics: pd.DataFrame, excluded: pd.DataFrame, out: Path, held_out: tuple[dict, list[str]] = ({}, []),
-          flows: pd.DataFrame | None = None) -> dict:
+          flows: pd.DataFrame | None = None, responses: dict | None = None) -> dict:
     """The in-sample report (and the out-of-sample section before it, from `out_of_sample`).
 
-    simulated: the run's `enrolled` flows; flows: all its flows (doctoral stays), default `simulated`."""
+    simulated: the run's `enrolled` flows; flows: all its flows (doctoral stays), default `simulated`;
+    responses: research_response.elasticities of the paired experiment (or None: not run)."""
     out.mkdir(parents=True, exist_ok=True)
     sim = simulated[simulated.destination.isin(set(observed.destination))]
     fit = {"simulated": V.tvd_by_origin(observed, sim), "size_only": V.tvd_by_origin(observed, V.size_only(observed))}
@@ -224,6 +225,10 @@ def build(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd.DataFra
     }
     tops = _tops(observed, sim)
     beyond, research = beyond_stocks(sim_metrics, simulated if flows is None else flows, coauthorship)
+    if responses is not None:
+        more, lines = response_section(responses)
+        beyond |= more
+        research += lines
     summary["beyond_stocks"] = beyond
     summary = {"out_of_sample": held_out[0], "in_sample": summary}
     (out / "validation.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
@@ -331,6 +336,31 @@ def beyond_stocks(metrics: pd.DataFrame, flows: pd.DataFrame, coauthorship: pd.D
              f"data; the simulated share's rank correlation with a country's papers is {size_rho:.2f}.", "",
              with_names(co.sort_values("papers", ascending=False, kind="stable").head(15).rename_axis("country").round(3))
              .to_markdown(), ""]
+    return summary, lines
+
+
+def response_section(r: dict) -> tuple[dict, list[str]]:
+    """The paired experiment's elasticities beside the published ranges (summary keys, markdown lines)."""
+    from sim.inference import references as R
+    first, last = r["years"][0], r["years"][-1]
+    ch = r["log_change"]
+    rows = pd.DataFrame([
+        {"response": "patent applications to foreign graduate students", "simulated": r["patent_elasticity"],
+         "published": f"{R.US_PATENT_ELASTICITY[0]:.2f}-{R.US_PATENT_ELASTICITY[1]:.2f}",
+         "source": "Chellaraj, Maskus & Mattoo 2008"},
+        {"response": "papers to foreign doctoral students", "simulated": r["paper_elasticity"],
+         "published": f"{R.US_PAPER_ELASTICITY[0]:.2f}-{R.US_PAPER_ELASTICITY[1]:.2f}",
+         "source": "Stuen, Mobarak & Maskus 2012 (constructed range, docs/ODD.md 7.19)"}])
+    summary = {"us_patent_elasticity": r["patent_elasticity"], "us_paper_elasticity": r["paper_elasticity"],
+               "research_response": r}
+    lines = [f"### Research and innovation respond to foreign graduate students ({r['country']}, {first}-{last})", "",
+             "A paired experiment at the same seed: the calibrated world as it is, and with an enrolment shock abroad "
+             "(every origin below high income pays its students' degrees abroad from the year after the start); "
+             f"sums over {first}-{last}. Foreign graduate students (master's and doctoral) "
+             f"{np.expm1(ch['foreign_graduate_students']):+.1%}, foreign doctoral students "
+             f"{np.expm1(ch['foreign_doctoral_students']):+.1%}, patent applications "
+             f"{np.expm1(ch['patent_applications']):+.1%}, papers {np.expm1(ch['papers']):+.1%}.", "",
+             rows.round(3).to_markdown(index=False), ""]
     return summary, lines
 
 

@@ -9,12 +9,14 @@ forward from its start (flows in real units with ISO3 codes, to hold against lat
 tables go to `out`/<run>/, the report (validation_report.py) to `out`.
 """
 
+import copy
+import dataclasses
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from sim.inference import validation_report
+from sim.inference import research_response, validation_report
 from sim.io import write_run
 from sim.model import HemsimModel, build_world
 from sim.world import loaders
@@ -41,12 +43,29 @@ def _forecast(runs, observed_years) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _response(cfg, resolved: dict, out: Path) -> dict:
+    """The paired experiment of research_response: the world as it is and under the enrolment shock abroad,
+    at the same seed; the elasticities it implies."""
+    start = cfg.start_year
+    levers = research_response.shock(start)
+    shocked = copy.deepcopy(cfg)
+    shocked.scenario = dataclasses.replace(cfg.scenario, name="enrolment_shock_abroad", levers=levers)
+    shocked_resolved = copy.deepcopy(resolved)
+    shocked_resolved["scenario"] = {"name": "enrolment_shock_abroad", "description": research_response.shock.__doc__,
+                                    "levers": [dataclasses.asdict(lever) for lever in levers]}
+    stop = start + cfg.years - 1
+    base = _run(cfg, resolved, out / f"response_baseline_{start}_{stop}")
+    moved = _run(shocked, shocked_resolved, out / f"response_shocked_{start}_{stop}")
+    return research_response.elasticities(base.metrics.to_pandas(), moved.metrics.to_pandas())
+
+
 def validate(out: Path, held_out, in_sample, forward=None, base: int = 2014, last: int = 2016,
-             earlier=()) -> dict:
+             earlier=(), response=None) -> dict:
     """Run and score. held_out: [(Config, resolved config dict)] of the held-out world from the data of `base`
     (start year base + 1) to `last`, one per seed; earlier: the same from the data of base - 1 (the last
     calibration year scored at horizon 1 sets the intervals; the held-out years at horizons up to 3);
-    in_sample: the calibrated world over the calibration years; forward: the calibrated world forward (or None).
+    in_sample: the calibrated world over the calibration years; forward: the calibrated world forward (or None);
+    response: the calibrated world of the paired experiment of research_response (or None).
     Returns the summary written to validation.json."""
     held_cfg = held_out[0][0]
     d = held_cfg.world.data_dir
@@ -65,8 +84,9 @@ def validate(out: Path, held_out, in_sample, forward=None, base: int = 2014, las
     fit = _run(fit_cfg, fit_resolved, out / f"fit_{first}_{first + fit_cfg.years - 1}", world)
     flows, metrics = fit.flows.to_pandas(), fit.metrics.to_pandas()
     coauthorship = loaders.require_coverage(loaders.load_openalex_coauthorship(d).frame, d, loaders.OPENALEX_FILE)
+    responses = _response(*response, out) if response is not None else None
     summary = validation_report.build(observed, flows[flows.kind == "enrolled"], geography, coauthorship, metrics,
-                                      world.excluded, out, held_scores, flows)
+                                      world.excluded, out, held_scores, flows, responses)
     if forward is not None:
         cast_cfg, cast_resolved = forward
         start = cast_cfg.start_year

@@ -87,11 +87,12 @@ class Census(NamedTuple):
     graduates: np.ndarray   # graduated at the end of it
     dropouts: np.ndarray    # dropped out during it
     doctoral: np.ndarray    # doctoral students enrolled during the year
+    masters: np.ndarray     # master's students enrolled during the year
 
 
 # what the study year counts: students by origin x country of study, sums by country of study, and
 # doctoral students by university
-ENROLLED, GRADUATES, DROPOUTS, DOCTORAL_STUDENTS = 0, 1, 2, 3
+ENROLLED, GRADUATES, DROPOUTS, DOCTORAL_STUDENTS, MASTER_STUDENTS = 0, 1, 2, 3, 4
 SKILL, COMPETENCE, COMPETENCE_NONMOBILE, NONMOBILE = 0, 1, 2, 3
 DOCTORAL_ENROLLED, DOCTORAL_CONTINUING, CONTINUING_ALL, ENROLLED_ALL, FEE_PAYING = 0, 1, 2, 3, 4
 
@@ -102,14 +103,14 @@ def study(seed, year, uid, origin, univ, talent, resources, skill, competence, l
     """One study year for every student, in place; outcome[i] gets CONTINUING, DROPPED or GRADUATED.
     host[i] >= 0: the student interns abroad this year.
 
-    Returns what happened: counts[k, o, d] (k: ENROLLED, GRADUATES, DROPOUTS, DOCTORAL_STUDENTS) of
+    Returns what happened: counts[k, o, d] (k: ENROLLED, GRADUATES, DROPOUTS, DOCTORAL_STUDENTS, MASTER_STUDENTS) of
     students of origin o studying in country d; sums[k, d] (k: SKILL, COMPETENCE,
     COMPETENCE_NONMOBILE in fixed point, NONMOBILE) over the students studying in d, the last two
     over those at home who never went abroad; and by_univ[k, u] (k: DOCTORAL_ENROLLED,
     DOCTORAL_CONTINUING, CONTINUING_ALL, ENROLLED_ALL, FEE_PAYING): doctoral students of university u,
     those of them who go on next year, all its students who go on next year, all its students, and
     its international students who pay international tuition (library.common.pays_international_fee)."""
-    counts = np.zeros((n_blocks, 4, n, n), np.int64)
+    counts = np.zeros((n_blocks, 5, n, n), np.int64)
     sums = np.zeros((n_blocks, 4, n), np.int64)
     by_univ = np.zeros((n_blocks, 5, teaching.shape[0]), np.int64)
     size = (uid.shape[0] + n_blocks - 1) // n_blocks
@@ -134,6 +135,8 @@ def study(seed, year, uid, origin, univ, talent, resources, skill, competence, l
                 counts[b, DOCTORAL_STUDENTS, o, d] += 1
                 by_univ[b, DOCTORAL_ENROLLED, u] += 1
                 by_univ[b, DOCTORAL_CONTINUING, u] += result == CONTINUING
+            elif level[i] == POSTGRADUATE:
+                counts[b, MASTER_STUDENTS, o, d] += 1
             by_univ[b, CONTINUING_ALL, u] += result == CONTINUING
             by_univ[b, ENROLLED_ALL, u] += 1
             by_univ[b, FEE_PAYING, u] += pays_international_fee(o, d, level[i], resources[i])
@@ -143,6 +146,12 @@ def study(seed, year, uid, origin, univ, talent, resources, skill, competence, l
                 sums[b, COMPETENCE_NONMOBILE, d] += fixed(competence[i])
                 sums[b, NONMOBILE, d] += 1
     return counts.sum(axis=0), sums.sum(axis=0), by_univ.sum(axis=0)
+
+
+def international_graduate_students(census: Census) -> np.ndarray:
+    """(C,) international master's and doctoral students enrolled by country of study (agents): the
+    foreign graduate students of Chellaraj, Maskus & Mattoo (2008)."""
+    return off_diagonal(census.masters + census.doctoral).sum(axis=0)
 
 
 class Learning(Mechanism):
@@ -172,6 +181,8 @@ class Learning(Mechanism):
         Metric("enrolment_rate", "share", "gross enrolment ratio: enrolled / tertiary-age population"),
         Metric("doctoral_students", "students", "doctoral students enrolled at the country's universities"),
         Metric("doctoral_international_share", "share", "international doctoral students / doctoral students"),
+        Metric("international_graduate_students", "students",
+               "international master's and doctoral students enrolled in the country (stock)"),
         Flow("enrolled", "stock of degree-mobile students enrolled during the year (comparable to UIS/OECD stocks)"),
     )
 
@@ -187,7 +198,7 @@ class Learning(Mechanism):
     def step_agents(self, m) -> None:
         w, u, rule, internship = m.world, m.universities, m.rules.study, m.rules.internships
         n = w.n_countries
-        counts, self.sums = np.zeros((4, n, n), np.int64), np.zeros((4, n), np.int64)
+        counts, self.sums = np.zeros((5, n, n), np.int64), np.zeros((4, n), np.int64)
         by_univ = np.zeros((5, w.n_universities), np.int64)
         for s in m.students.all:
             abroad, taught = conditions(s.origin, s.univ, s.partner, s.stay, w.univ_country, u.teaching)
@@ -206,6 +217,8 @@ class Learning(Mechanism):
                 counts[DOCTORAL_STUDENTS, s.origin, d] += 1
                 by_univ[DOCTORAL_ENROLLED, s.univ] += 1
                 by_univ[DOCTORAL_CONTINUING, s.univ] += s.outcome == CONTINUING
+            elif s.level == POSTGRADUATE:
+                counts[MASTER_STUDENTS, s.origin, d] += 1
             by_univ[CONTINUING_ALL, s.univ] += s.outcome == CONTINUING
             by_univ[ENROLLED_ALL, s.univ] += 1
             by_univ[FEE_PAYING, s.univ] += pays_international_fee(s.origin, d, s.level, s.resources)
@@ -236,7 +249,8 @@ class Learning(Mechanism):
                 "enrolment_rate": ratio(enrolled, with_world(m.world.population)),
                 "doctoral_students": with_world(c.doctoral.sum(axis=0)) * scale,
                 "doctoral_international_share": ratio(with_world(off_diagonal(c.doctoral).sum(axis=0)),
-                                                      with_world(c.doctoral.sum(axis=0)))}
+                                                      with_world(c.doctoral.sum(axis=0))),
+                "international_graduate_students": with_world(international_graduate_students(c)) * scale}
 
     def flows(self, m) -> dict[str, np.ndarray]:
         return {"enrolled": off_diagonal(m.census.enrolled) * m.world.scale}
