@@ -41,12 +41,22 @@ def write_trial(out_dir: Path, params: dict) -> float:
     return value
 
 
-@pytest.fixture
-def design(tmp_path):
+def write_design(folder: Path) -> Path:
     rng = np.random.default_rng(0)
     for n in range(30):
-        write_trial(tmp_path / f"trial_{n}", {k: float(lo + (hi - lo) * rng.random()) for k, (lo, hi) in BOUNDS.items()})
-    return tmp_path
+        write_trial(folder / f"trial_{n}", {k: float(lo + (hi - lo) * rng.random()) for k, (lo, hi) in BOUNDS.items()})
+    return folder
+
+
+@pytest.fixture
+def design(tmp_path):
+    return write_design(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """The fits to the design (computed once: the tests that only read them share it)."""
+    return F.fits(write_design(tmp_path_factory.mktemp("design")), BOUNDS, CASES)
 
 
 def test_range_loss_is_zero_inside_the_published_range_and_grows_outside():
@@ -59,8 +69,8 @@ def test_range_loss_is_zero_inside_the_published_range_and_grows_outside():
     assert F.range_loss(F.magnitude(0.2), published) > far_below        # a positive elasticity is the worst
 
 
-def test_the_fit_recovers_the_point_behind_the_observed_effects(design):
-    doc = F.fits(design, BOUNDS, CASES)
+def test_the_fit_recovers_the_point_behind_the_observed_effects(fitted):
+    doc = fitted
     assert doc["fit"][A] == pytest.approx(TRUE[A], abs=0.1)
     assert doc["fit"][Bk] == pytest.approx(TRUE[Bk], abs=0.08)
     for name, value in doc["emulated"].items():
@@ -71,8 +81,8 @@ def test_the_fit_recovers_the_point_behind_the_observed_effects(design):
     assert doc["leave_one_out"]["sweden_2011"][A] == pytest.approx(TRUE[A], abs=0.15)
 
 
-def test_the_prior_decides_a_response_no_remaining_case_identifies(design):
-    doc = F.fits(design, BOUNDS, CASES)
+def test_the_prior_decides_a_response_no_remaining_case_identifies(fitted):
+    doc = fitted
     held = doc["leave_one_out"]["uk_2012"][Bk]
     centre = sum(BOUNDS[Bk]) / 2
     assert abs(held - centre) < 0.07 < 0.3 < abs(doc["fit"][Bk] - centre)     # 0.14 away without the prior
@@ -106,11 +116,12 @@ def test_refinement_runs_the_fits_points_as_trials_and_resumes(design, monkeypat
         return write_trial(out_dir, params)
 
     monkeypatch.setattr(F, "trial", fake_trial)
-    points = len(F.refine_points(F.fits(design, BOUNDS, CASES)))
-    assert points == 1 + len(B.load_cases(CASES)) + 1          # the fit, each held-out fit, the earlier years
     doc = F.refine(design, BOUNDS, CASES, {"world": "oecd"}, rounds=2, n_jobs=1)
+    points = len(F.refine_points(doc))      # how many points a fit chooses (the same for every fit)
+    assert points == 1 + len(B.load_cases(CASES)) + 1          # the fit, each held-out fit, the earlier years
     assert len(calls) == 2 * points
     assert doc["trials"] == 30 + 2 * points and doc["refinement_trials"] == 2 * points
-    assert calls[0][A] == pytest.approx(F.fits(design, BOUNDS, CASES)["fit"][A], abs=0.2)
+    # doc: the fits to every trial on disk, the design's and both rounds' (what fits(design) gives now)
+    assert calls[0][A] == pytest.approx(doc["fit"][A], abs=0.2)
     F.refine(design, BOUNDS, CASES, {"world": "oecd"}, rounds=2, n_jobs=1)    # done rounds are not run again
     assert len(calls) == 2 * points
