@@ -52,7 +52,7 @@ TREND_BASE_YEAR = 2016   # the co-authorship trend counts calendar years from he
 @dataclass
 class Params:
     """behaviour.research: researchers' output, team assembly (Guimera et al. 2005), citations, mobility."""
-    papers_per_researcher: float = nonnegative(0.72)  # papers a researcher leads a year at productivity 1, no doctoral students
+    papers_per_researcher: float = nonnegative(0.30)  # papers a researcher leads a year at productivity 1, no doctoral students
     coauthors: float = nonnegative(2.5)             # mean co-authors besides the lead (Poisson)
     incumbent_share: float = share(0.45)      # a co-author slot goes to a repeat collaborator (when there is one)
     intl_constant: float = -3.0        # logit of a new co-author coming from a partner abroad
