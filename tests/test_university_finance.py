@@ -62,3 +62,15 @@ def test_fee_paying_international_students_cost_to_teach(base):
     dearer = run(teaching_cost=0.3)
     assert late(dearer, "university_income") < late(base, "university_income")
     assert late(dearer, "tuition_revenue") == pytest.approx(late(base, "tuition_revenue"), rel=0.05)
+
+
+def test_research_staff_follows_a_budget_cut_with_a_lag(base):
+    """Posts follow the budget at once, the research staff with a lag: no one is dismissed when posts are cut
+    (researchers leave at the careers' exit hazard), so A's researchers fall year by year towards its posts."""
+    cut = run(0.6)
+    year = 1                                      # the first year of the cut
+    posts = cut.metric("research_posts", "A") / base.metric("research_posts", "A")
+    staff = cut.metric("researchers", "A") / base.metric("researchers", "A")
+    assert posts[year] < 0.85 and posts[-1] < 0.85                 # the budget's cut, in posts, at once
+    assert staff[year] > posts[year] + 0.1                         # staff still above the posts a year on
+    assert staff[-1] < staff[year] - 0.05 and staff[-1] >= posts[-1] - 0.05   # falling towards them
