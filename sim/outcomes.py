@@ -68,6 +68,12 @@ def off_diagonal(counts: np.ndarray) -> np.ndarray:
     return counts * ~np.eye(counts.shape[0], dtype=bool)
 
 
+def international_graduate_students(census) -> np.ndarray:
+    """(C,) international master's and doctoral students enrolled by country of study (agents) in the study
+    year's census (learning.Census): the foreign graduate students of Chellaraj, Maskus & Mattoo (2008)."""
+    return off_diagonal(census.masters + census.doctoral).sum(axis=0)
+
+
 @njit(cache=True)
 def fixed(x):
     """A float as an integer in fixed point (sums of these are exact)."""

@@ -14,9 +14,9 @@ each a sum over the window, for the country of the published estimates (USA). Th
 sim/inference/references.py; the report sets them beside the model's.
 """
 
-import numpy as np
 import pandas as pd
 
+from sim import fpmath
 from sim.config import Lever
 
 COUNTRY = "USA"
@@ -51,7 +51,7 @@ def elasticities(baseline: pd.DataFrame, shocked: pd.DataFrame, country: str = C
     change = {}
     for k in base:
         b, s = base[k].reindex(years).sum(), shock_[k].reindex(years).sum()
-        change[k] = float(np.log(s / b)) if b > 0 and s > 0 else float("nan")
+        change[k] = float(fpmath.log(s / b)) if b > 0 and s > 0 else float("nan")
 
     def ratio(num, den):
         return change[num] / change[den] if abs(change[den]) > 1e-9 else float("nan")

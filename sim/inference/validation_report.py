@@ -341,6 +341,7 @@ def beyond_stocks(metrics: pd.DataFrame, flows: pd.DataFrame, coauthorship: pd.D
 
 def response_section(r: dict) -> tuple[dict, list[str]]:
     """The paired experiment's elasticities beside the published ranges (summary keys, markdown lines)."""
+    from sim import fpmath
     from sim.inference import references as R
     first, last = r["years"][0], r["years"][-1]
     ch = r["log_change"]
@@ -357,9 +358,9 @@ def response_section(r: dict) -> tuple[dict, list[str]]:
              "A paired experiment at the same seed: the calibrated world as it is, and with an enrolment shock abroad "
              "(every origin below high income pays its students' degrees abroad from the year after the start); "
              f"sums over {first}-{last}. Foreign graduate students (master's and doctoral) "
-             f"{np.expm1(ch['foreign_graduate_students']):+.1%}, foreign doctoral students "
-             f"{np.expm1(ch['foreign_doctoral_students']):+.1%}, patent applications "
-             f"{np.expm1(ch['patent_applications']):+.1%}, papers {np.expm1(ch['papers']):+.1%}.", "",
+             f"{fpmath.expm1(ch['foreign_graduate_students']):+.1%}, foreign doctoral students "
+             f"{fpmath.expm1(ch['foreign_doctoral_students']):+.1%}, patent applications "
+             f"{fpmath.expm1(ch['patent_applications']):+.1%}, papers {fpmath.expm1(ch['papers']):+.1%}.", "",
              rows.round(3).to_markdown(index=False), ""]
     return summary, lines
 

@@ -106,6 +106,9 @@ class Finance(Mechanism):
         Metric("tuition_share", "share", "`tuition_revenue / university_income`"),
         Metric("scholarship_cost", "USD/year",
                "what the country pays for scholarships: to international students it hosts and nationals abroad"),
+        Metric("development_scholarships", "USD/year",
+               "of `scholarship_cost`, what it pays for students from developing (not high-income) countries it hosts "
+               "(SDG indicator 4.b.1 measures such scholarships by the aid spent on them)"),
         Metric("research_posts", "researchers", "research posts its universities' budgets fund"),
     )
 
@@ -134,6 +137,11 @@ class Finance(Mechanism):
         average_fee = np.bincount(c, w.univ_tuition_intl * u.capacity, w.n_countries) / np.maximum(seats, 1)
         cost = average_fee[None, :] * p["tuition_factor"] + LIVING_COST_SHARE * w.gdp_pc[None, :]   # (o, d)
         self.scholarships = scholarship_costs(students, cost, p["inbound_scholarship"], p["outbound_scholarship"])
+        # SDG 4.b: the scholarships a host pays for students from developing countries (outside high income)
+        developing = np.ones(w.n_countries, bool)
+        developing[w.groups.get("high_income", np.zeros(0, np.int64))] = False
+        self.development_scholarships = scholarship_costs(students * developing[:, None], cost, p["inbound_scholarship"],
+                                                          np.zeros_like(p["outbound_scholarship"]))
 
     @staticmethod
     def _payers_of_agents(m) -> np.ndarray:
@@ -151,4 +159,5 @@ class Finance(Mechanism):
         tuition = with_world(by_country(u.tuition, w.univ_country, w.n_countries))
         return {"university_income": income, "tuition_revenue": tuition, "tuition_share": ratio(tuition, income),
                 "scholarship_cost": with_world(self.scholarships),
+                "development_scholarships": with_world(self.development_scholarships),
                 "research_posts": with_world(by_country(u.posts, w.univ_country, w.n_countries)) * w.researcher_scale}

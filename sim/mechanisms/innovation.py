@@ -22,8 +22,7 @@ import numpy as np
 
 from sim import fpmath
 from sim.mechanisms.base import Mechanism, nonnegative, rule_type
-from sim.mechanisms.learning import international_graduate_students
-from sim.outcomes import Metric, by_country, with_world
+from sim.outcomes import Metric, by_country, international_graduate_students, with_world
 
 
 @dataclass

@@ -18,7 +18,8 @@ from numba import njit, prange
 from sim import rng
 from sim.mechanisms.base import Mechanism, nonnegative, rule_type, share
 from sim.mechanisms.library.common import doctoral_years, pays_international_fee
-from sim.outcomes import FIXED_POINT, Flow, Metric, blocks, fixed, off_diagonal, ratio, with_world
+from sim.outcomes import (FIXED_POINT, Flow, Metric, blocks, fixed, international_graduate_students, off_diagonal,
+                          ratio, with_world)
 from sim.students import CONTINUING, DOCTORAL, DROPPED, GRADUATED, POSTGRADUATE
 
 
@@ -146,12 +147,6 @@ def study(seed, year, uid, origin, univ, talent, resources, skill, competence, l
                 sums[b, COMPETENCE_NONMOBILE, d] += fixed(competence[i])
                 sums[b, NONMOBILE, d] += 1
     return counts.sum(axis=0), sums.sum(axis=0), by_univ.sum(axis=0)
-
-
-def international_graduate_students(census: Census) -> np.ndarray:
-    """(C,) international master's and doctoral students enrolled by country of study (agents): the
-    foreign graduate students of Chellaraj, Maskus & Mattoo (2008)."""
-    return off_diagonal(census.masters + census.doctoral).sum(axis=0)
 
 
 class Learning(Mechanism):

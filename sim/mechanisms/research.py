@@ -339,6 +339,8 @@ class Research(Mechanism):
               "universities.citations", "universities.intl_citations")
     outcomes = (
         Metric("researchers", "researchers", "researchers appointed at the country's universities"),
+        Metric("researchers_per_million", "researchers per million inhabitants",
+               "`researchers` per million of the population (SDG indicator 9.5.2, universities' researchers only)"),
         Metric("papers", "papers/year", "papers led by the country's researchers (WORLD: every paper once)"),
         Metric("intl_coauthored_share", "share", "papers with co-authors from more than one country / papers"),
         Metric("citations_per_paper", "citations", "mean citations of the papers"),
@@ -406,7 +408,9 @@ class Research(Mechanism):
         intl = with_world(by_country(u.intl_papers, uc, n))
         cites = with_world(by_country(u.citations, uc, n)) / CITES_FIXED_POINT
         cites_intl = with_world(by_country(u.intl_citations, uc, n)) / CITES_FIXED_POINT
-        return {"researchers": with_world(by_country(u.researchers, uc, n)) * rs,
+        researchers = with_world(by_country(u.researchers, uc, n)) * rs
+        return {"researchers": researchers,
+                "researchers_per_million": ratio(researchers, with_world(w.population) / 1e6),
                 "papers": led * rs,
                 "intl_coauthored_share": ratio(intl, led),
                 "citations_per_paper": ratio(cites, led),
