@@ -150,7 +150,7 @@ def test_a_damaged_checkpoint_is_always_refused(tmp_path_factory, where, flips, 
 
 
 def _hemsim(run_dir, *extra, env):
-    return [HEMSIM, "world.students=300000", "years=16", "seed=2", "checkpoint_every=1", f"hydra.run.dir={run_dir}",
+    return [HEMSIM, "world.students=300000", "years=8", "seed=2", "checkpoint_every=1", f"hydra.run.dir={run_dir}",
             *extra]
 
 
