@@ -62,11 +62,21 @@ def test_compare_writes_figures_and_report(sweep_dir, sobol_dir):
     assert "dominated" in p.stdout and "post_study_work on stayers" in report and "unanchored_ST" in report
 
 
-def test_compare_refuses_a_missing_baseline_and_an_empty_folder(sweep_dir, tmp_path):
-    p = subprocess.run([HEMSIM + "-compare", str(sweep_dir), "--baseline", "nosuch"], capture_output=True, text=True)
-    assert p.returncode == 2 and "nosuch" in p.stderr and "Traceback" not in p.stderr
-    p = subprocess.run([HEMSIM + "-compare", str(tmp_path), "--baseline", "baseline"], capture_output=True, text=True)
-    assert p.returncode == 2 and "no finished runs" in p.stderr
+def compare(argv: list[str], capfd) -> tuple[int, str]:
+    """hemsim-compare's main in this process (the console script is run above): its exit status and what it
+    wrote to stderr (the file descriptor, so nothing written there escapes)."""
+    from experiments import compare as cli
+    capfd.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    return exit_.value.code, capfd.readouterr().err
+
+
+def test_compare_refuses_a_missing_baseline_and_an_empty_folder(sweep_dir, tmp_path, capfd):
+    code, err = compare([str(sweep_dir), "--baseline", "nosuch"], capfd)
+    assert code == 2 and "nosuch" in err and "Traceback" not in err
+    code, err = compare([str(tmp_path), "--baseline", "baseline"], capfd)
+    assert code == 2 and "no finished runs" in err
 
 
 # ---- effects dominated by unanchored parameters (hemsim-sensitivity sobol -> hemsim-compare --sensitivity) -----
@@ -100,14 +110,13 @@ def test_the_sensitivity_analysis_marks_and_flags_the_unanchored_parameters(sobo
     assert "DOMINATED" in (sobol_dir / "report.md").read_text()
 
 
-def test_compare_refuses_a_changed_or_unrelated_sensitivity_analysis(sweep_dir, sobol_dir, tmp_path):
+def test_compare_refuses_a_changed_or_unrelated_sensitivity_analysis(sweep_dir, sobol_dir, tmp_path, capfd):
     import shutil
     changed = tmp_path / "changed"
     shutil.copytree(sobol_dir, changed)
     (changed / "sensitivity.parquet").write_bytes((changed / "sensitivity.parquet").read_bytes() + b"\0")
     for folder, message in ((changed, "damaged or changed"), (tmp_path / "none", "no sensitivity.json")):
         out = tmp_path / "out"
-        p = subprocess.run([HEMSIM + "-compare", str(sweep_dir), "--out", str(out), "--sensitivity", str(folder)],
-                           capture_output=True, text=True)
-        assert p.returncode == 2 and message in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+        code, err = compare([str(sweep_dir), "--out", str(out), "--sensitivity", str(folder)], capfd)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
         assert not out.exists()                       # nothing half-written
