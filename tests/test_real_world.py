@@ -117,11 +117,19 @@ def test_reduced_calibration_runs_on_the_launcher_and_is_reproducible(tmp_path, 
 @pytest.mark.parametrize("override,message", [
     ("behaviour.choice.quality=interval(3.0,0.05)", "no value satisfies these bounds"),
     ("behaviour.choice.log_distance=interval(-1.0,0.5)", "allows the wrong sign; the literature agrees it is < 0")])
-def test_calibration_refuses_bounds_it_cannot_satisfy_or_of_the_wrong_sign(tmp_path, env, override, message):
-    p = subprocess.run([BIN / "hemsim-calibrate", override, f"hydra.sweep.dir={tmp_path / 'sweep'}",
-                        f"calibration.output={tmp_path / 'fit.yaml'}"], capture_output=True, text=True, env=env)
-    assert p.returncode == 2 and p.stderr.startswith(f"hemsim: error: {override}: {message}"), p.stderr[-2000:]
-    assert len(p.stderr.strip().splitlines()) == 1
+def test_calibration_refuses_bounds_it_cannot_satisfy_or_of_the_wrong_sign(tmp_path, override, message,
+                                                                          monkeypatch, capfd):
+    """hemsim-calibrate's main in this process (its console script runs above), stderr read from the file
+    descriptor: the refusal comes before any trial."""
+    from experiments import calibrate
+    monkeypatch.setattr(sys, "argv", ["hemsim-calibrate", override, f"hydra.sweep.dir={tmp_path / 'sweep'}",
+                                      f"calibration.output={tmp_path / 'fit.yaml'}"])
+    capfd.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        calibrate.main()
+    err = capfd.readouterr().err
+    assert exit_.value.code == 2 and err.startswith(f"hemsim: error: {override}: {message}"), err[-2000:]
+    assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "fit.yaml").exists() and not (tmp_path / "sweep").exists()
 
 
@@ -231,7 +239,7 @@ def test_real_world_holds_the_observed_levels_in_every_calibration_year(validati
     assert np.expm1(np.median(np.abs(np.log(ratio)))) <= 0.15 and (np.abs(np.log(ratio)) <= np.log(2)).mean() >= 0.95
 
 
-def test_levels_fit_writes_constants_that_world_oecd_reads(tmp_path, env):
+def test_levels_fit_writes_constants_that_world_oecd_reads(tmp_path, env, capfd):
     out = tmp_path / "levels.yaml"
     p = subprocess.run([BIN / "hemsim-levels", "--iterations", "1", "--out", str(out), "--report-dir",
                         str(tmp_path / "report"), "world.scale=8000"], capture_output=True, text=True, env=env)
@@ -243,8 +251,12 @@ def test_levels_fit_writes_constants_that_world_oecd_reads(tmp_path, env):
     fit = pd.read_csv(tmp_path / "report" / "levels_fit.csv")
     assert set(fit.iteration) == {0, 1} and set(fit.start) == {2013, 2016}
     assert fit[fit.iteration == 1].median_abs_error.max() < fit[fit.iteration == 0].median_abs_error.max()
-    bad = subprocess.run([BIN / "hemsim-levels", "--iterations", "0"], capture_output=True, text=True, env=env)
-    assert bad.returncode == 2 and "--iterations=0" in bad.stderr and "Traceback" not in bad.stderr
+    from experiments import levels                      # its main in this process: the refusal comes first
+    capfd.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        levels.main(["--iterations", "0"])
+    err = capfd.readouterr().err
+    assert exit_.value.code == 2 and "--iterations=0" in err and "Traceback" not in err
 
 
 def test_calibrated_behaviour_has_the_signs_the_literature_agrees_on():
