@@ -175,8 +175,10 @@ def schema_keys() -> list[str]:
 def _sweep_params(overrides: list[str], hydra_overrides: list[str]) -> dict:
     """Compose once with the hydra options (launcher, sweep file) to check them; the sweep file's params."""
     fixed = [o for o in overrides if "," not in o and "(" not in o]
+    _COMPOSED.clear()
     try:
         cfg = compose(config_name=CONFIG_NAME, overrides=fixed + hydra_overrides, return_hydra_config=True)
+        _COMPOSED[tuple(fixed + hydra_overrides)] = cfg
     except MissingConfigException as e:
         fail(missing_option(e, overrides + hydra_overrides))
     except (HydraException, OmegaConfBaseException) as e:
@@ -228,9 +230,15 @@ def _points(axes: list[list[str]]):
     return [tuple(firsts[:i] + [v] + firsts[i + 1:]) for i, values in enumerate(axes) for v in values]
 
 
+# The config _sweep_params composed, by its overrides: a point with exactly those overrides (a command without a
+# sweep or hydra options: the usual in-process check) takes it instead of composing the same config again; once.
+_COMPOSED: dict = {}
+
+
 def _check_one(overrides: list[str]) -> None:
     try:
-        cfg = compose(config_name=CONFIG_NAME, overrides=[*overrides, *HYDRA_OVERRIDES], return_hydra_config=True)
+        cfg = _COMPOSED.pop(tuple([*overrides, *HYDRA_OVERRIDES]), None) or \
+            compose(config_name=CONFIG_NAME, overrides=[*overrides, *HYDRA_OVERRIDES], return_hydra_config=True)
         _check_no_code(cfg)
         with open_dict(cfg):             # composed once: the checks above read the hydra node, the run not
             del cfg["hydra"]
