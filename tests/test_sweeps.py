@@ -41,9 +41,12 @@ def test_killed_sweep_resumes_without_redoing_completed_runs(tmp_path):
 
 
 def test_seeds_per_job_gives_the_same_runs(tmp_path):
+    """Both sweeps on one local process (hydra.launcher.n_jobs=1: no worker processes to start, whose imports
+    cost more than these small runs); what is compared is how the seeds are cut into jobs."""
     one, batched = tmp_path / "one", tmp_path / "batched"
-    subprocess.run([HEMSIM, "-m", "seed=0,1,2,3", *SMALL, f"hydra.sweep.dir={one}"], check=True, capture_output=True)
-    subprocess.run([HEMSIM, "-m", "seed=0,2", "seeds_per_job=2", *SMALL, f"hydra.sweep.dir={batched}"], check=True,
+    alone = [*SMALL, "hydra.launcher.n_jobs=1"]
+    subprocess.run([HEMSIM, "-m", "seed=0,1,2,3", *alone, f"hydra.sweep.dir={one}"], check=True, capture_output=True)
+    subprocess.run([HEMSIM, "-m", "seed=0,2", "seeds_per_job=2", *alone, f"hydra.sweep.dir={batched}"], check=True,
                    capture_output=True)
     a = {r.seed: r.path for r in find_runs(one)[0]}
     b = {r.seed: r.path for r in find_runs(batched)[0]}
