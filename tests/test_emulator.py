@@ -211,24 +211,26 @@ def test_the_effect_of_levers_at_their_neutral_values_is_emulated_as_about_zero(
 
 
 def test_rerunning_train_resumes_without_running_again(trained):
+    from experiments import emulate as cli
     out, cmd = trained
     chunks = {c: c.stat().st_mtime_ns for c in (out / "chunks").glob("*.parquet")}
     before = E.Emulator.load(out).predict({})
-    p = emulate(*cmd)
-    assert p.returncode == 0, p.stderr[-2000:]
+    cli.main(cmd)                   # the same command again (in this process; the fixture ran it as a command)
     assert chunks == {c: c.stat().st_mtime_ns for c in (out / "chunks").glob("*.parquet")}
     pd.testing.assert_frame_equal(E.Emulator.load(out).predict({}), before, check_exact=True)
 
 
-def test_query_prints_the_table_and_json(trained):
+def test_query_prints_the_table_and_json(trained, capsys):
+    from experiments import emulate as cli                   # its main in this process: stdout read by capsys
     out, _ = trained
-    p = emulate("query", f"emulator={out}", "inbound_scholarship=0.25", "--json")
-    assert p.returncode == 0, p.stderr
-    doc = json.loads(p.stdout)
+    capsys.readouterr()
+    cli.main(["query", f"emulator={out}", "inbound_scholarship=0.25", "--json"])
+    doc = json.loads(capsys.readouterr().out)
     assert doc["inputs"]["inbound_scholarship"] == 0.25 and "exchange_funding" in doc["defaulted"]
     assert {r["kind"] for r in doc["predictions"]} == {"outcome", "effect"} and len(doc["predictions"]) == 6
-    p = emulate("query", f"emulator={out / 'emulator.json'}", "behaviour.choice.cost=1")
-    assert p.returncode == 0 and "exchange_funding=0 (default: neutral)" in p.stdout and "high_90" in p.stdout
+    cli.main(["query", f"emulator={out / 'emulator.json'}", "behaviour.choice.cost=1"])
+    printed = capsys.readouterr().out
+    assert "exchange_funding=0 (default: neutral)" in printed and "high_90" in printed
 
 
 @pytest.mark.parametrize("args,message", [
@@ -263,16 +265,17 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(trained, tmp_path, caps
 
 @pytest.mark.slurm
 def test_train_runs_its_chunks_as_a_slurm_array_with_the_local_results(trained, tmp_path):
-    """launcher=slurm: the same chunks as a job array (sim/batch.py, as hemsim-sensitivity's), the same design
-    table as on local processes. Runs where a cluster is up (tests/test_slurm.py starts one)."""
+    """launcher=slurm: the chunks as a job array (sim/batch.py, as hemsim-sensitivity's; n_jobs=1: the 11 points
+    in 4 chunks of up to 3, where the local run cut them in 6), the same design table as on local processes.
+    Runs where a cluster is up (tests/test_slurm.py starts one)."""
     import shutil
     if not shutil.which("sinfo") or subprocess.run(["sinfo", "-h"], capture_output=True).returncode != 0:
         pytest.skip("no Slurm cluster up (make slurm-up)")
     out, cmd = trained
     slurm = [a for a in cmd if not a.startswith("out=")] + [f"out={tmp_path / 'slurm'}", "launcher=slurm",
-                                                            "partition=debug"]
+                                                            "partition=debug", "n_jobs=1"]
     p = emulate(*slurm)
     assert p.returncode == 0, p.stderr[-2000:]
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "slurm" / "design.parquet"),
                                   pd.read_parquet(out / "design.parquet"), check_exact=True)
-    assert any((tmp_path / "slurm" / ".submitit").rglob("*_log.out"))
+    assert len(list((tmp_path / "slurm" / ".submitit").rglob("*_log.out"))) == 4
