@@ -51,10 +51,26 @@ def test_world_oecd_runs_from_the_command_line_in_real_units(tmp_path, env):
     assert f[f.kind == "enrolled"].students.sum() > 1e6  # millions of real students abroad
 
 
-def test_missing_data_directory_is_a_clear_error(tmp_path, env):
-    p = subprocess.run([BIN / "hemsim", "world=oecd", f"world.data_dir={tmp_path / 'nope'}",
-                        f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, env=env)
-    assert p.returncode == 2 and "world.data_dir" in p.stderr and "Traceback" not in p.stderr
+def refused(command: str, argv: list[str], monkeypatch, capfd) -> str:
+    """`COMMAND ARGV` (hemsim, hemsim-calibrate, hemsim-levels) through its main in this process (each command
+    itself runs in a test of its own), which must stop with exit status 2 before anything runs; what it wrote to
+    stderr (read from the file descriptor: nothing escapes)."""
+    from experiments import calibrate, levels, run
+    main = {"hemsim": run.main, "hemsim-calibrate": calibrate.main, "hemsim-levels": levels.main}[command]
+    monkeypatch.setenv("HEMSIM_DATA_DIR", str(DATA))
+    monkeypatch.setattr(sys, "argv", [command, *map(str, argv)])
+    capfd.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capfd.readouterr().err
+    assert exit_.value.code == 2, err[-2000:]
+    return err
+
+
+def test_missing_data_directory_is_a_clear_error(tmp_path, monkeypatch, capfd):
+    err = refused("hemsim", ["world=oecd", f"world.data_dir={tmp_path / 'nope'}", f"hydra.run.dir={tmp_path / 'run'}"],
+                  monkeypatch, capfd)
+    assert "world.data_dir" in err and "Traceback" not in err
 
 
 def _damaged_copy(tmp_path: Path, damage: str) -> Path:
@@ -90,12 +106,12 @@ def _damaged_copy(tmp_path: Path, damage: str) -> Path:
     ("renamed column", "missing 'COUNTRY_CODE'"), ("WDI header only", "wdi_selected_2013_2019.csv: only 0 countries"),
     ("zero populations", "wdi_selected_2013_2019.csv: only 0 countries"),
     ("one line cut", "wdi_selected_2013_2019.csv: not the data the real world's constants were fitted on")])
-def test_a_damaged_data_directory_stops_in_one_line_naming_the_file(tmp_path, env, damage, message):
+def test_a_damaged_data_directory_stops_in_one_line_naming_the_file(tmp_path, damage, message, monkeypatch, capfd):
     out = tmp_path / "run"
-    p = subprocess.run([BIN / "hemsim", "world=oecd", f"world.data_dir={_damaged_copy(tmp_path, damage)}",
-                        "world.scale=4000", "years=1", f"hydra.run.dir={out}"], capture_output=True, text=True, env=env)
-    assert p.returncode == 2 and message in p.stderr, p.stderr[-2000:]
-    assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+    err = refused("hemsim", ["world=oecd", f"world.data_dir={_damaged_copy(tmp_path, damage)}", "world.scale=4000",
+                             "years=1", f"hydra.run.dir={out}"], monkeypatch, capfd)
+    assert message in err, err[-2000:]
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (out / "flows.parquet").exists()
 
 
@@ -119,16 +135,9 @@ def test_reduced_calibration_runs_on_the_launcher_and_is_reproducible(tmp_path, 
     ("behaviour.choice.log_distance=interval(-1.0,0.5)", "allows the wrong sign; the literature agrees it is < 0")])
 def test_calibration_refuses_bounds_it_cannot_satisfy_or_of_the_wrong_sign(tmp_path, override, message,
                                                                           monkeypatch, capfd):
-    """hemsim-calibrate's main in this process (its console script runs above), stderr read from the file
-    descriptor: the refusal comes before any trial."""
-    from experiments import calibrate
-    monkeypatch.setattr(sys, "argv", ["hemsim-calibrate", override, f"hydra.sweep.dir={tmp_path / 'sweep'}",
-                                      f"calibration.output={tmp_path / 'fit.yaml'}"])
-    capfd.readouterr()
-    with pytest.raises(SystemExit) as exit_:
-        calibrate.main()
-    err = capfd.readouterr().err
-    assert exit_.value.code == 2 and err.startswith(f"hemsim: error: {override}: {message}"), err[-2000:]
+    err = refused("hemsim-calibrate", [override, f"hydra.sweep.dir={tmp_path / 'sweep'}",
+                                       f"calibration.output={tmp_path / 'fit.yaml'}"], monkeypatch, capfd)
+    assert err.startswith(f"hemsim: error: {override}: {message}"), err[-2000:]
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "fit.yaml").exists() and not (tmp_path / "sweep").exists()
 
@@ -239,7 +248,7 @@ def test_real_world_holds_the_observed_levels_in_every_calibration_year(validati
     assert np.expm1(np.median(np.abs(np.log(ratio)))) <= 0.15 and (np.abs(np.log(ratio)) <= np.log(2)).mean() >= 0.95
 
 
-def test_levels_fit_writes_constants_that_world_oecd_reads(tmp_path, env, capfd):
+def test_levels_fit_writes_constants_that_world_oecd_reads(tmp_path, env, monkeypatch, capfd):
     out = tmp_path / "levels.yaml"
     p = subprocess.run([BIN / "hemsim-levels", "--iterations", "1", "--out", str(out), "--report-dir",
                         str(tmp_path / "report"), "world.scale=8000"], capture_output=True, text=True, env=env)
@@ -251,12 +260,8 @@ def test_levels_fit_writes_constants_that_world_oecd_reads(tmp_path, env, capfd)
     fit = pd.read_csv(tmp_path / "report" / "levels_fit.csv")
     assert set(fit.iteration) == {0, 1} and set(fit.start) == {2013, 2016}
     assert fit[fit.iteration == 1].median_abs_error.max() < fit[fit.iteration == 0].median_abs_error.max()
-    from experiments import levels                      # its main in this process: the refusal comes first
-    capfd.readouterr()
-    with pytest.raises(SystemExit) as exit_:
-        levels.main(["--iterations", "0"])
-    err = capfd.readouterr().err
-    assert exit_.value.code == 2 and "--iterations=0" in err and "Traceback" not in err
+    err = refused("hemsim-levels", ["--iterations", "0"], monkeypatch, capfd)
+    assert "--iterations=0" in err and "Traceback" not in err
 
 
 def test_calibrated_behaviour_has_the_signs_the_literature_agrees_on():
