@@ -116,12 +116,15 @@ def test_a_damaged_data_directory_stops_in_one_line_naming_the_file(tmp_path, da
 
 
 def test_reduced_calibration_runs_on_the_launcher_and_is_reproducible(tmp_path, env):
+    """The same calibration twice: its two trials on two local processes at once (the launcher's default), then
+    one after the other in the launcher's own process (n_jobs=1: no workers to start, the world built once), with
+    the same result: reproducible whatever the order the trials finish in and the number of processes."""
     results = []
-    for name in ("a", "b"):
+    for name, launcher in (("a", []), ("b", ["hydra.launcher.n_jobs=1"])):
         out = tmp_path / f"{name}.yaml"
         p = subprocess.run([BIN / "hemsim-calibrate", "hydra.sweeper.n_trials=2", "world.scale=8000",
                             f"hydra.sweep.dir={tmp_path / name}", f"calibration.output={out}",
-                            "hydra.launcher.progress=false"], capture_output=True, text=True, env=env)
+                            "hydra.launcher.progress=false", *launcher], capture_output=True, text=True, env=env)
         assert p.returncode == 0, p.stderr[-2000:]
         results.append(yaml.safe_load(out.read_text()))
         report = (tmp_path / name / "calibration_report.md").read_text()
