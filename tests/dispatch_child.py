@@ -1,7 +1,7 @@
 """One process of tests/test_dispatch.py, started under one SIMD/BLAS setting; prints a JSON line.
 
-    python tests/dispatch_child.py run [CHECKPOINT]   the pinned run (saving its state after 3 years)
-    python tests/dispatch_child.py resume CHECKPOINT  the rest of the pinned run from a saved state
+    python tests/dispatch_child.py run [CHECKPOINT]         the pinned run (saving its state after 3 years)
+    python tests/dispatch_child.py resume CHECKPOINT [...]  the rest of the pinned run from each saved state, in turn
 
 Every line also reports the setting as the process saw it (numpy's active dispatch targets, OpenBLAS's
 core) and digests of the elementwise maths and reductions the model relies on, on fixed inputs.
@@ -67,19 +67,25 @@ def state_digest(model) -> str:
     return h.hexdigest()
 
 
-def main(mode: str, path: str | None = None) -> None:
+def report(model, results) -> None:
+    print(json.dumps({"setting": setting(), "primitives": primitives(), "results": digests(results),
+                      "state": state_digest(model)}))
+
+
+def main(mode: str, *paths: str) -> None:
     cfg = pinned_config()
     if mode == "run":
+        path = paths[0] if paths else None
+
         def save(model):
             if path and model.year == cfg.start_year + CHECKPOINT_YEARS:
                 checkpoint.save(Path(path), model.state(), "pinned", model.year)
         model = HemsimModel(cfg)
-        results = model.run(checkpoint_every=1, on_checkpoint=save)
-    else:
-        model = HemsimModel(cfg, state=checkpoint.load(Path(path), "pinned"))
-        results = model.run()
-    print(json.dumps({"setting": setting(), "primitives": primitives(), "results": digests(results),
-                      "state": state_digest(model)}))
+        report(model, model.run(checkpoint_every=1, on_checkpoint=save))
+    else:                     # a line for each checkpoint, each resumed by a model of its own
+        for path in paths:
+            model = HemsimModel(cfg, state=checkpoint.load(Path(path), "pinned"))
+            report(model, model.run())
 
 
 if __name__ == "__main__":

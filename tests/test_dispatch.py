@@ -47,12 +47,14 @@ def settings(numba_cache: str) -> dict[str, dict[str, str]]:
     return out
 
 
-def child(env: dict, *args) -> dict:
+def child(env: dict, *args, lines: int | None = None):
+    """What a child process under `env` reports: its last JSON line (with `lines`: its last so many, a list)."""
     full = {k: v for k, v in os.environ.items() if k not in ("NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE")}
     full.update(env, HEMSIM_SPIN_UP_CACHE="0")     # every process simulates its own spin-up
     out = subprocess.run([sys.executable, CHILD, *args], env=full, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-2000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    reported = [json.loads(line) for line in out.stdout.strip().splitlines()[-(lines or 1):]]
+    return reported if lines else reported[0]
 
 
 @pytest.fixture(scope="module")
@@ -87,14 +89,33 @@ def test_the_maths_the_model_relies_on_is_identical_under_every_setting(runs):
         assert r["primitives"] == reference, {k for k in reference if r["primitives"][k] != reference[k]}
 
 
-@pytest.mark.parametrize("written,resumed", [(1, 0), (0, 1), (-1, 0)], ids=["baseline->default", "default->baseline",
-                                                                             "generic->default"])
-def test_a_checkpoint_resumes_identically_under_another_setting(runs, written, resumed):
+RESUMES = [(1, 0), (0, 1), (-1, 0)]      # (the setting that wrote a checkpoint, the one that resumes it)
+
+
+@pytest.fixture(scope="module")
+def resumes(runs):
+    """Each checkpoint of RESUMES resumed under its setting: one process per resuming setting, which resumes its
+    checkpoints one after the other (a model of its own each), as a process of its own would."""
+    tmp, setups, _ = runs
+    names = list(setups)
+    out = {}
+    for resumed in sorted({r for _, r in RESUMES}):
+        written = [w for w, r in RESUMES if r == resumed]
+        paths = [tmp / f"{w % len(names)}.hemsim" for w in written]
+        if all(p.exists() for p in paths):
+            reported = child(setups[names[resumed]], "resume", *map(str, paths), lines=len(paths))
+            out.update({(w, resumed): r for w, r in zip(written, reported)})
+    return out
+
+
+@pytest.mark.parametrize("written,resumed", RESUMES, ids=["baseline->default", "default->baseline",
+                                                          "generic->default"])
+def test_a_checkpoint_resumes_identically_under_another_setting(runs, resumes, written, resumed):
     tmp, setups, out = runs
     names = list(setups)
     path = tmp / f"{written % len(names)}.hemsim"
     assert path.exists()
-    r = child(setups[names[resumed]], "resume", str(path))
+    r = resumes[(written, resumed)]
     assert r["results"] == PINNED and r["state"] == out[names[resumed]]["state"]
 
 
