@@ -143,13 +143,12 @@ STUDY_DESIGN = """
 parameters:
   behaviour.choice.visa: [1.0, 3.0]
   behaviour.careers.stay_constant: [-3.3, -2.1]
-  behaviour.research.papers_per_researcher: [0.5, 1.0]
 outcomes: [papers, stayers]
 """
 
 
 def test_the_example_policy_study_runs_end_to_end(tmp_path, capsys):
-    """conf/study/post_study_work.yaml on a small world and a design of three uncertainties (design=; the
+    """conf/study/post_study_work.yaml on a small world and a design of two uncertainties (design=; the
     Morris screening costs trajectories x (parameters + 1)): PRIM on when the policy fails, NSGA-II lever
     mixes within a budget, Morris on the policy's effect; every figure written."""
     from experiments import policy_study
@@ -161,7 +160,7 @@ def test_the_example_policy_study_runs_end_to_end(tmp_path, capsys):
                         *(f"{k}={v}" for k, v in SMALL.items() if k != "years")], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-2000:]
     assert f"design `{design}`" in (out / "report.md").read_text()
-    assert len(pd.read_parquet(out / "sensitivity" / "design.parquet")) == 2 * (3 + 1)      # Morris on the 3
+    assert len(pd.read_parquet(out / "sensitivity" / "design.parquet")) == 2 * (2 + 1)      # Morris on the 2
     for f in ("prim_box.png", "pareto.png", "sensitivity/sensitivity_papers.png", "report.md"):
         assert (out / f).exists(), f
     e = pd.read_parquet(out / "experiments.parquet")
