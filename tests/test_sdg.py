@@ -4,7 +4,7 @@
 import numpy as np
 
 from conftest import final, levers, small_config
-from sim.model import HemsimModel, build_world
+from sim.model import HemsimModel
 
 
 def _run(origins: str):
@@ -24,15 +24,3 @@ def test_scholarships_count_for_sdg_4b_only_when_they_go_to_students_from_develo
     assert final(developing, "development_scholarships") > 0
     assert np.isclose(final(developing, "development_scholarships"), final(developing, "scholarship_cost"), rtol=1e-12)
 
-
-def test_researchers_per_million_is_researchers_over_the_population():
-    cfg = small_config(students=20_000, years=2, seed=5)
-    r = HemsimModel(cfg).run().metrics.to_pandas()
-    population = build_world(cfg).population
-    last = r[r.year == r.year.max()].pivot(index="country", columns="metric", values="value")
-    codes = build_world(cfg).codes
-    per_million = last.loc[codes, "researchers"].to_numpy() / population * 1e6
-    np.testing.assert_allclose(last.loc[codes, "researchers_per_million"].to_numpy(), per_million, rtol=1e-12)
-    world = last.loc["WORLD"]
-    assert np.isclose(world.researchers_per_million, world.researchers / population.sum() * 1e6, rtol=1e-12)
-    assert (per_million > 0).all()
