@@ -5,6 +5,7 @@ import numpy as np
 
 from conftest import final, levers, small_config
 from sim.model import HemsimModel
+from sim.policies import country_indices
 
 
 def _run(origins: str):
@@ -24,3 +25,24 @@ def test_scholarships_count_for_sdg_4b_only_when_they_go_to_students_from_develo
     assert final(developing, "development_scholarships") > 0
     assert np.isclose(final(developing, "development_scholarships"), final(developing, "scholarship_cost"), rtol=1e-12)
 
+
+
+
+def test_research_funding_raises_researchers_per_million_where_it_is_spent():
+    """SDG 9.5.2 responds to research funding through posts and hiring: doubled public funding in the
+    countries below high income raises their researchers per million against the baseline at the same
+    seed (the staff follow the posts with a lag)."""
+    def run(factor: float):
+        cfg = small_config(students=20_000, years=7, seed=3)
+        cfg.scenario.levers = levers({"lever": "public_funding", "countries": "non_high_income", "value": factor,
+                                      "start": cfg.start_year + 1})
+        model = HemsimModel(cfg)
+        return model, model.run()
+
+    model, baseline = run(1.0)
+    _, funded = run(2.0)
+    w = model.world
+    poorer = [w.codes[i] for i in country_indices("non_high_income", w.codes, w.groups, "countries")]
+    assert poorer
+    assert final(funded, "researchers_per_million", poorer) > 1.02 * final(baseline, "researchers_per_million", poorer)
+    assert final(funded, "researchers_per_million") > final(baseline, "researchers_per_million")
