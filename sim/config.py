@@ -50,6 +50,10 @@ class WorldConfig:
     # stocks of that year, with corridor constants that make the baseline keep their shares (observed:
     # sim/mechanisms/assimilation.py); world=oecd runs from the data, its calibrations from the spin-up
     start_from: str = "spin_up"
+    # start_from=observed: how much of the corridors' last observed change the baseline's entrants carry on
+    # (0: entrants replace leavers, so the stocks keep their shares; 1: the entrants the last two observed
+    # years imply). world=oecd: the persistence of destinations' growth in UIS before the data (docs/ODD.md 5)
+    entrant_momentum: float = 0.0
 
 
 def sections(schedule) -> dict[str, type]:
@@ -200,6 +204,8 @@ def validate(cfg: Config) -> Config:
         raise ConfigError(f"world.backcast={w.backcast}: unknown backcast (allowed: {', '.join(BACKCASTS)})")
     if w.start_from not in START_FROM:
         raise ConfigError(f"world.start_from={w.start_from}: unknown start (allowed: {', '.join(START_FROM)})")
+    if not 0.0 <= w.entrant_momentum <= 1.0:
+        raise ConfigError(f"world.entrant_momentum={w.entrant_momentum}: must be within 0..1")
     if w.start_from == "observed" and cfg.backend != "numba":
         raise ConfigError(f"world.start_from=observed: needs backend=numba (the reference backend "
                           f"backend={cfg.backend} starts from its spin-up only)")

@@ -56,6 +56,36 @@ def test_the_start_holds_the_observed_stocks_exactly_corridor_by_corridor():
     assert np.abs(model - target).max() < 1e-3
 
 
+def test_entrants_carry_on_the_corridors_last_observed_change_by_the_momentum():
+    """With world.entrant_momentum, the entrants the corridor constants aim at are those that replace leavers
+    plus that share of the ones the last two observed years imply: S - (1 - left) S_before."""
+    def model(momentum):
+        cfg = small_config(students=20_000, years=2, seed=1, countries=8, universities=40, scale=1.0)
+        cfg.world.start_from, cfg.world.entrant_momentum = "observed", momentum
+        w = build_world(cfg)
+        w.stock_before_start = _stock(w, 0)
+        w.stock_two_before_start = _stock(w, 5)            # another year: every corridor changed
+        return HemsimModel(cfg, w), w
+
+    shares = {}
+    for momentum in (0.0, 0.5):
+        m, w = model(momentum)
+        seen = ~np.isnan(w.stock_before_start) & ~np.eye(w.n_countries, dtype=bool)
+        off = ~np.eye(w.n_countries, dtype=bool)
+        left = np.where(off, m.census.graduates + m.census.dropouts, 0)[:, OBSERVED].sum(axis=0) / \
+            np.where(off, m.census.enrolled, 0)[:, OBSERVED].sum(axis=0)
+        now, before = w.stock_before_start[:, OBSERVED], w.stock_two_before_start[:, OBSERVED]
+        target = np.zeros((w.n_countries, w.n_countries))
+        target[:, OBSERVED] = np.maximum((now + 10.0) * left + momentum * (1 - left) * (now - before), 0.0)
+        flows = expected_entrants(probabilities(m), w, m.rules.study.postgraduate_share)
+        shares[momentum] = _shares(np.where(seen, flows, 0.0))
+        assert np.abs(shares[momentum] - _shares(np.where(seen, target, 0.0))).max() < 1e-3
+    grew = (_stock(w, 0) - _stock(w, 5) > 0) & seen
+    shrank = (_stock(w, 0) - _stock(w, 5) < 0) & seen
+    # the corridors that grew get more of their origin's entrants than without momentum, those that shrank less
+    assert (shares[0.5] - shares[0.0])[grew].mean() > 0 > (shares[0.5] - shares[0.0])[shrank].mean()
+
+
 def test_the_unobserved_destinations_keep_the_models_students():
     cfg = small_config(students=20_000, years=2, seed=1, countries=8, universities=40, scale=1.0)
     spun = HemsimModel(cfg)
@@ -87,6 +117,10 @@ def test_start_from_observed_needs_stocks_and_the_fast_backend():
     cfg.world.start_from = "somewhere"
     with pytest.raises(ConfigError, match="world.start_from=somewhere: unknown start"):
         validate(cfg)
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ConfigError, match=r"world.entrant_momentum=.*: must be within 0..1"):
+            validate(dataclasses.replace(cfg, world=dataclasses.replace(cfg.world, start_from="observed",
+                                                                        entrant_momentum=bad)))
 
 
 @given(st.integers(0, 2 ** 31), st.integers(2, 6), st.integers(1, 3))

@@ -107,6 +107,37 @@ def test_conformal_intervals_cover_as_they_claim_on_synthetic_errors(seed):
     assert narrow["coverage_90"] < 0.6             # intervals from too small errors cover too little
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.floats(-0.6, 0.9), st.integers(0, 2 ** 31))
+def test_growth_persistence_recovers_the_persistence_of_growth_and_ignores_series_breaks(rho, seed):
+    """Log growth g_t = 0.05 + rho (g_{t-1} - 0.05) + noise in 40 destinations over 17 years, with a jump
+    of a factor of ten in some series (a change of definition): the slope comes back within sampling error,
+    the jumps left out; the years after `last_year` are not read."""
+    r = np.random.default_rng(seed)
+    rows = []
+    for d in range(40):
+        g, level = 0.05, 10.0
+        for year in range(2000, 2017):
+            g = 0.05 + rho * (g - 0.05) + r.normal(0, 0.08)
+            level += g + (np.log(10.0) if (d % 7 == 0 and year == 2008) else 0.0)
+            rows.append({"country": f"C{d:02d}", "year": year, "inbound": float(np.exp(level))})
+    uis = pd.DataFrame(rows)
+    slope, pairs = V.growth_persistence(uis, 2014)
+    assert abs(slope - rho) < 0.15 and pairs < 40 * 13
+    # later years cannot change the estimate
+    assert V.growth_persistence(uis.assign(inbound=np.where(uis.year > 2014, 1.0, uis.inbound)), 2014)[0] == slope
+
+
+def test_the_real_worlds_entrant_momentum_is_the_persistence_of_growth_up_to_its_base_year():
+    import os
+    from sim.world import loaders
+    uis = loaders.load_uis_inbound(os.environ.get("HEMSIM_DATA_DIR", ROOT.parent / "shared" / "data")).frame
+    for world, base_year in (("oecd", 2015), ("oecd_holdout", 2014)):
+        text = (ROOT / f"conf/world/{world}.yaml").read_text()
+        value = yaml.safe_load(text)["world"]["entrant_momentum"]
+        assert value == round(V.growth_persistence(uis, base_year)[0], 2), world
+
+
 def test_level_errors_count_destinations_off_by_more_than_twice():
     obs = pd.DataFrame({"year": 2015, "country": ["XXX", "YYY", "ZZZ", "SML"],
                         "inbound": [100_000.0, 50_000.0, 20_000.0, 500.0]})

@@ -161,6 +161,26 @@ def dynamic_gravity(seen: pd.DataFrame, geography: pd.DataFrame, base_year: int,
     return pd.concat(out, ignore_index=True)
 
 
+BREAK = 0.5     # a destination's yearly log change of UIS inbound students beyond this is a series break
+
+
+def growth_persistence(uis: pd.DataFrame, last_year: int) -> tuple[float, int]:
+    """How much of a destination's growth of international students carries on to the next year: the OLS
+    slope of the yearly log growth of UIS inbound totals on the year before's (pooled over destinations, with
+    an intercept: the common growth), over the years up to `last_year` (what a forecast from it may know).
+    Pairs with a change beyond BREAK log points are left out (UIS definitions changed in some series).
+    Returns (slope, pairs). world=oecd's entrant_momentum (conf/world/oecd.yaml)."""
+    series = uis.dropna(subset=["inbound"]).query("inbound > 0 and year <= @last_year")
+    table = series.pivot_table(index="year", columns="country", values="inbound").sort_index()
+    table = table.reindex(range(int(table.index.min()), int(table.index.max()) + 1))
+    growth = pd.DataFrame(fpmath.log(table.to_numpy(float)), index=table.index, columns=table.columns).diff()
+    pairs = pd.concat([growth.shift(1).stack().rename("before"), growth.stack().rename("after")], axis=1).dropna()
+    pairs = pairs[(pairs.before.abs() < BREAK) & (pairs.after.abs() < BREAK)]
+    x = pairs.before.to_numpy(float) - pairs.before.mean()
+    y = pairs.after.to_numpy(float) - pairs.after.mean()
+    return float(np.sum(x * y) / np.sum(x * x)), len(pairs)
+
+
 def trend(seen: pd.DataFrame, base_year: int, years, pseudo: float = 100.0) -> pd.DataFrame:
     """Corridor trend extrapolation: each corridor's growth from the year before the base year to the base year,
     (S_base + pseudo) / (S_base-1 + pseudo), continued (`pseudo` real students keep small corridors from

@@ -108,6 +108,9 @@ def build(cfg: Config) -> World:
     # the state a run from the data starts from: the stocks of the year before (observed, or backcast)
     world.stock_before_start, _ = _stocks(stocks_of(stocks.frame, uis, year - 1, cfg.world.backcast), index, n,
                                           year - 1)
+    # and of the year before that where observed (not backcast): the corridors' last change (world.entrant_momentum)
+    earlier = stocks.frame[stocks.frame.year == year - 2]
+    world.stock_two_before_start = _stocks(earlier, index, n, year - 2)[0] if len(earlier) else np.full((n, n), np.nan)
     if cfg.world.policy_history:
         world.history = policy_history.levers(world)
     excluded.append(dropped)

@@ -57,6 +57,7 @@ class World:
     observed_stock: np.ndarray | None = None  # (C, C) degree-mobile students (real) at the start, NaN = unobserved
     stock_before_start: np.ndarray | None = None  # (C, C) the same, of the year before the start year (the
     #                                               state a run from the data starts from: world.start_from)
+    stock_two_before_start: np.ndarray | None = None  # (C, C) the year before that, where observed (NaN: not)
     excluded: object = None                   # DataFrame of countries and rows left out, with reasons
     data_files: list = field(default_factory=list)   # the input files the world was built from (real world)
     history: list = field(default_factory=list)      # dated levers of its policy history, applied before a scenario's
