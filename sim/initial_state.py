@@ -65,8 +65,8 @@ def corridor_constants(m) -> np.ndarray:
     seen = ~np.isnan(stock) & ~np.eye(n, dtype=bool)
     leaving = leaving_share(m.census)
     observed = np.where(seen, (np.nan_to_num(stock) + CORRIDOR_PSEUDO) * leaving, 0.0)
-    observed = observed + entrant_momentum_term(stock, w.stock_two_before_start, leaving,
-                                                m.cfg.world.entrant_momentum)
+    observed = np.maximum(observed + entrant_momentum_term(stock, w.stock_two_before_start, leaving,
+                                                           m.cfg.world.entrant_momentum), 0.0)
     m.corridor_constant = np.zeros((n, n))
     for _ in range(CORRIDOR_ITERATIONS):
         flows = expected_entrants(probabilities(m), w, m.rules.study.postgraduate_share)
@@ -84,14 +84,12 @@ def entrant_momentum_term(stock: np.ndarray, before: np.ndarray | None, leaving:
                           momentum: float) -> np.ndarray:
     """(C, C) what the corridors' last observed change adds to the entrants that replace leavers: momentum x
     (1 - leaving share) x (stock - the stock the year before), on the corridors observed in both years (0
-    elsewhere), never taking a corridor's target below zero. With momentum 1 the entrants are those the two
+    elsewhere; the caller keeps each target at or above zero). With momentum 1 the entrants are those the two
     years imply (stock = (1 - leaving) x the year before + entrants); with 0 the stocks keep their shares."""
     if before is None or momentum == 0.0:
         return np.zeros_like(stock)
     both = ~np.isnan(stock) & ~np.isnan(before) & ~np.eye(stock.shape[0], dtype=bool)
-    change = np.where(both, np.nan_to_num(stock) - np.nan_to_num(before), 0.0)
-    replace = np.where(both, (np.nan_to_num(stock) + CORRIDOR_PSEUDO) * leaving, 0.0)
-    return np.maximum(momentum * (1.0 - leaving) * change, -replace)
+    return np.where(both, momentum * (1.0 - leaving) * (np.nan_to_num(stock) - np.nan_to_num(before)), 0.0)
 
 
 def _shares(x: np.ndarray) -> np.ndarray:

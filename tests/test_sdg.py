@@ -26,8 +26,6 @@ def test_scholarships_count_for_sdg_4b_only_when_they_go_to_students_from_develo
     assert np.isclose(final(developing, "development_scholarships"), final(developing, "scholarship_cost"), rtol=1e-12)
 
 
-
-
 def test_research_funding_raises_researchers_per_million_where_it_is_spent():
     """SDG 9.5.2 responds to research funding through posts and hiring: doubled public funding in the
     countries below high income raises their researchers per million against the baseline at the same
