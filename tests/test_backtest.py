@@ -164,6 +164,9 @@ def test_free_movement_overrides_the_destinations_rules_within_the_area():
     assert t["visa_openness"][0, 2, 1] == 0.6 and t["post_study_work_years"][0, 2, 1] == 0.5
     assert t["visa_openness"][0, 0, 1] == 1.0 and t["post_study_work_years"][0, 0, 1] == 3.0
     assert t["visa_openness"][0, 2, 0] == 0.9                     # outside the area: A's own default
+    # and the choice's own term for the area (destinations.right_to_stay) marks its corridors, not home
+    assert policy_history.free_movement(world, doc).tolist() == [[False, True, False], [True, False, False],
+                                                                 [False, False, False]]
 
 
 @pytest.mark.slow

@@ -332,12 +332,23 @@ def test_scholar_migration(data_dir, iso3):
     result = L.load_scholar_migration(data_dir)
     frame = result.frame
     assert list(frame.columns) == ["country", "year", "researchers", "outmigrations",
-                                   "population", "gdp_pc_ppp"]
+                                   "population", "gdp_pc_ppp", "gdp_pc_constant"]
     assert frame["country"].nunique() == 210 and set(frame["country"]) <= iso3
     assert frame["year"].between(1998, 2017).all() and result.excluded.empty
     assert frame["population"].isna().sum() == 25  # R "NA" is missing
     usa = frame.set_index(["country", "year"]).loc[("USA", 2017)]
     assert usa["researchers"] > 5e5 and usa["outmigrations"] > 1e3
+
+
+def test_scholar_migration_constant_income_is_2015_dollars_without_exchange_rate_swings(data_dir):
+    """The "Const2010" column is World Bank constant dollars of 2015 (the docstring's claim): equal to
+    current dollars (WDI) in 2015, and Russia's rouble crash of 2014-15 absent from it."""
+    const = L.load_scholar_migration(data_dir).frame.set_index(["country", "year"]).gdp_pc_constant
+    current = L.load_wdi(data_dir).frame.set_index(["country", "year"]).gdp_pc_usd
+    both = pd.concat([const.xs(2015, level="year"), current.xs(2015, level="year")], axis=1).dropna()
+    assert len(both) > 150 and np.allclose(both.iloc[:, 0], both.iloc[:, 1], rtol=1e-3)
+    assert current[("RUS", 2016)] / current[("RUS", 2013)] < 0.6
+    assert abs(const[("RUS", 2016)] / const[("RUS", 2013)] - 1) < 0.05
 
 
 # --- OpenAlex co-authorship -----------------------------------------------------------------

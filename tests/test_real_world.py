@@ -34,11 +34,38 @@ def test_real_world_has_iso_countries_observed_stocks_and_lists_exclusions():
     assert {"USA", "CHN", "IND", "DEU"} <= set(w.codes)
     usa, chn = w.codes.index("USA"), w.codes.index("CHN")
     assert w.observed_stock[chn, usa] > 100_000  # the largest corridor, in real students
+    # incomes in constant dollars (real.incomes): Russia's 2016 is not its rouble-crash current-dollar figure
+    rus = w.codes.index("RUS")
+    assert w.gdp_pc[rus] == pytest.approx(9_314, rel=0.01)
     nga = w.codes.index("NGA")
     assert np.isnan(np.delete(w.observed_stock[:, nga], nga)).all()  # Nigeria reports no OECD stocks
     reasons = set(w.excluded.reason)
     assert any("CEPII" in r for r in reasons) and any("aggregate" in r for r in reasons)
     assert (w.excluded.name.astype(str).str.len() > 0).all()
+
+
+def test_incomes_are_constant_dollars_of_the_start_year_and_the_base_year_where_absent():
+    from sim.world import real
+    scholars = pd.DataFrame({"country": ["AAA", "AAA", "AAA", "BBB"], "year": [2009, 2010, 2016, 2016],
+                             "gdp_pc_constant": [900.0, 1_000.0, np.nan, 5_000.0]})
+    wdi = pd.DataFrame({"country": ["AAA", "CCC", "CCC", "CCC"], "year": [2015, 2013, 2014, 2019],
+                        "gdp_pc_usd": [7.0, 300.0, 400.0, 800.0]})
+    got = real.incomes(scholars, wdi, ["AAA", "BBB", "CCC"], 2011)
+    # AAA: its own series' nearest year (2010; 2016 is missing); BBB: its only year; CCC: no constant
+    # series, so its current dollars of the year nearest the base year 2015 (2014)
+    assert got.tolist() == [1_000.0, 5_000.0, 400.0]
+
+
+def test_real_world_backcast_years_have_their_own_incomes():
+    """A world of 2004 (a backcast) is poorer than one of 2016 where the economy grew: China's GDP per
+    head roughly tripled in constant dollars; Russia's did not fall with the rouble in 2014-15."""
+    from sim.world import loaders as L
+    from sim.world import real
+    scholars, wdi = L.load_scholar_migration(DATA).frame, L.load_wdi(DATA).frame
+    income = {year: dict(zip(["CHN", "RUS"], real.incomes(scholars, wdi, ["CHN", "RUS"], year)))
+              for year in (2004, 2013, 2016)}
+    assert 2.5 < income[2016]["CHN"] / income[2004]["CHN"] < 4.0
+    assert 0.95 < income[2016]["RUS"] / income[2013]["RUS"] < 1.05
 
 
 def test_world_oecd_runs_from_the_command_line_in_real_units(tmp_path, env):

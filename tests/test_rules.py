@@ -134,6 +134,26 @@ def test_post_study_work_is_worth_more_the_richer_the_destination_than_the_origi
     np.testing.assert_allclose(d.share[0, 0, 0, 1:], np.exp([w_b, w_c]) / np.exp([w_b, w_c]).sum(), rtol=1e-12)
 
 
+def test_within_a_free_movement_area_the_right_to_stay_replaces_post_study_work(policy):
+    """A and B form a free-movement area: for B's students A is worth free_movement 0.7 in place of the
+    post-study term (0.4 per year x 2 years); C's students still weigh A's 2 years; and cutting A's post-study
+    work to 0 moves C's students, not B's."""
+    world = three_countries(free_movement=np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]], bool))
+    p = rule(choice, **LOGIT | dict(post_study_work=0.4, free_movement=0.7))
+    q = np.array([[0.8], [0.5], [0.3]])
+    d = destinations.destinations(world, policy, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p)
+    v_a = -1 + 2 * 0.8 - 0.5 * math.log(2000) + 1 + 0.9 + 0.7            # B -> A: the area's term
+    v_c = -1 + 2 * 0.3 - 0.5 * math.log(5000) + 0 + 0.3 + 0.4 * 0.0      # B -> C: C grants no post-study years
+    np.testing.assert_allclose(d.share[1, 0, 0, [0, 2]], np.exp([v_a, v_c]) / np.exp([v_a, v_c]).sum(), rtol=1e-12)
+    u_a = -1 + 2 * 0.8 - 0.5 * math.log(8000) + 0 + 0.9 + 0.4 * 2.0      # C -> A: A's 2 years
+    u_b = -1 + 2 * 0.5 - 0.5 * math.log(5000) + 0 + 0.6 + 0.4 * 1.0
+    np.testing.assert_allclose(d.share[2, 0, 0, :2], np.exp([u_a, u_b]) / np.exp([u_a, u_b]).sum(), rtol=1e-12)
+    closed = with_levers(policy, post_study_work_years=np.array([0.0, 1.0, 0.0]))
+    after = destinations.destinations(world, closed, np.zeros((3, 3)), q, np.zeros(3), np.zeros(3), p)
+    np.testing.assert_array_equal(after.share[1], d.share[1])
+    assert after.share[2, 0, 0, 0] < d.share[2, 0, 0, 0]
+
+
 def test_visa_restrictions_deter_the_most_able_from_going_abroad(world, policy):
     """visa_talent 0.8: going abroad gains 0.8 (t - 1.5)(openness - 1), openness the visa openness of the
     destinations weighted by their probabilities (for origin B: 0.9 share_A + 0.3 share_C)."""

@@ -9,7 +9,7 @@ student of origin o, field f, talent band t, resources band r and level l is
         + quality Q[d, f] + log_distance ln(km) + common_language + colonial_tie
         + diaspora ln(1 + network[o, d]) + visa openness[o, d]
         + (post_study_work + post_study_income_gap max(0, ln(GDP pc[d] / GDP pc[o]) - post_study_gap_threshold))
-          x years[o, d]
+          x years[o, d]   (outside a free-movement area; inside one: free_movement instead)
         + international_courses (share of programmes taught internationally in d)
         - cost ln(1 + net cost[o, d] / family income[o, r]) + destination_constant[d]
 
@@ -69,6 +69,9 @@ class Params:
     post_study_income_gap: float = 0.0  # per year of post-study work and log point of the income gap beyond the threshold
     post_study_gap_threshold: float = nonnegative(0.0)  # log points of ln(GDP pc destination / origin) below which
     #                                                   staying to work adds nothing to a post-study work right
+    free_movement: float = 0.75      # a destination in the student's free-movement area (EU/EEA): no visa, the
+    #                                  right to stay and work; in place of the post-study work term there. The
+    #                                  default is the worth of the 3 years' right it was coded as before (3 x 0.25)
     visa_talent: float = 0.0         # going abroad: per talent band step and unit of the destinations' visa closure
     abroad_trend: float = 0.0        # utility of going abroad, per calendar year since 2016 (the real world's is fitted)
     cost: float = 1.2                # per unit of net cost / family income

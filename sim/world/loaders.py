@@ -558,10 +558,13 @@ def _drop_remap_collisions(frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFra
 
 def load_scholar_migration(data_dir: DataDir) -> LoadResult:
     """Scholar migration (Sanliturk et al. 2023):
-    frame[country, year, researchers, outmigrations, population, gdp_pc_ppp] (float).
+    frame[country, year, researchers, outmigrations, population, gdp_pc_ppp, gdp_pc_constant] (float).
 
     Defects handled: the unnamed first column (an R row index) is dropped; R's "NA" is missing.
     `gdp_pc_ppp` is GDP per capita PPP in constant 2017 dollars (comparable across years).
+    `gdp_pc_constant` is GDP per capita at market exchange rates in constant US dollars (World Bank
+    NY.GDP.PCAP.KD): the file labels it "Const2010", but its values are in 2015 dollars (they equal
+    current US dollars in 2015, for every country) — free of the exchange-rate swings of current dollars.
     Codes not in the ISO list are excluded and listed.
     """
     path = Path(data_dir) / SCHOLAR_FILE
@@ -574,8 +577,9 @@ def load_scholar_migration(data_dir: DataDir) -> LoadResult:
         "outmigrations": _numbers(raw, "number_of_outmigrations", path, missing),
         "population": _numbers(raw, "total_population_size", path, missing),
         "gdp_pc_ppp": _numbers(raw, "GDP_PCAP_PPP_Const2017", path, missing),
+        "gdp_pc_constant": _numbers(raw, "GDP_PCAP_Const2010", path, missing),
     })
-    for column in ("researchers", "outmigrations", "population", "gdp_pc_ppp"):
+    for column in ("researchers", "outmigrations", "population", "gdp_pc_ppp", "gdp_pc_constant"):
         _require_nonnegative(frame[column], column, path)
     is_country = frame["country"].isin(_iso3_codes(data_dir))
     excluded = _excluded(frame["country"][~is_country], "code not in the ISO 3166 list")

@@ -103,6 +103,18 @@ def levers(world, doc: dict | None = None) -> list[Lever]:
     return out
 
 
+def free_movement(world, doc: dict | None = None) -> np.ndarray:
+    """(C, C) bool: origin and destination both members of one of the history's free-movement areas (the
+    choice's `free_movement` term replaces post-study work there: sim/mechanisms/library/destinations.py)."""
+    doc = load() if doc is None else doc
+    inside = np.zeros((world.n_countries, world.n_countries), bool)
+    for area in doc.get("free_movement") or []:
+        members = world.groups.get(area["group"], np.array([], np.int64))
+        inside[np.ix_(members, members)] = True
+    np.fill_diagonal(inside, False)
+    return inside
+
+
 def _complement(codes, every) -> list[str]:
     return [c for c in every if c not in set(codes)]
 

@@ -6,7 +6,9 @@ weighted, else between capitals), common official language and colonial ties com
 inbound totals from UNESCO UIS; bilateral stocks of international students from the OECD table
 (rescaled to UIS totals: see loaders) seed the diaspora network; researchers per country from
 the scholar-migration data (Scopus-active authors: they set university quality and are the
-research staff, shared among a country's universities by size and quality). The WDI extract has no tertiary enrolment ratio, so it is imputed
+research staff, shared among a country's universities by size and quality), and GDP per head in
+constant 2015 US dollars from the same file (`incomes`: no exchange-rate swings, and a backcast year
+has its own). The WDI extract has no tertiary enrolment ratio, so it is imputed
 from GDP per capita with the income gradient of UIS data (as in the synthetic world), applied
 to a tertiary-age population of 8% of the total (UN WPP: the 18-22 cohort is 7-9%). Regions are
 six clusters of the distance matrix. Every country or row left out is listed with its reason in
@@ -28,6 +30,7 @@ from sim.world import policy_history, synthetic
 from sim.world.world import World
 
 AGE_SHARE = 0.08
+BASE_YEAR = 2015        # the constant-dollar series' base year (loaders.load_scholar_migration)
 REGIONS = 6
 
 
@@ -80,7 +83,7 @@ def build(cfg: Config) -> World:
     index = {c: i for i, c in enumerate(codes)}
 
     distance, language, colonial = _pairs(cepii.frame, index, n)
-    gdp_pc = w.gdp_pc_usd.to_numpy(float)
+    gdp_pc = incomes(scholars.frame, wdi.frame, codes, year)
     log_income = fpmath.log(gdp_pc / 6_000)
     enrolment = np.clip(0.06 + 0.75 / (1 + fpmath.exp(-1.4 * log_income)), 0.02, 0.95)
     enrolled_real = w.population.to_numpy(float) * AGE_SHARE * enrolment
@@ -112,7 +115,9 @@ def build(cfg: Config) -> World:
     earlier = stocks.frame[stocks.frame.year == year - 2]
     world.stock_two_before_start = _stocks(earlier, index, n, year - 2)[0] if len(earlier) else np.full((n, n), np.nan)
     if cfg.world.policy_history:
-        world.history = policy_history.levers(world)
+        history = policy_history.load()
+        world.history = policy_history.levers(world, history)
+        world.free_movement = policy_history.free_movement(world, history)
     excluded.append(dropped)
     world.excluded = pd.concat([e for e in excluded if len(e)], ignore_index=True)
     world.data_files = [d / name for name in DATA_FILES]
@@ -215,6 +220,21 @@ def _pairs(cepii: pd.DataFrame, index: dict, n: int):
     np.fill_diagonal(lang, 0)
     np.fill_diagonal(col, 0)
     return np.maximum(dist, np.where(np.eye(n, dtype=bool), 0.0, 50.0)), lang, (col | col.T)
+
+
+def incomes(scholars: pd.DataFrame, wdi: pd.DataFrame, codes, year: int) -> np.ndarray:
+    """GDP per head of the start year in constant 2015 US dollars at market rates (World Bank
+    NY.GDP.PCAP.KD, in the scholar-migration file; nearest year where the year is absent).
+
+    Current dollars would carry exchange-rate swings into choices (Russia 16.0k -> 8.7k, Ukraine
+    4.2k -> 2.2k from 2013 to 2016, with the same economy), and the WDI extract starts in 2013, so
+    a backcast world of 2001 would have had 2013's incomes; this series reaches back to 1998. An
+    economy without it (7 small or unreported ones in WDI, e.g. Kosovo, Venezuela) takes its current
+    dollars of 2015, the base year where the two series coincide, or the nearest year to it.
+    """
+    const = nearest_year(scholars, year, ["gdp_pc_constant"]).set_index("country").gdp_pc_constant
+    base = nearest_year(wdi, BASE_YEAR, ["gdp_pc_usd"]).set_index("country").gdp_pc_usd
+    return np.array([const[c] if c in const.index else base[c] for c in codes], float)
 
 
 def _researchers(scholars: pd.DataFrame, codes, year, gdp_pc, population) -> np.ndarray:

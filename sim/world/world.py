@@ -16,7 +16,7 @@ class World:
     codes: list[str]
     names: list[str]
     population: np.ndarray         # tertiary-age population (people)
-    gdp_pc: np.ndarray             # GDP per capita (current USD)
+    gdp_pc: np.ndarray             # GDP per capita (USD; the real world: constant 2015 dollars, real.incomes)
     language: np.ndarray           # language group id (int)
     region: np.ndarray             # region id (int)
     enrolment_rate: np.ndarray     # gross tertiary enrolment ratio, 0..1
@@ -53,6 +53,8 @@ class World:
     # what the choice's covariates leave out (0 in the synthetic world; fitted for the real one: world.levels)
     destination_constant: np.ndarray | None = None  # (C,) utility of studying in d, for every origin
     origin_constant: np.ndarray | None = None       # (C,) utility of going abroad at all, for students of o
+    free_movement: np.ndarray | None = None  # (C, C) bool: o and d in one free-movement area (policy history; none
+    #                                          in the synthetic world): no visa, a citizen's right to stay and work
     # real worlds only
     observed_stock: np.ndarray | None = None  # (C, C) degree-mobile students (real) at the start, NaN = unobserved
     stock_before_start: np.ndarray | None = None  # (C, C) the same, of the year before the start year (the
@@ -67,6 +69,7 @@ class World:
         n = len(self.codes)
         self.destination_constant = np.zeros(n) if self.destination_constant is None else self.destination_constant
         self.origin_constant = np.zeros(n) if self.origin_constant is None else self.origin_constant
+        self.free_movement = np.zeros((n, n), bool) if self.free_movement is None else self.free_movement
         # a country's universities are one index range (first_univ): the choice kernels rely on it
         if np.any(np.diff(self.univ_country) < 0):
             raise ValueError("World: universities must be grouped by country, in country order")

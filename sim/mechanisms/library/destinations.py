@@ -66,8 +66,7 @@ def destinations(world, policy, network, quality_idx, tuition, courses, p, years
             + p.common_language * world.common_language + p.colonial_tie * world.colonial_tie
             + p.diaspora * fpmath.log1p(network)
             + p.visa * policy["visa_openness"]
-            + (p.post_study_work + p.post_study_income_gap * income_gap(world.gdp_pc, p.post_study_gap_threshold))
-            * policy["post_study_work_years"]
+            + right_to_stay(world, policy, p)
             + p.international_courses * courses[None, :] + world.destination_constant[None, :])
     if corridor is not None:
         pair = pair + corridor
@@ -90,6 +89,17 @@ def destinations(world, policy, network, quality_idx, tuition, courses, p, years
     home = p.quality * quality_idx - (world.origin_constant + p.abroad_trend * years_since)[:, None]
     openness = (share * policy["visa_openness"][:, None, None, :]).sum(axis=-1)
     return Destinations(share=share, inclusive=inclusive[..., 0], home=home, openness=openness)
+
+
+def right_to_stay(world, policy, p) -> np.ndarray:
+    """(o, d) what the right to stay and work after graduating adds to a destination: per year of post-study
+    work, more the poorer the origin (income_gap); within a free-movement area a citizen's right, worth
+    `free_movement` whatever the destination's rules for the rest of the world (the UK's Tier 1 closure did
+    not touch EU students). Kept apart so the post-study coefficient is learnt from visa policy, not from the
+    European cross-section of flows."""
+    visa_route = (p.post_study_work + p.post_study_income_gap * income_gap(world.gdp_pc, p.post_study_gap_threshold)) \
+        * policy["post_study_work_years"]
+    return np.where(world.free_movement, p.free_movement, visa_route)
 
 
 def income_gap(gdp_pc: np.ndarray, threshold: float = 0.0) -> np.ndarray:
