@@ -149,7 +149,8 @@ def test_reduced_calibration_runs_on_the_launcher_and_is_reproducible(tmp_path, 
     results = []
     for name, launcher in (("a", []), ("b", ["hydra.launcher.n_jobs=1"])):
         out = tmp_path / f"{name}.yaml"
-        p = subprocess.run([BIN / "hemsim-calibrate", "hydra.sweeper.n_trials=2", "world.scale=8000",
+        p = subprocess.run([BIN / "hemsim-calibrate", "hydra.sweeper.n_trials=2", "world.scale=8000", "years=2",
+                            "calibration.last_year=2014",
                             f"hydra.sweep.dir={tmp_path / name}", f"calibration.output={out}",
                             "hydra.launcher.progress=false", *launcher], capture_output=True, text=True, env=env)
         assert p.returncode == 0, p.stderr[-2000:]

@@ -57,3 +57,23 @@ def test_a_new_stream_is_declared_once_and_never_on_a_taken_number():
         rng.stream(31, "job search")
     with pytest.raises(ValueError, match="an integer in 1"):
         rng.stream(0, "nothing")
+
+
+@given(st.lists(st.integers(1, 4), min_size=2, max_size=6), st.integers(0, 5), st.integers(0, 2**32))
+@settings(max_examples=30, deadline=None)
+def test_a_university_keeps_its_dice_when_other_countries_gain_universities(counts, grown, seed):
+    """The world's universities draw from generators keyed by country and rank (sim/world/synthetic.py): when one
+    country gains a university (its enrolment grew between two start years), every other university keeps its
+    dice, and so does every one the grown country had; different universities get different dice."""
+    from sim.world.synthetic import _university_draws
+    codes = [f"C{i:02d}" for i in range(len(counts))]
+    grown %= len(counts)
+    more = [k + (i == grown) for i, k in enumerate(counts)]
+    before = _university_draws(seed, codes, np.repeat(np.arange(len(counts)), counts), 3)
+    after = _university_draws(seed, codes, np.repeat(np.arange(len(counts)), more), 3)
+    kept = np.ones(sum(more), bool)
+    kept[sum(more[:grown + 1]) - 1] = False            # the new university: the grown country's last
+    for b, a in zip(before, after):
+        np.testing.assert_array_equal(b, a[kept])
+    z = after[0]
+    assert len(np.unique(z[:, 0])) == len(z)

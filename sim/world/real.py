@@ -92,7 +92,6 @@ def build(cfg: Config) -> World:
     intensity = fpmath.log(researchers / w.population.to_numpy(float) * 1e6 + 1.0)   # researchers per million
     quality_logit = 0.6 * (intensity - np.median(intensity)) + 0.4 * log_income
 
-    rng = np.random.default_rng(cfg.world.seed)
     income_rank = np.argsort(np.argsort(gdp_pc, kind="stable"), kind="stable") / max(n - 1, 1)
     names = _names(iso, codes)
     region = _regions(distance)
@@ -100,7 +99,7 @@ def build(cfg: Config) -> World:
     groups, absent = country_groups(index)
     excluded.append(absent)
     world = synthetic.assemble(
-        cfg, rng, codes=codes, names=names, gdp_pc=gdp_pc, enrolment=enrolment, enrolled=enrolled, region=region,
+        cfg, codes=codes, names=names, gdp_pc=gdp_pc, enrolment=enrolment, enrolled=enrolled, region=region,
         language=np.full(n, -1, np.int32), distance=distance, common_language=language, colonial=colonial,
         visa=np.clip(0.35 + 0.5 * income_rank, 0.05, 1.0),
         post_study=np.round(np.clip(3.0 * income_rank ** 2, 0, 4) * 2) / 2,

@@ -47,13 +47,13 @@ def build(cfg: Config) -> World:
     # national systems in agents: enrolled ~ size x enrolment rate, summing to world.students
     system = size * enrolment
     enrolled = system / system.sum() * w.students
-    return assemble(cfg, rng, codes=codes, names=[f"Country {c}" for c in codes], gdp_pc=gdp_pc,
+    return assemble(cfg, codes=codes, names=[f"Country {c}" for c in codes], gdp_pc=gdp_pc,
                     enrolment=enrolment, enrolled=enrolled, region=region, language=language, distance=distance,
                     common_language=common_language, colonial=colonial, visa=visa, post_study=post_study,
                     field_share=field_share, quality_logit=0.9 * log_income)
 
 
-def assemble(cfg: Config, rng, *, codes, names, gdp_pc, enrolment, enrolled, region, language, distance,
+def assemble(cfg: Config, *, codes, names, gdp_pc, enrolment, enrolled, region, language, distance,
              common_language, colonial, visa, post_study, field_share, quality_logit, extra_groups=None,
              research_staff_by_country=None) -> World:
     """Universities, agreements, researchers and groups around given countries (synthetic or real).
@@ -69,25 +69,26 @@ def assemble(cfg: Config, rng, *, codes, names, gdp_pc, enrolment, enrolled, reg
     years_in_system = years_enrolled(cfg.behaviour.study, cfg.behaviour.progression)
     cohort = np.maximum(1, np.round(enrolled / years_in_system)).astype(np.int64)
 
-    univ_country = _allocate_universities(rng, enrolled, w.universities)
-    u = len(univ_country)
-    base = quality_logit[univ_country] + rng.normal(0, 1.0, u)
+    univ_country = _allocate_universities(enrolled, w.universities)
+    z, uniform, beta = _university_draws(w.seed, codes, univ_country, f)
+    base = quality_logit[univ_country] + z[:, 0]
     quality0 = 1 / (1 + fpmath.exp(-(base - 0.5)))
-    quality = np.clip(quality0[:, None] + rng.normal(0, 0.06, (u, f)), 0.01, 0.99)
-    teaching = np.clip(quality0 + rng.normal(0, 0.08, u), 0.05, 0.99)
-    weight = fpmath.exp(rng.normal(0, 0.9, u)) * (0.5 + quality0)     # elite universities are larger
+    quality = np.clip(quality0[:, None] + 0.06 * z[:, 4:], 0.01, 0.99)
+    teaching = np.clip(quality0 + 0.08 * z[:, 1], 0.05, 0.99)
+    weight = fpmath.exp(0.9 * z[:, 2]) * (0.5 + quality0)     # elite universities are larger
     share_in_country = weight / np.bincount(univ_country, weight, n)[univ_country]
     capacity = np.maximum(1, np.ceil(share_in_country * enrolled[univ_country] * w.capacity_slack)).astype(np.int64)
-    free_tuition = rng.random(u) < 0.25 * (1 - income_rank[univ_country]) + 0.1
-    tuition = np.where(free_tuition, 300.0, 1_500 + 0.35 * gdp_pc[univ_country] * fpmath.exp(rng.normal(0, 0.3, u)))
-    intl_courses = np.clip(rng.beta(2, 9, u) + 0.15 * income_rank[univ_country], 0, 1)
+    free_tuition = uniform < 0.25 * (1 - income_rank[univ_country]) + 0.1
+    tuition = np.where(free_tuition, 300.0, 1_500 + 0.35 * gdp_pc[univ_country] * fpmath.exp(0.3 * z[:, 3]))
+    intl_courses = np.clip(beta + 0.15 * income_rank[univ_country], 0, 1)
     research_staff = capacity * w.scale * 0.04 * quality0
     if research_staff_by_country is not None:   # the observed total of each country, shared out the same way
         in_country = np.bincount(univ_country, research_staff, n)[univ_country]
         research_staff = research_staff_by_country[univ_country] * research_staff / np.maximum(in_country, 1e-9)
     research_staff = np.round(research_staff).astype(np.int64)
     population = enrolled * w.scale / enrolment   # consistent with the modelled system: GER = enrolled / population
-    edges = _partnerships(rng, univ_country, quality0, intl_courses, capacity, distance, common_language, region)
+    edges = _partnerships(_university_generators(w.seed, PARTNER_DRAWS, codes, univ_country), univ_country,
+                          quality0, intl_courses, capacity, distance, common_language, region)
     internship_demand = _internship_demand(gdp_pc, population, enrolled)
     service_capacity = np.sqrt(population / np.median(population)) * (0.5 + income_rank)
     researchers = _split(research_staff, w.researchers)
@@ -141,7 +142,37 @@ def _colonial_ties(rng, gdp_pc, common_language):
     return tie.astype(np.uint8)
 
 
-def _allocate_universities(rng, enrolled, total):
+UNIVERSITY_DRAWS = 0x756E6976    # tags the universities' generators ("univ"), apart from the world's own
+PARTNER_DRAWS = 0x70617274       # and those of their agreements ("part")
+
+
+def _university_generators(seed: int, tag: int, codes, univ_country: np.ndarray) -> list:
+    """A generator for each university, keyed by (world seed, tag, its country's code, its rank in the country).
+
+    Keyed, not drawn in sequence from the world's generator: the real world's countries gain or lose a
+    university when their enrolment moves from one start year to the next, and in sequence that moved
+    every later university's dice, so the world of 2013 and that of 2016 had different universities in
+    countries whose data had not changed (Bulgaria's largest: teaching 0.56 against 0.92; its simulated
+    inbound stock 4x apart), and no level constant could fit both. Now a university keeps its dice
+    wherever its country keeps its number, and the backcast and held-out worlds play on the calibrated
+    world's universities."""
+    first = np.searchsorted(univ_country, univ_country)        # univ_country is sorted (np.repeat)
+    return [np.random.default_rng([seed, tag, int.from_bytes(codes[c].encode(), "little"), i - first[i]])
+            for i, c in enumerate(univ_country)]
+
+
+def _university_draws(seed: int, codes, univ_country: np.ndarray, fields: int):
+    """Each university's dice: (standard normals (U, 4 + fields): quality, teaching, size, tuition, quality
+    by field; a uniform (U,): free tuition; a Beta(2, 9) (U,): international courses)."""
+    u = len(univ_country)
+    z, uniform, beta = np.empty((u, 4 + fields)), np.empty(u), np.empty(u)
+    for i, g in enumerate(_university_generators(seed, UNIVERSITY_DRAWS, codes, univ_country)):
+        z[i] = g.standard_normal(4 + fields)
+        uniform[i], beta[i] = g.random(), g.beta(2, 9)
+    return z, uniform, beta
+
+
+def _allocate_universities(enrolled, total):
     """One university per country at least; the rest in proportion to system size."""
     n = len(enrolled)
     extra = total - n
@@ -157,7 +188,7 @@ REGIONAL_PARTNERS = 3      # latent agreements with universities of the same reg
 DISTANCE_SCALE_KM = 4000.0
 
 
-def _partnerships(rng, univ_country, quality, intl_courses, capacity, distance, common_language, region):
+def _partnerships(generators, univ_country, quality, intl_courses, capacity, distance, common_language, region):
     """Bilateral agreements between universities of different countries.
 
     A university signs about PARTNERS_MEAN x (0.5 + quality + intl courses) agreements, choosing
@@ -171,7 +202,7 @@ def _partnerships(rng, univ_country, quality, intl_courses, capacity, distance, 
     foreign = c[:, None] != c[None, :]
     affinity = quality[None, :] * fpmath.exp(-distance[c][:, c] / DISTANCE_SCALE_KM) * (1 + common_language[c][:, c])
     pairs: dict[tuple[int, int], bool] = {}
-    for i in range(u):
+    for i, rng in enumerate(generators):          # each university's own dice (_university_generators)
         w = np.where(foreign[i], affinity[i], 0.0)
         k = min(int(rng.poisson(PARTNERS_MEAN * (0.5 + quality[i] + intl_courses[i]))) + 1, int((w > 0).sum()))
         if k > 0:
