@@ -290,6 +290,7 @@ def test_levels_fit_writes_constants_that_world_oecd_reads(tmp_path, env, monkey
     assert fitted["behaviour"]["choice"]["abroad_trend"] != 0          # moved by the first step
     fit = pd.read_csv(tmp_path / "report" / "levels_fit.csv")
     assert set(fit.iteration) == {0, 1} and set(fit.start) == {2013, 2016}
+    assert set(fit[fit.kept].iteration) == {1}                       # the best iterate is the one written
     assert fit[fit.iteration == 1].median_abs_error.max() < fit[fit.iteration == 0].median_abs_error.max()
     err = refused("hemsim-levels", ["--iterations", "0"], monkeypatch, capfd)
     assert "--iterations=0" in err and "Traceback" not in err
