@@ -59,9 +59,10 @@ PINNED = {  # small_config(**CONFIG)
     "flows": "471cf44f8023dcad126517a7600355988455786d62a6639ede7f868ea28b471f",
     # Then two outcomes for sustainable development (development_scholarships, researchers_per_million): the
     # flows' digest unchanged; without their rows the metrics' digest is the one before, e3ad3efa8602..., checked.
-    # Updated (on purpose): each university's dice come from a generator keyed by its country's code and its rank
-    # there (sim/world/synthetic.py, _university_generators), not in sequence from the world's, so the real
-    # world's universities no longer change with the start year; the synthetic world's universities are new draws.
+    # Updated (on purpose, both digests, flows above and metrics below): each university's dice come from a
+    # generator keyed by its country's code and its rank there (sim/world/synthetic.py, _university_generators),
+    # not in sequence from the world's, so the real world's universities no longer change with the start year;
+    # the synthetic world's universities are new draws.
     "metrics": "207141b34281c4ef12ca2e8884c5aa7578952e9e68af8236e1171288e15a553d",
 }
 

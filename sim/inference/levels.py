@@ -17,8 +17,9 @@ discrete-choice model are calibrated to market shares; Train 2009, section 2.8):
 the calibration years, then move each destination's constant by the mean log ratio of its
 observed (UIS) to simulated inbound stock and each origin's by the mean log ratio of its observed
 to simulated stock in the destinations that report origins (OECD, rescaled to UIS totals), damped,
-until the levels hold, and keep the best iterate (the dice keep the last ones moving). The runs are those from 2013 (the calibration years) and from 2016 (the
-default run), each with its own starting state and each weighing equally (a mean over its years).
+until the levels hold, and keep the best iterate (the dice keep the last ones moving). The runs are
+those from 2013 (the calibration years) and from 2016 (the default run), each with its own starting
+state and each weighing equally (a mean over its years).
 Destinations that report no total get the median constant (a typical destination); a UIS total
 that jumps by more than BREAK in a year is a series break, and the years before it are not
 targets (they are listed). The constants are configuration
