@@ -41,7 +41,9 @@ def _model(scale: float):
     config = posterior_config([], bounds, scale)
     c = config.calibration
     observed = calibration._observed(config.world.data_dir, c.first_year, c.last_year)
-    return posterior.Discrepancy(posterior.HemsimSimulator(config, threads=1), observed, c.level_weight, 0), bounds
+    gravity = calibration.target(config.world.data_dir, c.first_year, c.last_year, c.gravity_weight)
+    return posterior.Discrepancy(posterior.HemsimSimulator(config, threads=1), observed, c.level_weight, gravity,
+                                 0), bounds
 
 
 def seconds_per_simulation(runs: int, scale: float) -> dict:

@@ -31,17 +31,18 @@ def _trial(cfg: DictConfig) -> float:
     from sim.inference import calibration
     try:
         config = preflight.to_config(cfg)
-        value, tvd, level = calibration.evaluate(config)
+        score = calibration.evaluate(config)
     except UserError as e:
         preflight.fail(str(e))
     except OSError as e:             # read-only folder, full disk, permissions: one line naming the file
         preflight.fail(f"{e.filename or 'a file'}: {e.strerror or e}")
-    print(f"trial: objective {value:.4f} (TVD {tvd:.4f}, level {level:.4f})")
+    print(f"trial: objective {score.value:.4f} (TVD {score.tvd:.4f}, level {score.level:.4f}, "
+          f"gravity {score.gravity:.4f})")
     from hydra.core.hydra_config import HydraConfig
     params = {k: float(v) for k, v in (o.split("=", 1) for o in HydraConfig.get().overrides.task)
               if k.startswith("behaviour.")}
-    calibration.record_trial(HydraConfig.get().runtime.output_dir, value, tvd, level, params)
-    return value
+    calibration.record_trial(HydraConfig.get().runtime.output_dir, score, params)
+    return score.value
 
 
 def intervals(argv: list[str]) -> dict[str, tuple[float, float]]:
@@ -151,10 +152,11 @@ def posterior(argv: list[str]) -> None:
         c = config.calibration
         observed = calibration._observed(config.world.data_dir, c.first_year, c.last_year)
         alone = settings.n_procs == 1 and settings.sampler == "local"     # else one Numba thread a worker
+        gravity = calibration.target(config.world.data_dir, c.first_year, c.last_year, c.gravity_weight)
         model = abc.Discrepancy(abc.HemsimSimulator(config, threads=None if alone else 1), observed,
-                                c.level_weight, settings.seed)
+                                c.level_weight, gravity, settings.seed)
         meta = {"world": config.world.kind, "years": f"{c.first_year}-{c.last_year}", "start_year": config.start_year,
-                "level_weight": c.level_weight, "overrides": fixed}
+                "level_weight": c.level_weight, "gravity_weight": c.gravity_weight, "overrides": fixed}
         record = abc.run(model, bounds, settings, meta, point=_point_estimate(Path(c.output)))
     except UserError as e:
         preflight.fail(str(e))

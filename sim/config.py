@@ -122,6 +122,8 @@ class CalibrationConfig:
     first_year: int = 2013           # observed years fitted: first_year .. last_year
     last_year: int = 2016
     level_weight: float = 0.1        # weight of the squared log ratio of simulated to observed totals
+    gravity_weight: float = 0.25     # weight of the gravity moment (validation.gravity_gap): the simulated stocks'
+                                     # PPML coefficients of distance, language, colonial ties against the observed
     output: str = "conf/behaviour/oecd_calibrated.yaml"  # where the fitted parameters are written
 
 
@@ -232,6 +234,10 @@ def validate(cfg: Config) -> Config:
         raise ConfigError(f"backend={cfg.backend}: unknown backend (allowed: {', '.join(BACKENDS)})")
     _positive_int("checkpoint_every", cfg.checkpoint_every, 0)
     _share("sample_students", cfg.sample_students)
+    for key in ("level_weight", "gravity_weight"):
+        value = getattr(cfg.calibration, key)
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise ConfigError(f"calibration.{key}={value}: must be a finite number >= 0")
     if cfg.checkpoint_every and cfg.backend != "numba":
         raise ConfigError(f"checkpoint_every={cfg.checkpoint_every}: checkpoints need backend=numba "
                           f"(the Mesa reference backend is for small checks)")

@@ -188,6 +188,8 @@ def test_the_python_api_and_an_ema_point_go_through_the_same_checks():
         HemsimModel(**{"world.students": 10 ** 12})
     with pytest.raises(ConfigError, match="a share"):
         HemsimModel(**{"behaviour.quality.reversion": 2.0})
+    with pytest.raises(ConfigError, match=r"^calibration.gravity_weight=-0.5: must be a finite number >= 0$"):
+        HemsimModel(**{"calibration.gravity_weight": -0.5})
     design = load_design()
     point = {k: lo for k, (lo, hi) in {**design.parameters, **design.levers}.items()}
     first = next(iter(design.parameters))

@@ -47,7 +47,7 @@ def synthetic_config() -> Config:
 def model():
     simulate = P.HemsimSimulator(synthetic_config())
     observed = simulate({KEY: TRUTH}, OBSERVED_SEED)
-    return P.Discrepancy(simulate, observed, LEVEL_WEIGHT, seed=11)
+    return P.Discrepancy(simulate, observed, LEVEL_WEIGHT, gravity=None, seed=11)
 
 
 def settings(tmp: Path, **kw) -> P.Settings:

@@ -2,6 +2,7 @@
 world's configuration: nothing fitted on the scored years may show through it."""
 
 import numpy as np
+import pytest
 import pandas as pd
 import yaml
 from hypothesis import given, settings
@@ -193,6 +194,39 @@ def test_ppml_recovers_the_gravity_coefficients_of_data_drawn_from_a_known_model
     params, se, fitted = V.ppml(frame)
     assert (abs(params - truth) < 2 * se + 1e-3).all(), (params, se)
     assert (se < 0.05).all() and len(fitted) == len(frame)
+
+
+def _gravity_world(colonial: float, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Poisson stocks (their draws from `seed`) of a known gravity model (distance -1.2, language 1.4, colonial
+    ties `colonial`) on one geography table (the CEPII columns `with_geography` reads)."""
+    rng = np.random.default_rng(5)
+    o, d = (a.ravel() for a in np.meshgrid(np.arange(40), np.arange(12), indexing="ij"))
+    geo = pd.DataFrame({"origin": [f"O{i:02d}" for i in o], "destination": [f"D{j:02d}" for j in d],
+                        "distw_km": np.exp(rng.normal(8, 1, len(o))), "dist_km": np.nan,
+                        "comlang_off": rng.integers(0, 2, len(o)), "colony": rng.integers(0, 2, len(o))})
+    g = V.with_geography(geo[["origin", "destination"]], geo)
+    origin_effect, draws = rng.normal(0, 1, 40)[o], np.random.default_rng(seed)
+    stocks = []
+    for year in (2013, 2014):
+        eta = (20 - 1.2 * g.log_distance + 1.4 * g.common_language + colonial * g.colonial_tie + origin_effect
+               + 0.1 * (year - 2013))
+        stocks.append(g[["origin", "destination"]].assign(year=year, students=draws.poisson(np.exp(eta)).astype(float)))
+    return pd.concat(stocks, ignore_index=True), geo
+
+
+def test_the_gravity_moment_is_zero_on_the_data_and_grows_with_a_wrong_colonial_effect():
+    """Stocks drawn from the observed model score a gap near 0; stocks whose colonial-tie effect is 1.6x the
+    observed score about (0.6^2) / 3 (one of three coefficients 60% off), and the objective adds weight x gap."""
+    observed, geo = _gravity_world(0.8)
+    target = V.gravity_target(observed, geo, weight=0.5)
+    same, _ = _gravity_world(0.8, seed=9)
+    assert V.gravity_gap(target, observed, same) < 0.003
+    wrong, _ = _gravity_world(1.28, seed=9)
+    gap = V.gravity_gap(target, observed, wrong)
+    assert 0.09 < gap < 0.15, gap
+    plain, scored = V.objective(observed, wrong, 0.1), V.objective(observed, wrong, 0.1, target)
+    assert scored.gravity == gap and scored.value == pytest.approx(plain.value + 0.5 * gap)
+    assert scored.tvd == plain.tvd and plain.gravity == 0.0
 
 
 def _metrics(years, **series) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 Each trial (a point of `hemsim-calibrate`'s search, an Optuna sweep over conf/calibrate.yaml) is a
 simulation of the calibration years scored by the per-origin total-variation distance of destination
-shares plus a penalty on totals (validation.objective). After the search, the best trial's parameters
+shares plus penalties on totals and on the gravity coefficients (validation.objective). After the search, the best trial's parameters
 are written as a behaviour config (conf/behaviour/oecd_calibrated.yaml) with a report of each
 estimate's near-optimal range and of the estimates that ended at a bound of their interval. Search
 intervals must keep the signs the literature agrees on (`SIGNS`).
@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 
 from sim.config import Config
-from sim.inference.validation import objective
+from sim.inference.validation import Score, gravity_target, objective
 from sim.io import write_json
 from sim.model import HemsimModel, build_world
 from sim.world import loaders
@@ -44,8 +44,16 @@ def _observed(data_dir: str, first: int, last: int):
     return obs[(obs.year >= first) & (obs.year <= last)]
 
 
-def evaluate(config: Config) -> tuple[float, float, float]:
-    """Run the configured world over the calibration years; (objective, TVD, level term)."""
+@lru_cache(maxsize=2)
+def target(data_dir: str, first: int, last: int, weight: float):
+    """The observed gravity coefficients of the calibration years (fitted once per process), or None (weight 0)."""
+    if weight == 0:
+        return None
+    return gravity_target(_observed(data_dir, first, last), loaders.load_cepii(data_dir).frame, weight)
+
+
+def evaluate(config: Config) -> Score:
+    """Run the configured world over the calibration years; its Score (objective, TVD, level, gravity terms)."""
     key = (config.world.data_dir, config.world.scale, config.world.seed, config.world.universities,
            config.world.researchers, config.start_year)
     _config_cache.setdefault(key, config)
@@ -53,7 +61,7 @@ def evaluate(config: Config) -> tuple[float, float, float]:
     flows = results.flows.to_pandas()
     c = config.calibration
     return objective(_observed(config.world.data_dir, c.first_year, c.last_year), flows[flows.kind == "enrolled"],
-                     c.level_weight)
+                     c.level_weight, target(config.world.data_dir, c.first_year, c.last_year, c.gravity_weight))
 
 
 def uncertainty(sweep_dir: Path, best: float, within: float = NEAR) -> pd.DataFrame:
@@ -111,6 +119,7 @@ def wrong_sign(key: str, low: float, high: float) -> str | None:
     return None
 
 
-def record_trial(output_dir: Path, value: float, tvd: float, level: float, params: dict[str, float]) -> None:
-    """A trial's objective and parameters, in its run folder (`uncertainty` reads them back)."""
-    write_json({"objective": value, "tvd": tvd, "level": level, "params": params}, Path(output_dir) / TRIAL)
+def record_trial(output_dir: Path, score: Score, params: dict[str, float]) -> None:
+    """A trial's objective, its terms and parameters, in its run folder (`uncertainty` reads them back)."""
+    write_json({"objective": score.value, "tvd": score.tvd, "level": score.level, "gravity": score.gravity,
+                "params": params}, Path(output_dir) / TRIAL)

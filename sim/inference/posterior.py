@@ -42,7 +42,7 @@ from pyabc.weighted_statistics import effective_sample_size, weighted_mean, weig
 
 from sim.config import Config, validate
 from sim.errors import ConfigError, UserError
-from sim.inference.validation import objective
+from sim.inference.validation import GravityTarget, objective
 from sim.posterior_file import (COLUMNS, PARQUET, SCHEMA, SIDECAR, WEIGHT_TOLERANCE,  # noqa: F401  (the format's home)
                                 read_posterior, wide, write_particles)
 
@@ -50,7 +50,7 @@ CONF = Path(__file__).resolve().parents[2] / "conf" / "posterior.yaml"
 DB, REPORT, FIGURE = "abc.db", "posterior_report.md", "posterior"
 SAMPLERS = ("local", "dask")
 TRANSITIONS = ("normal", "local")   # pyabc's MultivariateNormalTransition | LocalTransition (per-particle covariance)
-X0 = {"objective": 0.0, "tvd": 0.0, "level": 0.0}   # the data against themselves: pyabc's observed statistics
+X0 = {"objective": 0.0, "tvd": 0.0, "level": 0.0, "gravity": 0.0}   # the data against themselves: pyabc's observed statistics
 MAX_SEED = 2 ** 32                                   # numpy's legacy global seed
 
 
@@ -181,17 +181,18 @@ class HemsimSimulator:
 @dataclass
 class Discrepancy:
     """pyabc's model: simulate at a particle's parameters (run seed from them) and score the stocks against
-    the observed ones with the calibration's objective. Returns {objective, tvd, level}."""
+    the observed ones with the calibration's objective. Returns {objective, tvd, level, gravity}."""
     simulate: object                 # (params, seed) -> enrolled stocks
     observed: pd.DataFrame
     level_weight: float
+    gravity: GravityTarget | None    # the gravity moment (None: not scored)
     seed: int
 
     def __call__(self, parameters) -> dict:
         params = {k: float(parameters[k]) for k in sorted(parameters.keys())}
-        value, tvd, level = objective(self.observed, self.simulate(params, particle_seed(self.seed, params)),
-                                      self.level_weight)
-        return {"objective": value, "tvd": tvd, "level": level}
+        score = objective(self.observed, self.simulate(params, particle_seed(self.seed, params)),
+                          self.level_weight, self.gravity)
+        return {"objective": score.value, "tvd": score.tvd, "level": score.level, "gravity": score.gravity}
 
 
 def objective_distance(x: dict, x_0: dict) -> float:

@@ -202,7 +202,7 @@ def build(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd.DataFra
     obs_g = V.with_geography(observed, geography)
     b_obs, se_obs, fitted = V.ppml(obs_g)
     fit["gravity_fe_ppml"] = V.tvd_by_origin(observed, fitted)
-    sim_g = V.with_geography(_complete(sim, observed), geography)
+    sim_g = V.with_geography(V.on_grid(sim, observed), geography)
     b_sim, se_sim, _ = V.ppml(sim_g)
     tvd = {k: float(v.tvd.mean()) for k, v in fit.items()}
     # persistence predicts a year from the one before: compare everything on the years it covers
@@ -235,12 +235,6 @@ def build(observed: pd.DataFrame, simulated: pd.DataFrame, geography: pd.DataFra
     _figures(fit, gravity, observed, sim, out)
     _markdown(summary["in_sample"], gravity, tops, research, excluded, held_out[1], out)
     return summary
-
-
-def _complete(sim: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
-    """Simulated stocks on the observed grid of (year, origin, destination), zeros where none."""
-    grid = observed[["year", "origin", "destination"]]
-    return grid.merge(sim, on=["year", "origin", "destination"], how="left").fillna({"students": 0.0})
 
 
 def _tops(observed, sim, n=10) -> pd.DataFrame:
