@@ -11,7 +11,8 @@ Each case (conf/backtest/*.yaml) runs the real world from before its event with 
 the change undone, at the same seeds, over both backcasts, and compares the simulated effect with the
 observed one (sim/inference/backtest.py). The responses (the choice's cost, post-study work and its
 income-gap term, visa and its talent term, the going-abroad nest) come from conf/backtest/fit/responses.yaml:
-the fit to every case (world=oecd does not read it yet: docs/ODD.md section 6) and, for each case, a fit that never saw it (its held-out prediction). --fit redoes that file: a space-
+the fit to every case (which world=oecd runs at: conf/behaviour/oecd_responses.yaml, docs/ODD.md section 6) and, for
+each case, a fit that never saw it (its held-out prediction). --fit redoes that file and the behaviour files: a space-
 filling design of trials on the launchers (conf/backtest_fit.yaml), each running every case, then Gaussian-
 process emulators of each outcome minimised with and without each case, then refinement rounds that run the
 points those fits chose as trials and refit (sim/inference/backtest_fit.py).
@@ -136,7 +137,7 @@ def refit(sweep_dir: Path, overrides: list[str], cases: Path, rounds: int) -> No
     doc = backtest_fit.refine(sweep_dir, bounds, cases, base, rounds,
                               launcher="slurm" if value.get("hydra/launcher") == "slurm" else "local",
                               partition="" if partition in ("", "null") else partition)
-    backtest_fit.write(doc, RECORD)
+    backtest_fit.write(doc, RECORD, preflight.CONF_DIR / "behaviour")
 
 
 def _sweep_params(overrides: list[str]) -> dict[str, str]:

@@ -144,14 +144,25 @@ def test_the_policy_study_splits_its_effect_over_samples_and_seeds():
 
 
 def test_the_real_world_draws_what_its_calibration_leaves_open_and_keeps_the_fitted_choice():
+    """The stock calibration's coefficients stay; careers and the responses to policy are drawn, the responses
+    over the jackknife ranges of their fit to the backtests (the file kept equal to what the record implies)."""
+    from sim.inference.backtest_fit import jackknife_ranges
     fitted = config_from({"world": "oecd"})
     drawn = config_from({"world": "oecd", "uncertainty.draw": 1})
     assert drawn.uncertainty.design == "oecd"
-    assert drawn.behaviour.choice == fitted.behaviour.choice
-    assert drawn.behaviour.careers.stay_constant != fitted.behaviour.careers.stay_constant
-    low, high = yaml.safe_load((ROOT / "conf" / "uncertainty" / "oecd.yaml").read_text())["parameters"][
-        "behaviour.careers.stay_constant"]
-    assert low <= drawn.behaviour.careers.stay_constant <= high
+    ranges = yaml.safe_load((ROOT / "conf" / "uncertainty" / "oecd.yaml").read_text())["parameters"]
+    record = yaml.safe_load((ROOT / "conf" / "backtest" / "fit" / "responses.yaml").read_text())
+    responses = jackknife_ranges(record)
+    assert {k: v for k, v in ranges.items() if k in record["fit"]} == responses
+    calibrated = yaml.safe_load((ROOT / "conf" / "behaviour" / "oecd_calibrated.yaml").read_text())["choice"]
+    stock = [k for k in calibrated if f"behaviour.choice.{k}" not in record["fit"]]
+    assert stock and all(getattr(drawn.behaviour.choice, k) == getattr(fitted.behaviour.choice, k) for k in stock)
+    for key, (low, high) in [*responses.items(), ("behaviour.careers.stay_constant",
+                                                  ranges["behaviour.careers.stay_constant"])]:
+        section, name = key.split(".")[1:]
+        value = getattr(getattr(drawn.behaviour, section), name)
+        assert low <= value <= high and value != getattr(getattr(fitted.behaviour, section), name), key
+    assert drawn.behaviour.choice.nest == fitted.behaviour.choice.nest      # at its bound in every fit
 
 
 def _posterior(folder, weights=(0.6, 0.0, 0.4)):

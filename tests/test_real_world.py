@@ -156,7 +156,8 @@ def test_reduced_calibration_runs_on_the_launcher_and_is_reproducible(tmp_path, 
         assert p.returncode == 0, p.stderr[-2000:]
         results.append(yaml.safe_load(out.read_text()))
         report = (tmp_path / name / "calibration_report.md").read_text()
-        assert "near-optimal range" in report and report.count("| `behaviour.choice.") == 7
+        searched = yaml.safe_load((ROOT / "conf" / "calibrate.yaml").read_text())["hydra"]["sweeper"]["params"]
+        assert "near-optimal range" in report and report.count("| `behaviour.choice.") == len(searched)
         assert "At a bound of its search interval" in report
     assert results[0] == results[1] and "diaspora" in results[0]["choice"]
 
@@ -215,16 +216,16 @@ def test_validation_scores_held_out_years_and_the_in_sample_fit(validation):
     # in sample, labelled as such: the calibrated world over 2013-2016
     v = v["in_sample"]
     tvd = v["tvd"]
-    # the report's target (0.25) is missed by the current calibration (0.252, README): it says so, and the
-    # regression bound is the next hundredth
+    # the report's target (0.25) is missed since the responses to policy fitted to the backtests are in place
+    # (0.322, against 0.251 with the stock calibration's own weak responses; README "Fitted values"): the report
+    # says so, and the regression bound is the next hundredth; still better than fixed-effects gravity
     assert v["tvd_ok"] == (tvd["simulated"] <= v["tvd_target"] and tvd["simulated"] < tvd["gravity_fe_ppml"])
-    assert tvd["simulated"] <= 0.26 and tvd["simulated"] < tvd["gravity_fe_ppml"] < tvd["size_only"]
-    # the simulated flows' gravity: each coefficient with the observed sign; distance and language within 30% of
-    # it, colonial ties within 1.6x (the calibration, which scores shares, not gravity, makes them 1.56x too
-    # strong: a known gap, README "Fitted values")
+    assert tvd["simulated"] <= 0.33 and tvd["simulated"] < tvd["gravity_fe_ppml"] < tvd["size_only"]
+    # the simulated flows' gravity: each coefficient with the observed sign and within 30% of it (the calibration
+    # matches them as a moment: validation.gravity_gap)
     g = {row["term"]: row for row in v["gravity"]}
-    for term, high in (("log_distance", 1.3), ("common_language", 1.3), ("colonial_tie", 1.6)):
-        assert 0.7 <= g[term]["simulated"] / g[term]["observed"] <= high, (term, g[term])
+    for term in ("log_distance", "common_language", "colonial_tie"):
+        assert 0.7 <= g[term]["simulated"] / g[term]["observed"] <= 1.3, (term, g[term])
     later = v["tvd_after_first_year"]
     assert set(later) == {"simulated", "size_only", "gravity_fe_ppml", "persistence"} and 0 < later["persistence"] < 0.2
     assert v["beats_persistence"] == (later["simulated"] < later["persistence"])
@@ -285,17 +286,22 @@ def test_real_world_holds_the_observed_levels_in_every_calibration_year(validati
 
 def test_levels_fit_writes_constants_that_world_oecd_reads(tmp_path, env, monkeypatch, capfd):
     out = tmp_path / "levels.yaml"
-    p = subprocess.run([BIN / "hemsim-levels", "--iterations", "1", "--out", str(out), "--report-dir",
-                        str(tmp_path / "report"), "world.scale=8000"], capture_output=True, text=True, env=env)
+    p = subprocess.run([BIN / "hemsim-levels", "--iterations", "4", "--out", str(out), "--report-dir",
+                        str(tmp_path / "report"), "world.scale=2000"], capture_output=True, text=True, env=env)
     assert p.returncode == 0, p.stderr[-2000:]
     fitted = yaml.safe_load(out.read_text())
     dest, orig = fitted["world"]["destination_constants"], fitted["world"]["origin_constants"]
     assert len(dest) == len(orig) > 180 and all(np.isfinite(list(dest.values())))
-    assert fitted["behaviour"]["choice"]["abroad_trend"] != 0          # moved by the first step
     fit = pd.read_csv(tmp_path / "report" / "levels_fit.csv")
-    assert set(fit.iteration) == {0, 1} and set(fit.start) == {2013, 2016}
-    assert set(fit[fit.kept].iteration) == {1}                       # the best iterate is the one written
-    assert fit[fit.iteration == 1].median_abs_error.max() < fit[fit.iteration == 0].median_abs_error.max()
+    assert set(fit.iteration) == {0, 1, 2, 3, 4} and set(fit.start) == {2013, 2016}
+    # the fit makes progress from the constants at zero; the best iterate is the one written (fewest destinations
+    # off by 2x in the worst year, then the smallest worst-year median error: early on, with the constants far
+    # from the data, the count can rise while the error falls), its trend with it
+    worst = fit.groupby("iteration").agg(off=("off_by_2x", "max"), error=("median_abs_error", "max"))
+    assert worst.error[4] < 0.8 * worst.error[0]
+    kept = fit[fit.kept].iteration.unique()
+    assert list(kept) == [min(worst.index, key=lambda i: (worst.off[i], worst.error[i]))]
+    assert (fitted["behaviour"]["choice"]["abroad_trend"] != 0) == (kept[0] != 0)
     err = refused("hemsim-levels", ["--iterations", "0"], monkeypatch, capfd)
     assert "--iterations=0" in err and "Traceback" not in err
 
@@ -303,13 +309,15 @@ def test_levels_fit_writes_constants_that_world_oecd_reads(tmp_path, env, monkey
 def test_calibrated_behaviour_has_the_signs_the_literature_agrees_on():
     """quality, common language, colonial ties > 0; distance < 0; cost < 0 in utility (the cost parameter
     enters as -cost); the network elasticity in the range estimated for student flows. The calibration's
-    bounds enforce it (conf/calibrate.yaml), and the committed fit has it."""
-    fitted = yaml.safe_load((ROOT / "conf" / "behaviour" / "oecd_calibrated.yaml").read_text())["choice"]
-    assert min(fitted["quality"], fitted["common_language"], fitted["colonial_tie"], fitted["cost"]) > 0
-    assert fitted["log_distance"] <= -0.2 and 0.2 <= fitted["diaspora"] <= 0.7
+    bounds enforce it (conf/calibrate.yaml), and the composed real world (the stock calibration with the
+    backtests' responses) has it."""
+    from sim.params import config_from
+    choice = config_from({"world": "oecd"}).behaviour.choice
+    assert min(choice.quality, choice.common_language, choice.colonial_tie, choice.cost) > 0
+    assert choice.log_distance <= -0.2 and 0.2 <= choice.diaspora <= 0.7
     bounds = yaml.safe_load((ROOT / "conf" / "calibrate.yaml").read_text())["hydra"]["sweeper"]["params"]
     lo_hi = {k.split(".")[-1]: [float(x) for x in re.findall(r"-?[\d.]+", v)] for k, v in bounds.items()}
-    assert all(lo_hi[k][0] > 0 for k in ("quality", "common_language", "colonial_tie", "cost"))
+    assert all(lo_hi[k][0] > 0 for k in ("quality", "common_language", "colonial_tie"))
     assert lo_hi["log_distance"][1] < 0
 
 

@@ -163,10 +163,26 @@ def test_the_held_out_world_carries_only_what_was_fitted_on_its_years():
     assert {k: getattr(cfg.behaviour.choice, k) for k in behaviour} == behaviour
     full_behaviour = yaml.safe_load((ROOT / "conf/behaviour/oecd_calibrated.yaml").read_text())["choice"]
     assert set(behaviour) == set(full_behaviour)
+    # the responses to policy: the backtests' fit to the outcomes observed up to 2014, every key of world=oecd's
+    responses = yaml.safe_load((ROOT / "conf/behaviour/oecd_holdout_responses.yaml").read_text())["choice"]
+    full_responses = yaml.safe_load((ROOT / "conf/behaviour/oecd_responses.yaml").read_text())["choice"]
+    assert set(responses) == set(full_responses) and {k: getattr(cfg.behaviour.choice, k) for k in responses} == responses
+    record = yaml.safe_load((ROOT / "conf/backtest/fit/responses.yaml").read_text())
+    assert responses == {k.split(".")[-1]: round(v, 4) for k, v in record["until_2014"].items()}
+    assert full_responses == {k.split(".")[-1]: round(v, 4) for k, v in record["fit"].items()}
     # both were fitted on 2013-2014 only (their headers are written by the fitting commands)
     for path in ("conf/world/oecd_holdout_levels.yaml", "conf/behaviour/oecd_holdout_calibrated.yaml"):
         header = (ROOT / path).read_text().splitlines()[:3]
         assert any("2013-2014" in line for line in header), path
+
+
+def test_world_oecd_runs_at_the_responses_fitted_to_the_backtests_not_the_stock_calibrations():
+    """The responses to policy of the composed real world are the backtests' fit, whatever the stock
+    calibration's file holds (it is composed first)."""
+    from sim.params import config_from
+    record = yaml.safe_load((ROOT / "conf/backtest/fit/responses.yaml").read_text())["fit"]
+    choice = config_from({"world": "oecd"}).behaviour.choice
+    assert {k: getattr(choice, k.split(".")[-1]) for k in record} == {k: round(v, 4) for k, v in record.items()}
 
 
 def test_reports_name_iso3_countries_and_leave_other_codes_alone():

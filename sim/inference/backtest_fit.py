@@ -225,14 +225,56 @@ def fits(sweep_dir: Path, bounds: dict[str, tuple[float, float]], cases_dir: Pat
             "best_trial_objective": round(min(trial_objective(t["rows"]) for t in trials), 4)}
 
 
-def write(doc: dict, record: Path) -> dict:
-    """The fits (`fits`) to the record the backtests and runs read."""
+def write(doc: dict, record: Path, behaviour_dir: Path | None = None, holdout_last_year: int = 2014) -> dict:
+    """The fits (`fits`) to the record the backtests read and, into behaviour_dir, the behaviour files the real
+    worlds compose (`adopt`)."""
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text("# The responses fitted to the backtests by hemsim-backtest --fit (sim/inference/backtest_fit.py):"
                       "\n# `fit` saw every case; `leave_one_out.<case>` every case but that one. The backtests run at them;\n"
-                      "# world=oecd does not read them yet (docs/ODD.md section 6, Responses to policy).\n"
+                      "# world=oecd runs at `fit` (conf/behaviour/oecd_responses.yaml), world=oecd_holdout at\n"
+                      f"# `until_{holdout_last_year}` (conf/behaviour/oecd_holdout_responses.yaml).\n"
                       + yaml.safe_dump(doc, sort_keys=False))
+    if behaviour_dir is not None:
+        adopt(doc, behaviour_dir, holdout_last_year)
     return doc
+
+
+RESPONSES = {"oecd": "oecd_responses.yaml", "oecd_holdout": "oecd_holdout_responses.yaml"}
+Z90 = 1.6449   # the standard normal's 95% quantile: a two-sided 90% range
+
+
+def jackknife_ranges(doc: dict, z: float = Z90) -> dict[str, list[float]]:
+    """Each response's 90% range from the leave-one-case-out fits: the fit +- z jackknife standard errors,
+    sqrt((n - 1) / n x sum over the n cases of (fit without it - their mean)^2) (Quenouille 1956; Tukey 1958),
+    within the bounds of the fit. A response no fit moves (every one at a bound) gets none: the cases say
+    nothing of its spread, and it stays at the fit."""
+    loo = list(doc["leave_one_out"].values())
+    n, out = len(loo), {}
+    for key, value in doc["fit"].items():
+        values = np.array([fit[key] for fit in loo], float)
+        se = float(np.sqrt((n - 1) / n * np.sum((values - values.mean()) ** 2)))
+        if se > 0:
+            low, high = doc["bounds"][key]
+            out[key] = [round(max(low, value - z * se), 2), round(min(high, value + z * se), 2)]
+    return out
+
+
+def adopt(doc: dict, behaviour_dir: Path, holdout_last_year: int = 2014) -> None:
+    """The fitted responses as files of the behaviour group, composed by the real worlds after their stock
+    calibration: world=oecd takes the fit to every case; world=oecd_holdout, which is scored on the years after
+    `holdout_last_year`, the fit to the outcomes observed by then (no outcome of a later year shows through)."""
+    sources = {"oecd": ("fit", "every backtest case"),
+               "oecd_holdout": (f"until_{holdout_last_year}", f"the outcomes observed up to {holdout_last_year}")}
+    for world, (key, what) in sources.items():
+        nested: dict = {}
+        for name, value in doc[key].items():
+            _, group, param = name.split(".")
+            nested.setdefault(group, {})[param] = round(float(value), 4)
+        (behaviour_dir / RESPONSES[world]).write_text(
+            f"# The responses to policy of world={world}: fitted by hemsim-backtest --fit to {what}\n"
+            f"# (conf/backtest/fit/responses.yaml, `{key}`; docs/ODD.md section 6, Responses to policy). Composed after\n"
+            f"# the stock calibration, which takes them as given. Written by the fit: do not edit by hand.\n"
+            + yaml.safe_dump(nested, sort_keys=True))
 
 
 # ---- refinement: the fits' points run as trials -------------------------------------------------------------

@@ -78,7 +78,7 @@ def write_calibration(sweep_dir: Path, output: Path, seconds: float, years: str 
                       world: str = "oecd", bounds: dict | None = None) -> dict:
     """The best trial's parameters as a behaviour config, and a short report beside the trials."""
     result = yaml.safe_load((sweep_dir / RESULTS).read_text())
-    nested: dict = {"choice": {"nest": 0.05}}
+    nested: dict = {}      # the responses to policy are not here: world=oecd composes them (oecd_responses.yaml)
     for key, value in result["best_params"].items():
         _, group, name = key.split(".")
         nested.setdefault(group, {})[name] = round(float(value), 4)
@@ -89,7 +89,7 @@ def write_calibration(sweep_dir: Path, output: Path, seconds: float, years: str 
     output.write_text(header + yaml.safe_dump(nested, sort_keys=True))
     spread = uncertainty(sweep_dir, result["best_value"])
     lines = ["# Calibration of the real world", "", f"Best objective: {result['best_value']:.4f} "
-             f"(mean per-origin TVD + level penalty), in {seconds / 60:.1f} minutes.", "",
+             f"(mean per-origin TVD + level and gravity penalties), in {seconds / 60:.1f} minutes.", "",
              f"Uncertainty: the range of each parameter over the {int(spread.trials.max()) if len(spread) else 0} "
              f"trials whose objective is within {NEAR:.0%} of the best (the bounds of conf/calibrate.yaml carry "
              "the signs the literature agrees on).", "",

@@ -428,7 +428,7 @@ def report(folder: Path, posterior: pd.DataFrame, sidecar: dict, bounds: dict[st
              f"Record: `{DB}` (pyabc History; `abc-server {DB}` to browse). Particles: `{PARQUET}` "
              "(read with `sim.inference.posterior.read_posterior`).", "",
              "Priors uniform over the search intervals of conf/calibrate.yaml; a particle is a run scored by the "
-             "calibration's objective (mean per-origin TVD + level penalty), accepted below epsilon.", "",
+             "calibration's objective (mean per-origin TVD + level and gravity penalties), accepted below epsilon.", "",
              "| parameter | prior | mean | sd | 5% | 95% | sd / prior sd |" + (" point estimate |" if point else ""),
              "|---|---|---|---|---|---|---|" + ("---|" if point else "")]
     for k, r in s.iterrows():
