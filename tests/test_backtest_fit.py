@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from sim.inference import backtest as B
 from sim.inference import backtest_fit as F
@@ -125,3 +126,16 @@ def test_refinement_runs_the_fits_points_as_trials_and_resumes(design, monkeypat
     assert calls[0][A] == pytest.approx(doc["fit"][A], abs=0.2)
     F.refine(design, BOUNDS, CASES, {"world": "oecd"}, rounds=2, n_jobs=1)    # done rounds are not run again
     assert len(calls) == 2 * points
+
+
+def test_the_committed_behaviour_files_are_what_the_fit_writes_from_its_record(tmp_path):
+    """`write` puts the record and the two behaviour files the real worlds compose (the fit; the fit to the
+    outcomes up to 2014); from the committed record it writes exactly the committed files, and the record
+    reads back the same."""
+    root = Path(__file__).resolve().parents[1]
+    doc = yaml.safe_load((root / "conf" / "backtest" / "fit" / "responses.yaml").read_text())
+    F.write(doc, tmp_path / "fit" / "responses.yaml", tmp_path)
+    assert yaml.safe_load((tmp_path / "fit" / "responses.yaml").read_text()) == doc
+    for name in F.RESPONSES.values():
+        assert (tmp_path / name).read_text() == (root / "conf" / "behaviour" / name).read_text(), name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["fit", *F.RESPONSES.values()])  # no stray files

@@ -40,7 +40,7 @@ from sim import fpmath
 from sim.errors import UserError
 from sim.inference import backtest as B
 from sim.inference import elasticity
-from sim.io import write_json
+from sim.io import atomic_write, write_json
 
 TRIAL = "trial.json"
 # The stock moment: the mean per-origin total-variation distance between the expected and the observed
@@ -228,12 +228,12 @@ def fits(sweep_dir: Path, bounds: dict[str, tuple[float, float]], cases_dir: Pat
 def write(doc: dict, record: Path, behaviour_dir: Path | None = None, holdout_last_year: int = 2014) -> dict:
     """The fits (`fits`) to the record the backtests read and, into behaviour_dir, the behaviour files the real
     worlds compose (`adopt`)."""
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text("# The responses fitted to the backtests by hemsim-backtest --fit (sim/inference/backtest_fit.py):"
-                      "\n# `fit` saw every case; `leave_one_out.<case>` every case but that one. The backtests run at them;\n"
-                      "# world=oecd runs at `fit` (conf/behaviour/oecd_responses.yaml), world=oecd_holdout at\n"
-                      f"# `until_{holdout_last_year}` (conf/behaviour/oecd_holdout_responses.yaml).\n"
-                      + yaml.safe_dump(doc, sort_keys=False))
+    text = ("# The responses fitted to the backtests by hemsim-backtest --fit (sim/inference/backtest_fit.py):"
+            "\n# `fit` saw every case; `leave_one_out.<case>` every case but that one. The backtests run at them;\n"
+            "# world=oecd runs at `fit` (conf/behaviour/oecd_responses.yaml), world=oecd_holdout at\n"
+            f"# `until_{holdout_last_year}` (conf/behaviour/oecd_holdout_responses.yaml).\n"
+            + yaml.safe_dump(doc, sort_keys=False))
+    atomic_write(record, lambda tmp: Path(tmp).write_text(text))
     if behaviour_dir is not None:
         adopt(doc, behaviour_dir, holdout_last_year)
     return doc
@@ -270,11 +270,11 @@ def adopt(doc: dict, behaviour_dir: Path, holdout_last_year: int = 2014) -> None
         for name, value in doc[key].items():
             _, group, param = name.split(".")
             nested.setdefault(group, {})[param] = round(float(value), 4)
-        (behaviour_dir / RESPONSES[world]).write_text(
-            f"# The responses to policy of world={world}: fitted by hemsim-backtest --fit to {what}\n"
-            f"# (conf/backtest/fit/responses.yaml, `{key}`; docs/ODD.md section 6, Responses to policy). Composed after\n"
-            f"# the stock calibration, which takes them as given. Written by the fit: do not edit by hand.\n"
-            + yaml.safe_dump(nested, sort_keys=True))
+        text = (f"# The responses to policy of world={world}: fitted by hemsim-backtest --fit to {what}\n"
+                f"# (conf/backtest/fit/responses.yaml, `{key}`; docs/ODD.md section 6, Responses to policy). Composed after\n"
+                f"# the stock calibration, which takes them as given. Written by the fit: do not edit by hand.\n"
+                + yaml.safe_dump(nested, sort_keys=True))
+        atomic_write(behaviour_dir / RESPONSES[world], lambda tmp, text=text: Path(tmp).write_text(text))
 
 
 # ---- refinement: the fits' points run as trials -------------------------------------------------------------
