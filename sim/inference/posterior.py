@@ -57,9 +57,9 @@ MAX_SEED = 2 ** 32                                   # numpy's legacy global see
 @dataclass
 class Settings:
     """conf/posterior.yaml (`posterior.<key>=` on the command line); `check` says what is allowed."""
-    population: int = 64
-    generations: int = 5
-    max_simulations: int = 1000
+    population: int = 96
+    generations: int = 8
+    max_simulations: int = 2600
     min_epsilon: float = 0.0
     scale: float = 1000.0
     sampler: str = "local"
