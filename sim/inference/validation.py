@@ -315,8 +315,7 @@ def gravity_gap(target: GravityTarget, observed: pd.DataFrame, simulated: pd.Dat
     world should show the observed conditional effects of distance, language and colonial ties, not only
     shares that a wrong mix of them can match. Rounded to GAP_DIGITS decimals: the fit's BLAS sums may move
     its last bits between CPUs, and the calibration's path must not."""
-    sim = simulated[simulated.destination.isin(set(observed.destination))]
-    b = ppml(with_geography(on_grid(sim, observed), target.geography))[0]
+    b = ppml(with_geography(on_grid(simulated, observed), target.geography))[0]    # the grid: reporting pairs
     rel = ((b - target.coefficients) / target.coefficients.abs()).to_numpy(float)
     return round(float(np.mean(rel * rel)), GAP_DIGITS)
 
@@ -343,6 +342,6 @@ def objective(observed: pd.DataFrame, simulated: pd.DataFrame, level_weight: flo
     ratio = sim_total.reindex(obs_total.index).fillna(1.0) / obs_total
     log_ratio = fpmath.log(ratio.clip(lower=1e-6).to_numpy(float))
     level = float(np.mean(log_ratio * log_ratio))
-    gap = gravity_gap(gravity, observed, simulated) if gravity is not None and gravity.weight > 0 else 0.0
     weight = gravity.weight if gravity is not None else 0.0
+    gap = gravity_gap(gravity, observed, simulated) if weight > 0 else 0.0
     return Score(float(tvd + level_weight * level + weight * gap), float(tvd), level, gap)
