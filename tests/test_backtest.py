@@ -189,6 +189,34 @@ def test_the_real_world_follows_its_history_and_backcasts_before_2013():
         build_world(config_from({"world": "oecd", "start_year": 1999}))
 
 
+@pytest.mark.slow
+def test_a_backcast_moves_its_shares_to_the_policies_of_its_year():
+    """Sweden's fees of 2011 are in 2013's shares: a world of 2009 moves them back, the more the larger the
+    cost response set here, each destination keeping its UIS total; no response, no move; a world of an
+    observed year is not touched."""
+    from sim.model import build_world
+    from sim.params import config_from
+    flat = {"behaviour.choice.cost": 0.0, "behaviour.choice.visa": 0.0, "behaviour.choice.post_study_work": 0.0,
+            "behaviour.choice.post_study_income_gap": 0.0}
+    worlds = {cost: build_world(config_from({"world": "oecd", "start_year": 2009, "years": 1} | flat
+                                            | {"behaviour.choice.cost": cost})) for cost in (0.0, 1.0, 3.0)}
+    w = worlds[0.0]
+    swe = w.codes.index("SWE")
+    outside = np.array([i not in set(w.groups["eea"]) and i != swe for i in range(w.n_countries)])
+    share = {c: np.nansum(x.observed_stock[outside, swe]) / np.nansum(x.observed_stock[:, swe])
+             for c, x in worlds.items()}
+    assert share[0.0] < share[1.0] < share[3.0] < 1.0
+    for x in worlds.values():
+        assert np.array_equal(np.isnan(x.observed_stock), np.isnan(w.observed_stock))
+        np.testing.assert_allclose(np.nansum(x.observed_stock, axis=0), np.nansum(w.observed_stock, axis=0),
+                                   rtol=1e-9)
+    fin = w.codes.index("FIN")                         # Finland's fees came in 2017: 2013's shares were free
+    np.testing.assert_allclose(worlds[3.0].observed_stock[:, fin], w.observed_stock[:, fin], rtol=1e-9)
+    observed = {c: build_world(config_from({"world": "oecd", "start_year": 2014, "years": 1} | flat
+                                           | {"behaviour.choice.cost": c})).observed_stock for c in (0.0, 3.0)}
+    np.testing.assert_array_equal(observed[0.0], observed[3.0])
+
+
 # ---- a case's runs: with and without the change at the same seed --------------------------------------------
 @pytest.mark.slow
 def test_a_case_runs_with_and_without_its_change_at_the_same_seed():

@@ -26,7 +26,7 @@ from sim import fpmath
 from sim.config import Config
 from sim.errors import ConfigError, DataError
 from sim.world import loaders as L
-from sim.world import policy_history, synthetic
+from sim.world import policy_backcast, policy_history, synthetic
 from sim.world.world import World
 
 AGE_SHARE = 0.08
@@ -117,6 +117,10 @@ def build(cfg: Config) -> World:
         history = policy_history.load()
         world.history = policy_history.levers(world, history)
         world.free_movement = policy_history.free_movement(world, history)
+    if year < first:   # a run from a backcast: its shares moved to the policies of its own years (policy_backcast)
+        choice = cfg.behaviour.choice
+        world.observed_stock = policy_backcast.adjusted(world.observed_stock, world, choice, year, first)
+        world.stock_before_start = policy_backcast.adjusted(world.stock_before_start, world, choice, year - 1, first)
     excluded.append(dropped)
     world.excluded = pd.concat([e for e in excluded if len(e)], ignore_index=True)
     world.data_files = [d / name for name in DATA_FILES]
@@ -139,7 +143,8 @@ def backcast(stocks: pd.DataFrame, uis: pd.DataFrame, year: int, how: str) -> pd
     - uis_smoothed: the shares pooled over all observed years, the mean of the (so interpolated) UIS
       totals of `year` - 1 .. `year` + 1 (a one-year jump in UIS, such as a change of definition, is damped).
     Destinations without a UIS value in any year keep their first observed stocks. Covariates (WDI) come
-    from their nearest year and policies from the history of `year` (sim/world/policy_history.py).
+    from their nearest year and policies from the history of `year` (sim/world/policy_history.py); the world
+    of a run that starts in a backcast year moves these shares to its year's policies (policy_backcast).
     """
     first = int(stocks.year.min())
     base = stocks[stocks.year == first] if how == "uis_year" else \
