@@ -244,6 +244,13 @@ def test_effects_pool_seeds_and_difference_a_reference():
     assert e.effect == pytest.approx((40 / 80) / (100 / 150) - 1)
     assert e.low == pytest.approx(0.25 / 0.5 - 1) and e.high == pytest.approx(0.75 - 1)
     assert B.loss(-0.79, -0.79) == 0 and B.loss(-1.0, -0.5) == B.loss(-2.0, -0.5) < float("inf")
+    # the log of the effects' ratio: twice and half the observed effect are equally far, a small effect's miss
+    # counts as a large one's, and the wrong sign is worse than off by 4x
+    assert B.loss(-0.24, -0.12) == pytest.approx(B.loss(-0.06, -0.12), rel=0.05)
+    assert B.loss(-0.24, -0.12) == pytest.approx(np.log(2) ** 2, rel=0.05)
+    assert B.loss(-0.24, -0.12) == pytest.approx(B.loss(-0.8, -0.4), rel=0.05)
+    assert B.loss(0.12, -0.12) > B.loss(-0.48, -0.12)
+    assert B.unscore(B.score(-0.37)) == pytest.approx(-0.37)
     assert B.loss(float("nan"), -0.5) == float("inf")
 
 

@@ -9,9 +9,10 @@ abroad), searched within bounds from the literature (conf/backtest_fit.yaml, doc
    outcome's simulated effect (trial.json). The design does not depend on the objective, so the fits below
    can leave a case out without the search having been steered by it.
 2. Emulators: a Gaussian process per outcome (scikit-learn's, through LAPACK: the fit may differ in the last
-   bits between CPUs; it is written once, conf/backtest/fit/responses.yaml, and the runs read it) of ln(1 + effect) over the box (anisotropic RBF plus
+   bits between CPUs; it is written once, conf/backtest/fit/responses.yaml, and the runs read it) of the effect's score
+   (backtest.score: the log of its magnitude, in effect) over the box (anisotropic RBF plus
    noise: seed noise is part of a trial's effect).
-3. Fits: the expected weighted squared log errors under the emulators (squared error of the mean plus the
+3. Fits: the expected weighted squared log ratios of simulated to observed effects under the emulators (squared error of the mean plus the
    emulator's variance, so the fit stays where the design has looked) minimised over the box (L-BFGS-B from
    the best design points): once with every case (the fit), and once without each case (its held-out fit).
    The report then simulates the model itself at those points: what it shows are runs, not emulations.
@@ -139,7 +140,8 @@ def read_trials(sweep_dir: Path, refined: int | None = None) -> list[dict]:
 
 
 class Emulators:
-    """A Gaussian process per outcome of ln(1 + simulated effect), on parameters scaled to the unit box."""
+    """A Gaussian process per outcome of the simulated effect's score (backtest.score: the log of its
+    magnitude, in effect), on parameters scaled to the unit box."""
 
     def __init__(self, trials: list[dict], bounds: dict[str, tuple[float, float]]):
         from sim.inference import gp
@@ -156,7 +158,7 @@ class Emulators:
             raw = np.array([_row(t, key)["simulated"] for t in trials], float)
             y = raw if key[0] == STOCKS else \
                 np.array([magnitude(v) for v in raw]) if key[0] == PUBLISHED else \
-                fpmath.log1p(np.maximum(raw, EMULATED_FLOOR))
+                B.score(np.maximum(raw, EMULATED_FLOOR))
             self.models[key] = gp.fit(self.x, y, NOISE_FLOOR, restarts=2)     # the kernel: sim/inference/gp.py
 
     def scale(self, values) -> np.ndarray:
@@ -168,7 +170,7 @@ class Emulators:
     def effect(self, key, unit: np.ndarray) -> float:
         value = float(self.models[key].predict(unit[None, :])[0])
         return value if key[0] == STOCKS else -float(fpmath.exp(value)) if key[0] == PUBLISHED else \
-            float(fpmath.expm1(value))
+            float(B.unscore(value))
 
     def objective(self, unit: np.ndarray, leave_out: frozenset = frozenset()) -> float:
         """The trials' objective, expected under the emulators: the outcomes' weighted squared log errors (the
@@ -185,7 +187,7 @@ class Emulators:
             elif k[0] == PUBLISHED:
                 total += self.weight[k] * (range_loss(mean, self.observed[k]) + sd * sd)
             else:
-                total += self.weight[k] * ((mean - float(fpmath.log1p(self.observed[k]))) ** 2 + sd * sd)
+                total += self.weight[k] * ((mean - float(B.score(self.observed[k]))) ** 2 + sd * sd)
         return total
 
     def minimise(self, leave_out: frozenset = frozenset()) -> np.ndarray:
