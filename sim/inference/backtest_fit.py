@@ -248,15 +248,17 @@ Z90 = 1.6449   # the standard normal's 95% quantile: a two-sided 90% range
 def jackknife_ranges(doc: dict, z: float = Z90) -> dict[str, list[float]]:
     """Each response's 90% range from the leave-one-case-out fits: the fit +- z jackknife standard errors,
     sqrt((n - 1) / n x sum over the n cases of (fit without it - their mean)^2) (Quenouille 1956; Tukey 1958),
-    within the bounds of the fit. A response no fit moves (every one at a bound) gets none: the cases say
-    nothing of its spread, and it stays at the fit."""
+    within the bounds of the fit. A response no fit moves (every one at a bound), or whose range would span
+    its whole bounds (free movement, which the fit without the UK puts at 0), gets none: the cases say
+    nothing of its spread, and it stays at the fit (drawn over its bounds, it would move the stocks its
+    level constants were fitted to)."""
     loo = list(doc["leave_one_out"].values())
     n, out = len(loo), {}
     for key, value in doc["fit"].items():
         values = np.array([fit[key] for fit in loo], float)
         se = float(np.sqrt((n - 1) / n * np.sum((values - values.mean()) ** 2)))
-        if se > 0:
-            low, high = doc["bounds"][key]
+        low, high = doc["bounds"][key]
+        if se > 0 and (value - z * se > low or value + z * se < high):
             out[key] = [round(max(low, value - z * se), 2), round(min(high, value + z * se), 2)]
     return out
 

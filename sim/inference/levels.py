@@ -20,13 +20,16 @@ to simulated stock in the destinations that report origins (OECD, rescaled to UI
 until the levels hold, and keep the best iterate (the dice keep the last ones moving). The runs are
 those from 2013 (the calibration years) and from 2016 (the default run), each with its own starting
 state and each weighing equally (a mean over its years).
-Destinations that report no total get the median constant (a typical destination); a UIS total
+Destinations that report no total get the median constant (a typical destination); a UIS total observed
+more than STALE years from a calibration year is no target for it (Yemen's last is 2011, before its war;
+listed); a UIS total
 that jumps by more than BREAK in a year is a series break, and the years before it are not
 targets (they are listed). The constants are configuration
 (`world.destination_constants`, `world.origin_constants`, by ISO3 code; `conf/world/oecd_levels.yaml`),
 written by `hemsim-levels` (`write`); sim/world/levels.py applies them to a world.
 """
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -45,6 +48,7 @@ LIMIT = 8.0            # constants stay within +-LIMIT (a destination nobody rea
 RESPONSE = 3.0         # about how many log units a stock moves per unit of its constant (see step)
 BREAK = 1.5            # a year-on-year change of a UIS total beyond this factor is a series break (SEN 2016: 0.53x)
 MAJOR = 10_000         # destinations the level targets are about: at least this many international students
+STALE = 2              # a UIS total observed more than this many years from a year is no target for it
 
 
 @dataclass
@@ -55,6 +59,8 @@ class Targets:
     reported: np.ndarray     # (Y, C) bool: destinations that report their students' origins (OECD)
     outbound: np.ndarray     # (Y, C) students of each origin in the reporting destinations
     breaks: list             # (code, year): a UIS series break; the years before it are not targets
+    stale: list = dataclasses.field(default_factory=list)   # (code, year): its nearest total is more than
+    #                                                           STALE years away (Yemen's last is 2011): no target
 
 
 def targets(world, data_dir, years: list[int]) -> Targets:
@@ -68,8 +74,12 @@ def targets(world, data_dir, years: list[int]) -> Targets:
     inbound = np.full((len(years), n), np.nan)
     reported = np.zeros((len(years), n), bool)
     outbound = np.zeros((len(years), n))
+    stale = []
     for k, y in enumerate(years):
         first = nearest_year(uis, y, ["inbound"]).set_index("country")
+        far = np.abs(first.year.to_numpy() - y) > STALE
+        stale += [(c, y) for c in first.index[far]]
+        first = first[~far]
         inbound[k, [index[c] for c in first.index]] = first.inbound.to_numpy(float)
         s = stocks[(stocks.year == y) & stocks.destination.isin(index) & stocks.origin.isin(index)]
         reported[k, [index[d] for d in s.destination.unique()]] = True
@@ -81,7 +91,7 @@ def targets(world, data_dir, years: list[int]) -> Targets:
         for c in np.flatnonzero(jump):
             breaks.append((world.codes[c], years[k]))
             inbound[:k, c] = np.nan
-    return Targets(years, inbound, reported, outbound, breaks)
+    return Targets(years, inbound, reported, outbound, breaks, stale)
 
 
 def simulated(flows: pd.DataFrame, world, t: Targets) -> tuple[np.ndarray, np.ndarray]:
@@ -165,10 +175,14 @@ def fit(cfgs: list, iterations: int = 20, damping: float = 0.8, tolerance: float
                     inbound=np.concatenate([t.inbound for _, _, t in runs]),
                     reported=np.concatenate([t.reported for _, _, t in runs]),
                     outbound=np.concatenate([t.outbound for _, _, t in runs]),
-                    breaks=sorted({b for _, _, t in runs for b in t.breaks}))
+                    breaks=sorted({b for _, _, t in runs for b in t.breaks}),
+                    stale=sorted({b for _, _, t in runs for b in t.stale}))
     weights = np.concatenate([np.full(len(t.years), 1.0 / len(t.years)) for _, _, t in runs])  # runs count equally
     if every.breaks:
         report("UIS series breaks (earlier years not targets): " + ", ".join(f"{c} {y}" for c, y in every.breaks))
+    if every.stale:
+        report(f"UIS totals more than {STALE} years away (not targets): "
+               + ", ".join(f"{c} {y}" for c, y in every.stale))
     dest, orig = world.destination_constant.copy(), world.origin_constant.copy()
     trend = cfgs[0].behaviour.choice.abroad_trend
     history, best = [], None
