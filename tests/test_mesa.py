@@ -30,8 +30,11 @@ def test_a_world_is_named_like_the_command_line():
     data = ROOT.parent / "shared" / "data"
     if not data.is_dir():
         pytest.skip("no public data directory beside the checkout")
+    import yaml
     m = HemsimModel(world="oecd", years=1, **{"world.scale": 8000.0, "world.data_dir": str(data)})
-    assert m.cfg.world.kind == "oecd" and "USA" in m.world.codes and m.rules.choice.nest == 0.05
+    responses = yaml.safe_load((ROOT / "conf" / "behaviour" / "oecd_responses.yaml").read_text())["choice"]
+    assert m.cfg.world.kind == "oecd" and "USA" in m.world.codes
+    assert m.rules.choice.nest == responses["nest"] != HemsimModel(years=1).rules.choice.nest   # composed
     assert HemsimModel(small_config(students=5_000, years=1), world=m.world).world is m.world
 
 
