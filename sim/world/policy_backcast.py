@@ -19,8 +19,7 @@ the past matters (the backtests); docs/ODD.md 7.2.
 import numpy as np
 
 from sim import fpmath
-from sim.mechanisms.library.common import LIVING_COST_SHARE
-from sim.mechanisms.library.destinations import RESOURCE_INCOME_FACTOR, right_to_stay
+from sim.mechanisms.library.destinations import money_utility, right_to_stay
 from sim.policies import build_tables
 
 MIDDLE_BAND = 1   # the resources band whose family income prices a corridor's cost
@@ -32,11 +31,8 @@ def policy_utility(world, policy: dict[str, np.ndarray], choice) -> np.ndarray:
     seats = np.bincount(world.univ_country, world.univ_capacity.astype(np.float64), world.n_countries)
     tuition = np.bincount(world.univ_country, world.univ_tuition_intl * world.univ_capacity,
                           world.n_countries) / np.maximum(seats, 1.0)
-    cost = tuition[None, :] * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc[None, :]
-    net = cost * (1 - policy["inbound_scholarship"]) * (1 - policy["outbound_scholarship"])
-    income = world.gdp_pc[:, None] * RESOURCE_INCOME_FACTOR[MIDDLE_BAND]
     return (choice.visa * policy["visa_openness"] + right_to_stay(world, policy, choice)
-            - choice.cost * fpmath.log1p(net / income))
+            + money_utility(world, policy, tuition, choice.cost)[:, MIDDLE_BAND, :])
 
 
 def adjusted(stock: np.ndarray, world, choice, year: int, first: int) -> np.ndarray:

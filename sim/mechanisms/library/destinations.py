@@ -72,10 +72,7 @@ def destinations(world, policy, network, quality_idx, tuition, courses, p, years
         pair = pair + corridor
     if recruitment is not None:
         pair = pair + p.recruitment * recruitment[None, :] * (policy["tuition_factor"] > 0)
-    cost = tuition[None, :] * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc[None, :]     # (o, d)
-    net = cost * (1 - policy["inbound_scholarship"]) * (1 - policy["outbound_scholarship"])
-    income = world.gdp_pc[:, None, None] * RESOURCE_INCOME_FACTOR[None, :, None]          # (o, r, 1)
-    money = -p.cost * fpmath.log1p(net[:, None, :] / income)                                     # (o, r, d)
+    money = money_utility(world, policy, tuition, p.cost)                                        # (o, r, d)
     v = pair[:, None, None, :] + money[:, None, :, :] + p.quality * quality_idx.T[None, :, None, :]  # (o, f, r, d)
     closed = policy["border_closed"] > 0.5
     blocked = (closed[:, None] | closed[None, :] | (policy["visa_openness"] <= 0)) | eye
@@ -89,6 +86,16 @@ def destinations(world, policy, network, quality_idx, tuition, courses, p, years
     home = p.quality * quality_idx - (world.origin_constant + p.abroad_trend * years_since)[:, None]
     openness = (share * policy["visa_openness"][:, None, None, :]).sum(axis=-1)
     return Destinations(share=share, inclusive=inclusive[..., 0], home=home, openness=openness)
+
+
+def money_utility(world, policy, tuition: np.ndarray, cost: float) -> np.ndarray:
+    """(o, r, d) -cost x ln(1 + net cost of studying in d / the family income of band r in o): tuition (the
+    (C,) capacity-weighted mean a destination charges) times the corridor's tuition factor plus living
+    costs, less scholarships."""
+    fees = tuition[None, :] * policy["tuition_factor"] + LIVING_COST_SHARE * world.gdp_pc[None, :]     # (o, d)
+    net = fees * (1 - policy["inbound_scholarship"]) * (1 - policy["outbound_scholarship"])
+    income = world.gdp_pc[:, None, None] * RESOURCE_INCOME_FACTOR[None, :, None]          # (o, r, 1)
+    return -cost * fpmath.log1p(net[:, None, :] / income)
 
 
 def right_to_stay(world, policy, p) -> np.ndarray:
