@@ -67,7 +67,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
 
-# Refit the real world (world=oecd and the held-out world=oecd_holdout) from the data, ~28 min;
+# Refit the real world (world=oecd and the held-out world=oecd_holdout) from the data, ~42 min;
 # then report its validation (held out and in sample) in results/validation/.
 calibrate: $(STAMP)
 	BIN=$(VENV)/bin bash scripts/calibrate-real-world.sh

@@ -3,7 +3,7 @@
 # level constants depend on the behaviour and the behaviour is fitted with the constants in place; a
 # second round starts the behaviour from constants fitted to it: objective 0.335 against 0.368 after
 # one), for world=oecd (2013-2016) and for the held-out world=oecd_holdout (2013-2014 only, which
-# hemsim-validate scores on 2015-2016). About 28 minutes on 2 cores (26.3 measured). Extra arguments (e.g.
+# hemsim-validate scores on 2015-2016). About 42 minutes on 2 cores (42.4 measured). Extra arguments (e.g.
 # hydra/launcher=slurm) go to hemsim-calibrate.
 set -euo pipefail
 BIN=${BIN:-.venv/bin}

@@ -249,9 +249,8 @@ def jackknife_ranges(doc: dict, z: float = Z90) -> dict[str, list[float]]:
     """Each response's 90% range from the leave-one-case-out fits: the fit +- z jackknife standard errors,
     sqrt((n - 1) / n x sum over the n cases of (fit without it - their mean)^2) (Quenouille 1956; Tukey 1958),
     within the bounds of the fit. A response no fit moves (every one at a bound), or whose range would span
-    its whole bounds (free movement, which the fit without the UK puts at 0), gets none: the cases say
-    nothing of its spread, and it stays at the fit (drawn over its bounds, it would move the stocks its
-    level constants were fitted to)."""
+    its whole bounds, gets none: the cases say nothing of its spread, and it stays at the fit (drawn over its
+    bounds, it would move the stocks its level constants were fitted to)."""
     loo = list(doc["leave_one_out"].values())
     n, out = len(loo), {}
     for key, value in doc["fit"].items():
